@@ -1,0 +1,6 @@
+namespace MachTransport.Mach.Darwin;
+
+// Placeholder until the Darwin backend lands.
+internal sealed class DarwinKernel
+{
+}
