@@ -1,0 +1,271 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Messages;
+using MachTransport.Mach.Rights;
+using Microsoft.Extensions.Logging;
+
+namespace MachTransport.Channel;
+
+/// <summary>
+/// One dedicated thread receiving on one port set and routing each message to the handler of the member port
+/// it arrived on. Dead-name notifications come to a private notify port nobody else holds a right to, so they
+/// cannot be forged. Stopped by a message to a private control port.
+/// </summary>
+internal sealed unsafe class MachReceiveLoop : IDisposable
+{
+    private const MachMsgOption ReceiveOptions = MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveLarge | MachMsgOption.ReceiveTrailerAudit;
+
+    // Darwin refuses inline messages above ~48 MiB; anything claiming more is destroyed unread.
+    private const int LargestReceive = 64 * 1024 * 1024;
+    private const int StopMessageId = 0x4D54_00FF;
+
+    private static readonly Lazy<MachReceiveLoop> s_client = new(
+        () => new MachReceiveLoop(MachKernel.Current, "client", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
+
+    private readonly IMachKernel _kernel;
+    private readonly ILogger _logger;
+    private readonly MachPortSet _set;
+    private readonly MachReceiveRight _control;
+    private readonly MachSendRight _controlSend;
+    private readonly MachReceiveRight _notify;
+    private readonly ConcurrentDictionary<uint, IMachPortHandler> _ports = new();
+    private readonly ConcurrentDictionary<uint, IMachPortHandler> _deadNames = new();
+    private readonly Thread _thread;
+    private byte* _buffer;
+    private int _bufferSize;
+    private volatile bool _stopping;
+
+    public MachReceiveLoop(IMachKernel kernel, string name, ILogger logger)
+    {
+        _kernel = kernel;
+        _logger = logger;
+        Name = name;
+        _set = MachPortSet.Allocate(kernel);
+        _control = MachReceiveRight.Allocate(kernel);
+        _controlSend = _control.MakeSend();
+        _notify = MachReceiveRight.Allocate(kernel);
+        _set.Add(_control);
+        _set.Add(_notify);
+        _bufferSize = MachProtocol.ReceiveBufferSize;
+        _buffer = (byte*)NativeMemory.Alloc((nuint)_bufferSize);
+        _thread = new Thread(Run) { IsBackground = true, Name = $"Mach receive ({name})" };
+        _thread.Start();
+    }
+
+    /// <summary>The loop every client connection of this process shares.</summary>
+    public static MachReceiveLoop Client => s_client.Value;
+
+    public string Name { get; }
+
+    public IMachKernel Kernel => _kernel;
+
+    /// <summary>Routes messages arriving on <paramref name="port"/> to <paramref name="handler"/> (replacing any previous one).</summary>
+    public void Register(MachReceiveRight port, IMachPortHandler handler)
+    {
+        bool added = _ports.TryAdd(port.Name, handler);
+        _ports[port.Name] = handler;
+        if (added)
+        {
+            _set.Add(port);
+        }
+    }
+
+    /// <summary>Stops routing for <paramref name="port"/>; destroying the right afterwards also takes it out of the set.</summary>
+    public void Unregister(MachReceiveRight port) => _ports.TryRemove(port.Name, out _);
+
+    /// <summary>Asks for a dead-name notification on <paramref name="peer"/>; false if that name is already watched or the request failed.</summary>
+    public bool WatchDeadName(uint peer, IMachPortHandler handler)
+    {
+        if (!_deadNames.TryAdd(peer, handler))
+        {
+            return false;
+        }
+
+        KernReturn result = _kernel.RequestNotification(peer, MachNotifyId.DeadName, 1, _notify.Name, MachMsgTypeName.MakeSendOnce, out uint previous);
+        if (MachPort.IsValid(previous))
+        {
+            _kernel.Deallocate(previous);
+        }
+
+        if (result != KernReturn.Success)
+        {
+            _deadNames.TryRemove(peer, out _);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Stops watching <paramref name="peer"/>. True if the watch was still armed (no notification delivered); the
+    /// caller then owns no extra reference, and the kernel's PORT_DELETED notice that follows is ignored here.
+    /// </summary>
+    public bool UnwatchDeadName(uint peer) => _deadNames.TryRemove(peer, out _);
+
+    public void Dispose()
+    {
+        if (_stopping)
+        {
+            return;
+        }
+
+        _stopping = true;
+        byte* stop = stackalloc byte[MachProtocol.MaxControlMessage];
+        var writer = new MachMessageWriter(new Span<byte>(stop, MachProtocol.MaxControlMessage), StopMessageId, _controlSend.Name, MachMsgTypeName.CopySend);
+        int size = writer.Complete();
+        MachMsgReturn sent = _kernel.MachMsg(stop, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0);
+        if (sent != MachMsgReturn.Success)
+        {
+            // The control queue cannot be full (one message ever); destroying the set wakes the thread instead.
+            _set.Dispose();
+        }
+
+        if (Thread.CurrentThread != _thread)
+        {
+            _thread.Join(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            while (ReceiveOne(_set.Name))
+            {
+            }
+        }
+        finally
+        {
+            foreach (uint peer in _deadNames.Keys)
+            {
+                _deadNames.TryRemove(peer, out _);
+            }
+
+            _set.Dispose();
+            _notify.Dispose();
+            _controlSend.Dispose();
+            _control.Dispose();
+            NativeMemory.Free(_buffer);
+            _buffer = null;
+        }
+    }
+
+    /// <summary>Receives and routes one message from <paramref name="source"/>; false when the loop must end.</summary>
+    private bool ReceiveOne(uint source, MachMsgOption extra = MachMsgOption.None)
+    {
+        MachMsgReturn result = _kernel.MachMsg(_buffer, ReceiveOptions | extra, 0, (uint)_bufferSize, source, 0);
+        if (result == MachMsgReturn.ReceiveTooLarge)
+        {
+            uint needed = ((MachMsgHeader*)_buffer)->Size + MachMsgAuditTrailer.MaxSize;
+            if (needed > LargestReceive)
+            {
+                // Without RCV_LARGE the kernel dequeues and destroys a message that does not fit (mach-abi.md §5.4).
+                _kernel.MachMsg(_buffer, MachMsgOption.ReceiveMsg | (extra & MachMsgOption.ReceiveTimeout), 0, (uint)_bufferSize, source, 0);
+                return true;
+            }
+
+            Resize((int)needed);
+            result = _kernel.MachMsg(_buffer, ReceiveOptions | extra, 0, (uint)_bufferSize, source, 0);
+        }
+
+        bool keepGoing = result switch
+        {
+            MachMsgReturn.Success => Route(),
+            MachMsgReturn.ReceiveTimedOut => false,
+            MachMsgReturn.ReceiveInterrupted => true,
+            _ => Stopped(result, source),
+        };
+
+        if (_bufferSize > MachProtocol.ReceiveBufferSize)
+        {
+            Resize(MachProtocol.ReceiveBufferSize);
+        }
+
+        return keepGoing;
+    }
+
+    private bool Stopped(MachMsgReturn result, uint source)
+    {
+        // A drain of one port ends quietly when that port is destroyed meanwhile; only the set's loop matters.
+        if (!_stopping && source == _set.Name)
+        {
+            MachTransportLog.ReceiveLoopFailed(_logger, Name, MachException.Describe(result));
+        }
+
+        return false;
+    }
+
+    private void Resize(int size)
+    {
+        NativeMemory.Free(_buffer);
+        _buffer = (byte*)NativeMemory.Alloc((nuint)size);
+        _bufferSize = size;
+    }
+
+    private bool Route()
+    {
+        var span = new ReadOnlySpan<byte>(_buffer, _bufferSize);
+        if (!MachMessageReader.TryCreate(span, out MachMessageReader message, out _))
+        {
+            return true;
+        }
+
+        uint local = message.Header.LocalPort;
+        if (local == _control.Name)
+        {
+            MachMessageDisposal.Destroy(_kernel, message);
+            return !_stopping;
+        }
+
+        if (local == _notify.Name)
+        {
+            OnNotification(message);
+            return true;
+        }
+
+        if (_ports.TryGetValue(local, out IMachPortHandler? handler))
+        {
+            handler.OnMessage(message);
+        }
+        else
+        {
+            MachTransportLog.UnroutedMessage(_logger, Name, message.Id, local);
+            MachMessageDisposal.Destroy(_kernel, message);
+        }
+
+        return true;
+    }
+
+    private void OnNotification(in MachMessageReader message)
+    {
+        if (message.Id != MachNotifyId.DeadName || message.Message.Length < Marshal.SizeOf<MachDeadNameNotification>())
+        {
+            // PORT_DELETED after an unwatch, or a send-once notice: nothing to release beyond the message itself.
+            MachMessageDisposal.Destroy(_kernel, message);
+            return;
+        }
+
+        uint dead = MemoryMarshal.Read<MachDeadNameNotification>(message.Message).NotPort;
+        if (!_deadNames.TryRemove(dead, out IMachPortHandler? handler))
+        {
+            // The connection let the name go after the port died: only the notification's reference is left.
+            _kernel.Deallocate(dead);
+            return;
+        }
+
+        handler.OnDeadName(dead);
+    }
+
+    /// <summary>
+    /// Delivers every message still queued on <paramref name="port"/> to its handler (called on this thread when
+    /// the peer died, so no DATA or FIN it sent before dying is lost behind the notification).
+    /// </summary>
+    public void Drain(MachReceiveRight port)
+    {
+        while (!port.IsClosed && ReceiveOne(port.Name, MachMsgOption.ReceiveTimeout))
+        {
+        }
+    }
+}
