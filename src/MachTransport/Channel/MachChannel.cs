@@ -5,6 +5,7 @@ using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 using MachTransport.Mach.Rights;
+using MachTransport.Server;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 

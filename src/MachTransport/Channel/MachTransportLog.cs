@@ -40,4 +40,7 @@ internal static partial class MachTransportLog
 
     [LoggerMessage(12, LogLevel.Warning, "Receive loop {LoopName} dropped a message {MessageId:x} for port {Port:x} that has no owner.", EventName = "UnroutedMessage")]
     public static partial void UnroutedMessage(ILogger logger, string loopName, int messageId, uint port);
+
+    [LoggerMessage(13, LogLevel.Error, "The peer policy of Mach service {ServiceName} threw; the peer is rejected.", EventName = "PeerPolicyFailed")]
+    public static partial void PeerPolicyFailed(ILogger logger, Exception exception, string serviceName);
 }

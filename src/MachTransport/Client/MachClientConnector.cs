@@ -1,0 +1,178 @@
+using MachTransport.Channel;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Messages;
+using MachTransport.Mach.Rights;
+using MachTransport.Server;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MachTransport.Client;
+
+/// <summary>
+/// The client half of the handshake: look the service up, send CONNECT with a send right to a fresh port, and
+/// wait on the shared client receive loop for ACCEPT (a channel) or REJECT (an exception).
+/// </summary>
+internal static class MachClientConnector
+{
+    public static async Task<MachChannel> ConnectAsync(string serviceName, MachClientOptions options, CancellationToken cancellationToken)
+    {
+        MachReceiveLoop loop = MachReceiveLoop.Client;
+        IMachKernel kernel = loop.Kernel;
+        ILogger logger = options.LoggerFactory?.CreateLogger("MachTransport.Client") ?? NullLogger.Instance;
+        var settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger);
+
+        using MachSendRight service = LookUp(kernel, serviceName);
+        MachReceiveRight port = MachReceiveRight.Allocate(kernel);
+        kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
+        var pending = new PendingConnect(loop, port, serviceName, settings);
+        loop.Register(port, pending);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            await SendConnectAsync(kernel, service, port, serviceName, settings, timeout.Token).ConfigureAwait(false);
+            return await pending.Result.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            pending.Cancel();
+            throw new TimeoutException($"The Mach service '{serviceName}' did not answer the connection request within {options.ConnectTimeout.TotalSeconds:0.###} s.");
+        }
+        catch
+        {
+            pending.Cancel();
+            throw;
+        }
+    }
+
+    private static MachSendRight LookUp(IMachKernel kernel, string serviceName)
+    {
+        BootstrapStatus status = kernel.BootstrapLookUp(serviceName, out uint name);
+        return status switch
+        {
+            BootstrapStatus.Success => new MachSendRight(kernel, name),
+            BootstrapStatus.UnknownService => throw new MachBootstrapException(
+                $"No Mach service named '{serviceName}' is registered (BOOTSTRAP_UNKNOWN_SERVICE): the server is not running or listens under another name.",
+                serviceName, (int)status),
+            BootstrapStatus.NotPrivileged => throw new MachBootstrapException(
+                $"Access to the Mach service '{serviceName}' was denied by the bootstrap server (BOOTSTRAP_NOT_PRIVILEGED).",
+                serviceName, (int)status),
+            _ => throw new MachBootstrapException($"Looking up the Mach service '{serviceName}' failed with bootstrap status {(int)status}.", serviceName, (int)status),
+        };
+    }
+
+    private static async Task SendConnectAsync(IMachKernel kernel, MachSendRight service, MachReceiveRight port, string serviceName, ChannelSettings settings, CancellationToken cancellationToken)
+    {
+        byte[] buffer = GC.AllocateArray<byte>(MachProtocol.MaxControlMessage, pinned: true);
+        while (true)
+        {
+            MachMsgReturn result = SendConnect(kernel, buffer, service.Name, port.Name, settings);
+            switch (result)
+            {
+                case MachMsgReturn.Success:
+                    return;
+                case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
+                    MachMessageDisposal.ReclaimUnsent(kernel, buffer);
+                    await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+                    break;
+                case MachMsgReturn.SendInvalidDest:
+                    throw new MachException(
+                        $"The Mach service '{serviceName}' is registered but its server is gone (MACH_SEND_INVALID_DEST): the process that checked it in exited.",
+                        (int)result);
+                default:
+                    throw new MachException($"Sending CONNECT to the Mach service '{serviceName}' failed: {MachException.Describe(result)}.", (int)result);
+            }
+        }
+    }
+
+    private static unsafe MachMsgReturn SendConnect(IMachKernel kernel, byte[] buffer, uint service, uint port, ChannelSettings settings)
+    {
+        int size = MachHandshake.WriteConnect(buffer, service, port, MachWindow.From(settings));
+        fixed (byte* message = buffer)
+        {
+            return kernel.MachMsg(message, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0);
+        }
+    }
+
+    /// <summary>Handles the one answer to CONNECT on the loop thread; from ACCEPT on the channel owns the port.</summary>
+    private sealed class PendingConnect(MachReceiveLoop loop, MachReceiveRight port, string serviceName, ChannelSettings settings) : IMachPortHandler
+    {
+        private const int Waiting = 0, Answered = 1, Cancelled = 2;
+        private readonly TaskCompletionSource<MachChannel> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _state;
+
+        public Task<MachChannel> Result => _result.Task;
+
+        public void OnMessage(in MachMessageReader message)
+        {
+            IMachKernel kernel = loop.Kernel;
+            if (Interlocked.CompareExchange(ref _state, Answered, Waiting) != Waiting)
+            {
+                MachMessageDisposal.Destroy(kernel, message);
+                return;
+            }
+
+            if (!message.TryGetAuditTrailer(out MachMsgAuditTrailer trailer))
+            {
+                Fail(message, new IOException($"The answer of Mach service '{serviceName}' carried no sender identity."));
+                return;
+            }
+
+            switch (message.Id)
+            {
+                case MachProtocol.Accept when MachHandshake.TryParseAccept(message, out uint connectionPort, out MachWindow window, out _):
+                    var credentials = new MachPeerCredentials(trailer.Audit.Pid, trailer.Audit.EffectiveUid, trailer.Audit.EffectiveGid);
+                    var channel = new MachChannel(loop, port, new MachSendRight(kernel, connectionPort), credentials, window, settings, "client");
+                    if (!channel.Start(null))
+                    {
+                        channel.Abort("the server's connection port died during the handshake");
+                        _ = channel.DisposeAsync().AsTask();
+                        _result.TrySetException(new IOException($"The Mach service '{serviceName}' closed the connection during the handshake."));
+                        return;
+                    }
+
+                    _result.TrySetResult(channel);
+                    return;
+                case MachProtocol.Reject when MachHandshake.TryParseReject(message, out MachCloseReason reason, out string text):
+                    Fail(message, new MachConnectionRejectedException(Describe(reason, text), serviceName, (int)reason));
+                    return;
+                default:
+                    Fail(message, new IOException($"The Mach service '{serviceName}' answered the connection request with a malformed message 0x{message.Id:x}."));
+                    return;
+            }
+        }
+
+        public void OnDeadName(uint deadName) => loop.Kernel.Deallocate(deadName);
+
+        public void Cancel()
+        {
+            if (Interlocked.CompareExchange(ref _state, Cancelled, Waiting) == Waiting)
+            {
+                loop.Unregister(port);
+                port.Dispose();
+                return;
+            }
+
+            // The answer won the race: whatever channel it produced is nobody's now.
+            _result.Task.ContinueWith(static t => t.Result.DisposeAsync(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
+
+        private void Fail(in MachMessageReader message, Exception error)
+        {
+            MachMessageDisposal.Destroy(loop.Kernel, message);
+            loop.Unregister(port);
+            port.Dispose();
+            _result.TrySetException(error);
+        }
+
+        private string Describe(MachCloseReason reason, string text) => reason switch
+        {
+            MachCloseReason.PeerNotAllowed => $"The Mach service '{serviceName}' denied access to this process: its peer policy rejected it ({text}).",
+            MachCloseReason.VersionMismatch => $"The Mach service '{serviceName}' speaks another protocol version ({text}).",
+            MachCloseReason.ServerBusy => $"The Mach service '{serviceName}' has reached its connection limit ({text}).",
+            MachCloseReason.ShuttingDown => $"The Mach service '{serviceName}' is shutting down ({text}).",
+            _ => $"The Mach service '{serviceName}' rejected the connection (reason {(int)reason}: {text}).",
+        };
+    }
+}

@@ -1,0 +1,38 @@
+using System.Net.Http;
+using MachTransport.Channel;
+
+namespace MachTransport.Client;
+
+/// <summary>
+/// Opens connections to a Mach service; <see cref="ConnectAsync(SocketsHttpConnectionContext, CancellationToken)"/> fits <see cref="SocketsHttpHandler.ConnectCallback"/>.
+/// Each call looks the service up again, so a restarted server is found by the next connection.
+/// </summary>
+public sealed class MachConnectionFactory
+{
+    private readonly MachClientOptions _options;
+
+    /// <summary>Creates a factory for <paramref name="serviceName"/>.</summary>
+    public MachConnectionFactory(string serviceName, MachClientOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(serviceName);
+        ServiceName = serviceName;
+        _options = options ?? new MachClientOptions();
+    }
+
+    /// <summary>The Mach service this factory connects to.</summary>
+    public string ServiceName { get; }
+
+    /// <summary>Connects and returns a duplex stream; usable as <c>SocketsHttpHandler.ConnectCallback</c>.</summary>
+    /// <exception cref="Mach.MachBootstrapException">The service is not registered, or access to the name was denied.</exception>
+    /// <exception cref="Mach.MachException">The service is registered but its server process is gone.</exception>
+    /// <exception cref="MachConnectionRejectedException">The server refused this process (peer policy, limits, shutdown).</exception>
+    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+        => await ConnectAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Connects and returns a duplex stream (see <see cref="ConnectAsync(SocketsHttpConnectionContext, CancellationToken)"/>).</summary>
+    public async ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        MachChannel channel = await MachClientConnector.ConnectAsync(ServiceName, _options, cancellationToken).ConfigureAwait(false);
+        return new MachChannelStream(channel);
+    }
+}

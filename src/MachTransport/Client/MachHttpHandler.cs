@@ -1,0 +1,24 @@
+using System.Net.Http;
+
+namespace MachTransport.Client;
+
+/// <summary>Ready-made <see cref="SocketsHttpHandler"/>s whose connections go to a Mach service.</summary>
+public static class MachHttpHandler
+{
+    /// <summary>
+    /// A handler that connects to <paramref name="serviceName"/>, for HTTP/2 with prior knowledge: send requests to
+    /// <c>http://localhost/...</c> with <c>Version = HttpVersion.Version20</c> and
+    /// <c>VersionPolicy = HttpVersionPolicy.RequestVersionExact</c> (or set them as the client's defaults). HTTP/1.1
+    /// requests work too, against a listener configured for HTTP/1.1.
+    /// </summary>
+    public static SocketsHttpHandler Create(string serviceName, MachClientOptions? options = null)
+    {
+        var factory = new MachConnectionFactory(serviceName, options);
+        return new SocketsHttpHandler
+        {
+            ConnectCallback = factory.ConnectAsync,
+            EnableMultipleHttp2Connections = true,
+            UseProxy = false,
+        };
+    }
+}

@@ -1,0 +1,70 @@
+using System.IO.Pipelines;
+using System.Net;
+using MachTransport.Channel;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace MachTransport.Server;
+
+/// <summary>One accepted Mach connection as Kestrel sees it; the context is its own feature set.</summary>
+internal sealed class MachConnectionContext : ConnectionContext,
+    IConnectionIdFeature,
+    IConnectionTransportFeature,
+    IConnectionItemsFeature,
+    IConnectionLifetimeFeature,
+    IConnectionEndPointFeature,
+    IMachPeerCredentialsFeature
+{
+    private readonly MachChannel _channel;
+    private IDictionary<object, object?>? _items;
+
+    public MachConnectionContext(MachChannel channel, MachEndPoint localEndPoint)
+    {
+        _channel = channel;
+        ConnectionId = channel.Id;
+        Transport = channel;
+        LocalEndPoint = localEndPoint;
+        ConnectionClosed = channel.Closed;
+        var features = new FeatureCollection();
+        features.Set<IConnectionIdFeature>(this);
+        features.Set<IConnectionTransportFeature>(this);
+        features.Set<IConnectionItemsFeature>(this);
+        features.Set<IConnectionLifetimeFeature>(this);
+        features.Set<IConnectionEndPointFeature>(this);
+        features.Set<IMachPeerCredentialsFeature>(this);
+        Features = features;
+    }
+
+    public override string ConnectionId { get; set; }
+
+    public override IFeatureCollection Features { get; }
+
+    public override IDictionary<object, object?> Items
+    {
+        get => _items ??= new ConnectionItems();
+        set => _items = value;
+    }
+
+    public override IDuplexPipe Transport { get; set; }
+
+    public override CancellationToken ConnectionClosed { get; set; }
+
+    public override EndPoint? LocalEndPoint { get; set; }
+
+    public override EndPoint? RemoteEndPoint { get; set; }
+
+    public int Pid => _channel.Peer.Pid;
+
+    public uint Uid => _channel.Peer.Uid;
+
+    public uint Gid => _channel.Peer.Gid;
+
+    public override void Abort(ConnectionAbortedException abortReason) => _channel.Abort(abortReason.Message, abortReason);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _channel.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,231 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.Channels;
+using MachTransport.Channel;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Messages;
+using MachTransport.Mach.Rights;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace MachTransport.Server;
+
+/// <summary>
+/// A checked-in Mach service: its own receive loop takes CONNECT on the service port, applies the peer policy,
+/// answers ACCEPT from a fresh per-connection port (same loop) and queues the connection for Kestrel.
+/// </summary>
+internal sealed class MachConnectionListener : IConnectionListener, IMachPortHandler
+{
+    private static readonly KeyValuePair<string, object?> ServerTag = new("machtransport.side", "server");
+
+    private readonly MachEndPoint _endPoint;
+    private readonly MachTransportOptions _options;
+    private readonly ILogger _logger;
+    private readonly IMachKernel _kernel;
+    private readonly ChannelSettings _settings;
+    private readonly MachReceiveLoop _loop;
+    private readonly MachReceiveRight _service;
+    private readonly Channel<MachConnectionContext> _accepted = System.Threading.Channels.Channel.CreateUnbounded<MachConnectionContext>(
+        new UnboundedChannelOptions { SingleWriter = true });
+    private readonly ConcurrentDictionary<MachChannel, byte> _live = new();
+    private volatile bool _unbound;
+    private int _disposed;
+
+    private MachConnectionListener(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, IMachKernel kernel, MachReceiveRight service)
+    {
+        _endPoint = endPoint;
+        _options = options;
+        _logger = logger;
+        _kernel = kernel;
+        _service = service;
+        _settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger);
+        _loop = new MachReceiveLoop(kernel, $"server {endPoint.ServiceName}", logger);
+        _loop.Register(_service, this);
+    }
+
+    public EndPoint EndPoint => _endPoint;
+
+    public static MachConnectionListener Bind(MachEndPoint endPoint, MachTransportOptions options, ILogger logger)
+    {
+        IMachKernel kernel = MachKernel.Current;
+        BootstrapStatus status = kernel.BootstrapCheckIn(endPoint.ServiceName, out uint name);
+        if (status is BootstrapStatus.ServiceActive or BootstrapStatus.NameInUse)
+        {
+            throw new AddressInUseException($"The Mach service name '{endPoint.ServiceName}' is registered by another running process.");
+        }
+
+        if (status != BootstrapStatus.Success)
+        {
+            throw new MachBootstrapException($"Registering the Mach service '{endPoint.ServiceName}' failed with bootstrap status {(int)status}.", endPoint.ServiceName, (int)status);
+        }
+
+        var service = new MachReceiveRight(kernel, name);
+        kernel.SetQueueLimit(name, MachPort.QueueLimitMax);
+        MachTransportLog.ListenerBound(logger, endPoint.ServiceName);
+        return new MachConnectionListener(endPoint, options, logger, kernel, service);
+    }
+
+    public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            while (await _accepted.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (_accepted.Reader.TryRead(out MachConnectionContext? connection))
+                {
+                    return connection;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return null;
+    }
+
+    /// <summary>Stops taking connections: the service name is unregistered, established connections go on.</summary>
+    public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
+    {
+        if (!_unbound)
+        {
+            _unbound = true;
+            _loop.Unregister(_service);
+            _service.Dispose();
+            _accepted.Writer.TryComplete();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await UnbindAsync().ConfigureAwait(false);
+        while (_accepted.Reader.TryRead(out MachConnectionContext? unclaimed))
+        {
+            await unclaimed.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (MachChannel channel in _live.Keys)
+        {
+            channel.Abort("the listener was disposed");
+            await channel.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _loop.Dispose();
+    }
+
+    public void OnMessage(in MachMessageReader message)
+    {
+        if (message.Id != MachProtocol.Connect || !message.TryGetAuditTrailer(out MachMsgAuditTrailer trailer))
+        {
+            DropMalformed(message, "not a CONNECT with a sender identity");
+            return;
+        }
+
+        var peer = new MachPeerCredentials(trailer.Audit.Pid, trailer.Audit.EffectiveUid, trailer.Audit.EffectiveGid);
+        if (!MachHandshake.TryParseConnect(message, out uint client, out MachWindow window, out MachCloseReason reason, out string? error))
+        {
+            if (MachPort.IsValid(client))
+            {
+                Reject(client, reason, error ?? "malformed CONNECT");
+            }
+
+            DropMalformed(message, error ?? "malformed CONNECT");
+            return;
+        }
+
+        MachCloseReason refusal = _unbound ? MachCloseReason.ShuttingDown
+            : !IsAllowed(peer) ? MachCloseReason.PeerNotAllowed
+            : _live.Count >= _options.MaxConnections ? MachCloseReason.ServerBusy
+            : MachCloseReason.None;
+        if (refusal != MachCloseReason.None)
+        {
+            if (refusal == MachCloseReason.PeerNotAllowed)
+            {
+                MachTransportMetrics.RejectedPeers.Add(1, ServerTag);
+            }
+
+            MachTransportLog.PeerRejected(_logger, _endPoint.ServiceName, peer.Pid, peer.Uid, refusal);
+            Reject(client, refusal, refusal == MachCloseReason.PeerNotAllowed ? $"uid {peer.Uid} pid {peer.Pid} is not allowed" : refusal.ToString());
+            MachMessageDisposal.Destroy(_kernel, message);
+            return;
+        }
+
+        // From here the client's send right belongs to the channel.
+        Establish(new MachSendRight(_kernel, client), peer, window);
+    }
+
+    public void OnDeadName(uint deadName) => _kernel.Deallocate(deadName);
+
+    private bool IsAllowed(MachPeerCredentials peer)
+    {
+        try
+        {
+            return _options.PeerPolicy(peer);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            MachTransportLog.PeerPolicyFailed(_logger, ex, _endPoint.ServiceName);
+            return false;
+        }
+    }
+
+    private void Establish(MachSendRight client, MachPeerCredentials peer, MachWindow window)
+    {
+        MachReceiveRight port;
+        try
+        {
+            port = MachReceiveRight.Allocate(_kernel);
+        }
+        catch (MachException)
+        {
+            Reject(client.Name, MachCloseReason.ResourceFailure, "no port for the connection");
+            client.Dispose();
+            return;
+        }
+
+        _kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(_options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
+        var channel = new MachChannel(_loop, port, client, peer, window, _settings, "server");
+        _live[channel] = 0;
+        MachMsgReturn accepted = MachMsgReturn.SendInvalidDest;
+        if (!channel.Start(c => _live.TryRemove(c, out _)) || (accepted = channel.SendAccept()) != MachMsgReturn.Success)
+        {
+            MachTransportLog.SendFailed(_logger, channel.Id, "ACCEPT", MachException.Describe(accepted));
+            channel.Abort("the handshake failed");
+            _ = channel.DisposeAsync().AsTask();
+            return;
+        }
+
+        var connection = new MachConnectionContext(channel, _endPoint);
+        if (!_accepted.Writer.TryWrite(connection))
+        {
+            channel.Abort("the listener stopped accepting");
+            _ = channel.DisposeAsync().AsTask();
+        }
+    }
+
+    private unsafe void Reject(uint client, MachCloseReason reason, string text)
+    {
+        byte* buffer = stackalloc byte[MachProtocol.MaxControlMessage];
+        var span = new Span<byte>(buffer, MachProtocol.MaxControlMessage);
+        int size = MachHandshake.WriteReject(span, client, reason, text);
+        if (_kernel.MachMsg(buffer, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0) == MachMsgReturn.SendTimedOut)
+        {
+            MachMessageDisposal.ReclaimUnsent(_kernel, span);
+        }
+    }
+
+    private void DropMalformed(in MachMessageReader message, string reason)
+    {
+        MachTransportLog.MalformedServiceMessage(_logger, _endPoint.ServiceName, message.Id, reason);
+        MachTransportMetrics.ProtocolErrors.Add(1, ServerTag);
+        MachMessageDisposal.Destroy(_kernel, message);
+    }
+}

@@ -1,0 +1,45 @@
+using MachTransport.Server;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.AspNetCore.Hosting;
+
+/// <summary>Registers the Mach transport with Kestrel and binds Mach services.</summary>
+public static class MachTransportExtensions
+{
+    /// <summary>
+    /// Adds the Mach transport next to Kestrel's own (TCP keeps working); bind services with
+    /// <see cref="ListenMach(KestrelServerOptions, string, Action{ListenOptions}?)"/>.
+    /// </summary>
+    public static IWebHostBuilder UseMachTransport(this IWebHostBuilder builder, Action<MachTransportOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.ConfigureServices(services =>
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, MachTransportFactory>());
+            services.AddOptions<MachTransportOptions>();
+            if (configure is not null)
+            {
+                services.Configure(configure);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Listens on the Mach service <paramref name="serviceName"/>. The default protocol is HTTP/2 (clients use prior
+    /// knowledge, as <c>MachHttpHandler</c> does): Kestrel cannot tell HTTP/1.1 from HTTP/2 on one cleartext
+    /// endpoint and would pick HTTP/1.1 for <c>Http1AndHttp2</c>. Set <c>listen.Protocols = HttpProtocols.Http1</c>
+    /// in <paramref name="configure"/> for HTTP/1.1 clients.
+    /// </summary>
+    public static void ListenMach(this KestrelServerOptions options, string serviceName, Action<ListenOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Listen(new MachEndPoint(serviceName), listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            configure?.Invoke(listen);
+        });
+    }
+}
