@@ -49,6 +49,11 @@ internal sealed unsafe class LinuxBootstrap
     public BootstrapStatus CheckIn(string serviceName, out uint receiveRight)
     {
         receiveRight = MachPort.Null;
+        if (!IsValidName(serviceName))
+        {
+            return BootstrapName.InvalidName;
+        }
+
         string? directory = EnsureDirectory(create: true);
         if (directory is null)
         {
@@ -97,6 +102,11 @@ internal sealed unsafe class LinuxBootstrap
     public BootstrapStatus LookUp(string serviceName, out uint sendRight)
     {
         sendRight = MachPort.Null;
+        if (!IsValidName(serviceName))
+        {
+            return BootstrapName.InvalidName;
+        }
+
         string? directory = EnsureDirectory(create: false);
         if (directory is null)
         {
@@ -169,6 +179,13 @@ internal sealed unsafe class LinuxBootstrap
             _ = SeqPacket.Send(connection, "S"u8, right);
             _ = Libc.close(connection);
         }
+    }
+
+    /// <summary>The same rule as on Darwin (a valid <c>name_t</c>), and no '/': names are file names here.</summary>
+    private static bool IsValidName(string serviceName)
+    {
+        Span<byte> nameT = stackalloc byte[BootstrapName.BufferSize];
+        return BootstrapName.TryEncode(serviceName, nameT) && !serviceName.Contains('/', StringComparison.Ordinal);
     }
 
     private static LinuxFd? Listen(string socketPath)
