@@ -61,18 +61,17 @@ internal sealed partial class LinuxKernel
             while (true)
             {
                 PortEntry? source = port ?? NextReadyMember(set!);
-                if (source is not null && !IsReceivable(source, set))
-                {
-                    return MachMsgReturn.ReceivePortChanged;
-                }
-
-                if (source is not null)
+                if (source is not null && IsReceivable(source, set))
                 {
                     MachMsgReturn? received = TryReceiveFrom(source, buffer, limit, trailerSize, options);
-                    if (received is { } result)
+                    if (received is { } result && (port is not null || result != MachMsgReturn.ReceivePortChanged))
                     {
                         return result;
                     }
+                }
+                else if (port is not null)
+                {
+                    return MachMsgReturn.ReceivePortChanged;
                 }
 
                 int remaining = deadline == long.MaxValue ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
