@@ -15,7 +15,7 @@ internal static class MachKernel
     {
         if (OperatingSystem.IsMacOS())
         {
-            return (IMachKernel)(object)new DarwinKernel();
+            return new DarwinKernel();
         }
 
         if (OperatingSystem.IsLinux())

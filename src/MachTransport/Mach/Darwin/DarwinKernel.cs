@@ -1,6 +1,126 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using MachTransport.Mach.Abi;
+
 namespace MachTransport.Mach.Darwin;
 
-// Placeholder until the Darwin backend lands.
-internal sealed class DarwinKernel
+/// <summary>
+/// The real Mach kernel: each member forwards to one libSystem call (docs/mach-abi.md §8, §9).
+/// Nothing is emulated or re-checked here; the kernel's own status is returned unchanged.
+/// </summary>
+[SupportedOSPlatform("macos")]
+internal sealed unsafe class DarwinKernel : IMachKernel
 {
+    // The task's own port name, read from the mach_task_self_ global once: the mach_task_self()
+    // function would add a user reference per call, and the name never changes in this process (§8, §11.12).
+    private readonly uint _task;
+
+    // Address of the bootstrap_port global; read at each call because a process may replace it (task_set_bootstrap_port).
+    private readonly uint* _bootstrapPort;
+
+    public DarwinKernel()
+    {
+        // Data symbols cannot be imported; dlsym through the libSystem handle finds the re-exported ones (§10).
+        nint libSystem = NativeLibrary.Load(LibSystem.Path);
+        _task = *(uint*)NativeLibrary.GetExport(libSystem, "mach_task_self_");
+        _bootstrapPort = (uint*)NativeLibrary.GetExport(libSystem, "bootstrap_port");
+        PageSize = checked((int)*(nuint*)NativeLibrary.GetExport(libSystem, "vm_page_size"));
+    }
+
+    public string Name => "darwin";
+
+    public int PageSize { get; }
+
+    public KernReturn AllocatePort(MachPortRight right, out uint name)
+        => (KernReturn)LibSystem.MachPortAllocate(_task, (uint)right, out name);
+
+    public KernReturn InsertRight(uint name, uint poly, MachMsgTypeName polyPoly)
+        => (KernReturn)LibSystem.MachPortInsertRight(_task, name, poly, (uint)polyPoly);
+
+    public KernReturn ExtractRight(uint name, MachMsgTypeName msgtName, out uint poly, out MachMsgTypeName polyPoly)
+    {
+        var result = (KernReturn)LibSystem.MachPortExtractRight(_task, name, (uint)msgtName, out poly, out uint type);
+        polyPoly = (MachMsgTypeName)type;
+        return result;
+    }
+
+    public KernReturn Deallocate(uint name)
+        => (KernReturn)LibSystem.MachPortDeallocate(_task, name);
+
+    public KernReturn ModRefs(uint name, MachPortRight right, int delta)
+        => (KernReturn)LibSystem.MachPortModRefs(_task, name, (uint)right, delta);
+
+    public KernReturn GetRefs(uint name, MachPortRight right, out uint refs)
+        => (KernReturn)LibSystem.MachPortGetRefs(_task, name, (uint)right, out refs);
+
+    public KernReturn GetPortType(uint name, out MachPortType type)
+    {
+        var result = (KernReturn)LibSystem.MachPortType(_task, name, out uint bits);
+        type = (MachPortType)bits;
+        return result;
+    }
+
+    public KernReturn InsertMember(uint name, uint portSet)
+        => (KernReturn)LibSystem.MachPortInsertMember(_task, name, portSet);
+
+    public KernReturn ExtractMember(uint name, uint portSet)
+        => (KernReturn)LibSystem.MachPortExtractMember(_task, name, portSet);
+
+    public KernReturn SetQueueLimit(uint name, uint queueLimit)
+    {
+        // mach_port_limits_t is a single natural_t (§8.2).
+        uint limits = queueLimit;
+        return (KernReturn)LibSystem.MachPortSetAttributes(_task, name, MachPort.LimitsInfo, (int*)&limits, MachPort.LimitsInfoCount);
+    }
+
+    public KernReturn GetQueueLimit(uint name, out uint queueLimit)
+    {
+        uint limits = 0;
+        uint count = MachPort.LimitsInfoCount;
+        var result = (KernReturn)LibSystem.MachPortGetAttributes(_task, name, MachPort.LimitsInfo, (int*)&limits, ref count);
+        queueLimit = limits;
+        return result;
+    }
+
+    public KernReturn RequestNotification(uint name, int msgId, uint sync, uint notify, MachMsgTypeName notifyPoly, out uint previous)
+        => (KernReturn)LibSystem.MachPortRequestNotification(_task, name, msgId, sync, notify, (uint)notifyPoly, out previous);
+
+    // notify is MACH_PORT_NULL: current libsyscall passes it on as the message priority (§8).
+    public MachMsgReturn MachMsg(byte* message, MachMsgOption options, uint sendSize, uint receiveLimit, uint receiveName, uint timeoutMilliseconds)
+        => (MachMsgReturn)LibSystem.MachMsg(message, (int)options, sendSize, receiveLimit, receiveName, timeoutMilliseconds, MachPort.Null);
+
+    public KernReturn VmAllocate(ulong size, out ulong address)
+    {
+        ulong allocated = 0;
+        var result = (KernReturn)LibSystem.MachVmAllocate(_task, ref allocated, size, VmFlags.Anywhere);
+        address = allocated;
+        return result;
+    }
+
+    public KernReturn VmDeallocate(ulong address, ulong size)
+        => (KernReturn)LibSystem.MachVmDeallocate(_task, address, size);
+
+    public BootstrapStatus BootstrapCheckIn(string serviceName, out uint receiveRight)
+    {
+        byte* nameT = stackalloc byte[BootstrapName.BufferSize];
+        if (!BootstrapName.TryEncode(serviceName, new Span<byte>(nameT, BootstrapName.BufferSize)))
+        {
+            receiveRight = MachPort.Null;
+            return BootstrapName.InvalidName;
+        }
+
+        return (BootstrapStatus)LibSystem.BootstrapCheckIn(*_bootstrapPort, nameT, out receiveRight);
+    }
+
+    public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight)
+    {
+        byte* nameT = stackalloc byte[BootstrapName.BufferSize];
+        if (!BootstrapName.TryEncode(serviceName, new Span<byte>(nameT, BootstrapName.BufferSize)))
+        {
+            sendRight = MachPort.Null;
+            return BootstrapName.InvalidName;
+        }
+
+        return (BootstrapStatus)LibSystem.BootstrapLookUp(*_bootstrapPort, nameT, out sendRight);
+    }
 }

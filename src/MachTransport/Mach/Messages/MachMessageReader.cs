@@ -84,6 +84,12 @@ internal readonly ref struct MachMessageReader
                 }
 
                 var type = (MachMsgDescriptorType)message[offset + 11];
+                if (type > MachMsgDescriptorType.GuardedPort)
+                {
+                    error = $"descriptor {i} has unknown type {(byte)type}";
+                    return false;
+                }
+
                 offset += MachDescriptor.SizeOf(type);
                 if (offset > message.Length)
                 {

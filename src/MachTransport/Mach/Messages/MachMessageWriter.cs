@@ -69,7 +69,7 @@ internal ref struct MachMessageWriter
     /// <summary>Appends <paramref name="data"/> inline.</summary>
     public void WriteInline(ReadOnlySpan<byte> data) => data.CopyTo(AppendInline(data.Length));
 
-    /// <summary>Appends a 32-bit little-endian value inline.</summary>
+    /// <summary>Appends an unmanaged value inline in native (little-endian) byte order.</summary>
     public void WriteInline<T>(T value) where T : unmanaged
         => MemoryMarshal.Write(AppendInline(Unsafe.SizeOf<T>()), in value);
 
@@ -78,6 +78,11 @@ internal ref struct MachMessageWriter
     {
         EnsureDescriptorsComplete();
         int size = (_position + 3) & ~3;
+        if (size > _buffer.Length)
+        {
+            throw new ArgumentException($"The buffer has no room to pad the message to {size} bytes.");
+        }
+
         _buffer[_position..size].Clear();
         MemoryMarshal.AsRef<MachMsgHeader>(_buffer).Size = (uint)size;
         return size;

@@ -1,0 +1,57 @@
+using System.Runtime.InteropServices;
+
+namespace MachTransport.Mach.Linux;
+
+/// <summary>
+/// <c>struct epoll_event</c> access: packed (12 bytes) on x86_64, naturally aligned (16 bytes) elsewhere
+/// (include/uapi/linux/eventpoll.h, <c>EPOLL_PACKED</c>).
+/// </summary>
+internal static unsafe class Epoll
+{
+    public static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+
+    private static readonly int s_dataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+    /// <summary>Adds <paramref name="fd"/> with <paramref name="events"/> and a 64-bit key returned by <see cref="Wait"/>.</summary>
+    public static int Add(LinuxFd epoll, LinuxFd fd, uint events, ulong key)
+    {
+        byte* ev = stackalloc byte[16];
+        *(uint*)ev = events;
+        *(ulong*)(ev + s_dataOffset) = key;
+        using LinuxFd.Lease e = epoll.Acquire();
+        using LinuxFd.Lease f = fd.Acquire();
+        return Libc.epoll_ctl(e.Number, Libc.EPOLL_CTL_ADD, f.Number, ev) == 0 ? 0 : Libc.LastError;
+    }
+
+    public static void Remove(LinuxFd epoll, LinuxFd fd)
+    {
+        byte* ev = stackalloc byte[16];
+        using LinuxFd.Lease e = epoll.Acquire();
+        using LinuxFd.Lease f = fd.Acquire();
+        _ = Libc.epoll_ctl(e.Number, Libc.EPOLL_CTL_DEL, f.Number, ev);
+    }
+
+    /// <summary>Waits for one ready registration; returns false on timeout.</summary>
+    public static bool Wait(LinuxFd epoll, int timeoutMilliseconds, out ulong key, out uint events)
+    {
+        byte* ev = stackalloc byte[16];
+        using LinuxFd.Lease e = epoll.Acquire();
+        while (true)
+        {
+            int n = Libc.epoll_wait(e.Number, ev, 1, timeoutMilliseconds);
+            if (n == 1)
+            {
+                events = *(uint*)ev;
+                key = *(ulong*)(ev + s_dataOffset);
+                return true;
+            }
+
+            if (n == 0 || Libc.LastError != Libc.EINTR)
+            {
+                key = 0;
+                events = 0;
+                return false;
+            }
+        }
+    }
+}

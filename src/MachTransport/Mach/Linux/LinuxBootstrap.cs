@@ -1,0 +1,255 @@
+using System.Security.Cryptography;
+using System.Text;
+using MachTransport.Mach.Abi;
+
+namespace MachTransport.Mach.Linux;
+
+/// <summary>
+/// The bootstrap namespace, as launchd's per-user domain is on macOS: a directory of mode 0700 owned by the user,
+/// holding per service a lock file (held with flock by the live registrant, so a crashed one's name is reclaimed
+/// at once) and a listening SOCK_SEQPACKET socket. A look-up connects and is handed a send right (SCM_RIGHTS).
+/// The directory is <c>$MACHTRANSPORT_BOOTSTRAP_DIR</c>, else <c>$XDG_RUNTIME_DIR/machtransport</c>, else
+/// <c>/tmp/machtransport-&lt;uid&gt;</c>.
+/// </summary>
+internal sealed unsafe class LinuxBootstrap
+{
+    /// <summary>Environment variable that points the namespace elsewhere (tests isolate themselves with it).</summary>
+    public const string DirectoryVariable = "MACHTRANSPORT_BOOTSTRAP_DIR";
+
+    private const int LookUpTimeoutMilliseconds = 5000;
+    private static readonly int s_maxPathBytes = sizeof(Libc.SockAddrUn) - sizeof(ushort) - 1;
+
+    private readonly LinuxKernel _kernel;
+    private readonly KernelThread _thread;
+
+    public LinuxBootstrap(LinuxKernel kernel, KernelThread thread)
+    {
+        _kernel = kernel;
+        _thread = thread;
+    }
+
+    /// <summary>The registry directory this process uses.</summary>
+    public static string RegistryDirectory
+    {
+        get
+        {
+            string? configured = Environment.GetEnvironmentVariable(DirectoryVariable);
+            if (!string.IsNullOrEmpty(configured))
+            {
+                return configured;
+            }
+
+            string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+            return !string.IsNullOrEmpty(runtime)
+                ? Path.Combine(runtime, "machtransport")
+                : $"/tmp/machtransport-{Libc.geteuid()}";
+        }
+    }
+
+    public BootstrapStatus CheckIn(string serviceName, out uint receiveRight)
+    {
+        receiveRight = MachPort.Null;
+        if (!IsValidName(serviceName))
+        {
+            return BootstrapName.InvalidName;
+        }
+
+        string? directory = EnsureDirectory(create: true);
+        if (directory is null)
+        {
+            return BootstrapStatus.NotPrivileged;
+        }
+
+        string basePath = Path.Combine(directory, FileNameFor(directory, serviceName));
+        int lockFd = Libc.open(basePath + ".lock", Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, 0x180 /* 0600 */);
+        if (lockFd < 0)
+        {
+            return BootstrapStatus.NotPrivileged;
+        }
+
+        var lockFile = new LinuxFd(lockFd);
+        if (Libc.flock(lockFd, Libc.LOCK_EX | Libc.LOCK_NB) != 0)
+        {
+            lockFile.Dispose();
+            return BootstrapStatus.ServiceActive;
+        }
+
+        // We hold the lock: any socket file left here belongs to a registrant that died. Replace it.
+        string socketPath = basePath + ".sock";
+        _ = Libc.unlink(socketPath);
+        LinuxFd? listener = Listen(socketPath);
+        if (listener is null)
+        {
+            lockFile.Dispose();
+            return BootstrapStatus.NoMemory;
+        }
+
+        KernReturn allocated = _kernel.AllocatePort(MachPortRight.Receive, out receiveRight);
+        if (allocated != KernReturn.Success)
+        {
+            listener.Dispose();
+            _ = Libc.unlink(socketPath);
+            lockFile.Dispose();
+            return BootstrapStatus.NoMemory;
+        }
+
+        var registration = new BootstrapRegistration(serviceName, socketPath, lockFile, listener, _kernel.DuplicateSendEnd(receiveRight));
+        _kernel.AttachService(receiveRight, registration);
+        registration.MonitorKey = _thread.Watch(listener, Libc.EPOLLIN, () => HandOutSendRights(registration));
+        return BootstrapStatus.Success;
+    }
+
+    public BootstrapStatus LookUp(string serviceName, out uint sendRight)
+    {
+        sendRight = MachPort.Null;
+        if (!IsValidName(serviceName))
+        {
+            return BootstrapName.InvalidName;
+        }
+
+        string? directory = EnsureDirectory(create: false);
+        if (directory is null)
+        {
+            return Directory.Exists(RegistryDirectory) ? BootstrapStatus.NotPrivileged : BootstrapStatus.UnknownService;
+        }
+
+        string socketPath = Path.Combine(directory, FileNameFor(directory, serviceName)) + ".sock";
+        int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return BootstrapStatus.NoMemory;
+        }
+
+        using var connection = new LinuxFd(fd);
+        Libc.SockAddrUn address = Address(socketPath);
+        if (Libc.connect(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0)
+        {
+            // No socket, or one whose registrant died (nobody listens): the name is not registered.
+            return Libc.LastError == Libc.EACCES ? BootstrapStatus.NotPrivileged : BootstrapStatus.UnknownService;
+        }
+
+        if (SeqPacket.Wait(fd, Libc.POLLIN, -1, LookUpTimeoutMilliseconds) != 1)
+        {
+            return BootstrapStatus.UnknownService;
+        }
+
+        var fds = new List<int>(1);
+        Span<byte> data = stackalloc byte[1];
+        Span<byte> control = stackalloc byte[SeqPacket.ReceiveControlSize];
+        nint received = SeqPacket.Receive(fd, data, control, fds, out _, out _, out _);
+        if (received != 1 || fds.Count != 1 || !SeqPacket.IsPortSocket(fds[0]))
+        {
+            SeqPacket.CloseAll(fds);
+            return BootstrapStatus.UnknownService;
+        }
+
+        sendRight = _kernel.InstallSendRight(fds[0]);
+        return BootstrapStatus.Success;
+    }
+
+    /// <summary>Releases a name: no longer listened on, socket file removed, lock dropped (the lock file stays: unlinking it would race a new registrant).</summary>
+    public void Unregister(BootstrapRegistration registration)
+    {
+        _thread.Unwatch(registration.MonitorKey, registration.Listener);
+        _ = Libc.unlink(registration.SocketPath);
+        registration.Listener.Dispose();
+        registration.ServiceSend.Dispose();
+        registration.LockFile.Dispose();
+    }
+
+    /// <summary>Runs on the kernel thread: each pending look-up gets a copy of the service's send end.</summary>
+    private static void HandOutSendRights(BootstrapRegistration registration)
+    {
+        if (registration.Listener.IsClosed)
+        {
+            return;
+        }
+
+        using LinuxFd.Lease listener = registration.Listener.Acquire();
+        using LinuxFd.Lease send = registration.ServiceSend.Acquire();
+        Span<int> right = [send.Number];
+        while (true)
+        {
+            int connection = Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
+            if (connection < 0)
+            {
+                return;
+            }
+
+            _ = SeqPacket.Send(connection, "S"u8, right);
+            _ = Libc.close(connection);
+        }
+    }
+
+    /// <summary>The same rule as on Darwin (a valid <c>name_t</c>), and no '/': names are file names here.</summary>
+    private static bool IsValidName(string serviceName)
+    {
+        Span<byte> nameT = stackalloc byte[BootstrapName.BufferSize];
+        return BootstrapName.TryEncode(serviceName, nameT) && !serviceName.Contains('/', StringComparison.Ordinal);
+    }
+
+    private static LinuxFd? Listen(string socketPath)
+    {
+        int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        var listener = new LinuxFd(fd);
+        Libc.SockAddrUn address = Address(socketPath);
+        if (Libc.bind(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0 || Libc.listen(fd, 128) != 0)
+        {
+            listener.Dispose();
+            return null;
+        }
+
+        return listener;
+    }
+
+    /// <summary>
+    /// The registry directory, created 0700 if asked, or null when it is missing or unsafe: not a directory,
+    /// not owned by this user, or open to group or others.
+    /// </summary>
+    private static string? EnsureDirectory(bool create)
+    {
+        string directory = RegistryDirectory;
+        if (create && Libc.mkdir(directory, 0x1C0 /* 0700 */) != 0 && Libc.LastError != Libc.EEXIST)
+        {
+            return null;
+        }
+
+        Libc.Statx stat;
+        const int DirectoryType = 0x4000; // S_IFDIR
+        if (Libc.statx(Libc.AT_FDCWD, directory, 0, Libc.STATX_BASIC_STATS, &stat) != 0
+            || (stat.Mode & 0xF000) != DirectoryType
+            || stat.Uid != Libc.geteuid()
+            || (stat.Mode & 0x3F /* 077 */) != 0)
+        {
+            return null;
+        }
+
+        return directory;
+    }
+
+    /// <summary>The service name itself when it is a plain, short file name; otherwise a digest of it.</summary>
+    private static string FileNameFor(string directory, string serviceName)
+    {
+        bool plain = serviceName.Length > 0 && serviceName[0] != '.'
+            && serviceName.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');
+        if (plain && Encoding.UTF8.GetByteCount(directory) + 1 + serviceName.Length + ".lock".Length <= s_maxPathBytes)
+        {
+            return serviceName;
+        }
+
+        return "h." + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(serviceName)))[..40];
+    }
+
+    private static Libc.SockAddrUn Address(string path)
+    {
+        var address = new Libc.SockAddrUn { Family = Libc.AF_UNIX };
+        int length = Encoding.UTF8.GetBytes(path, new Span<byte>(address.Path, s_maxPathBytes));
+        address.Path[length] = 0;
+        return address;
+    }
+}

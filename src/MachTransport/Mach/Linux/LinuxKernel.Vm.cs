@@ -1,0 +1,150 @@
+using MachTransport.Mach.Abi;
+
+namespace MachTransport.Mach.Linux;
+
+/// <summary>
+/// VM memory for out-of-line transfer. Regions from <see cref="VmAllocate"/> are memfd-backed, so sending one
+/// with deallocate-on-send hands its memfd over without a copy; any other memory is copied into a fresh memfd.
+/// Every memfd that travels is sealed against shrinking, so a receiver's mapping can never fault (SIGBUS).
+/// </summary>
+internal sealed partial class LinuxKernel
+{
+    private readonly Dictionary<ulong, (LinuxFd Memfd, ulong Size)> _regions = [];
+
+    public unsafe KernReturn VmAllocate(ulong size, out ulong address)
+    {
+        address = 0;
+        ulong rounded = RoundToPage(size);
+        if (size == 0 || rounded > long.MaxValue)
+        {
+            return KernReturn.InvalidArgument;
+        }
+
+        LinuxFd? memfd = CreateSealedMemfd(rounded);
+        if (memfd is null)
+        {
+            return KernReturn.ResourceShortage;
+        }
+
+        void* mapping = Libc.mmap(null, (nuint)rounded, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, memfd.Number, 0);
+        if (mapping == (void*)-1)
+        {
+            memfd.Dispose();
+            return KernReturn.NoSpace;
+        }
+
+        address = (ulong)mapping;
+        lock (_regions)
+        {
+            _regions.Add(address, (memfd, rounded));
+        }
+
+        return KernReturn.Success;
+    }
+
+    public unsafe KernReturn VmDeallocate(ulong address, ulong size)
+    {
+        if (size == 0)
+        {
+            return KernReturn.Success;
+        }
+
+        (LinuxFd Memfd, ulong Size) region;
+        lock (_regions)
+        {
+            if (_regions.Remove(address, out region) && region.Size != RoundToPage(size))
+            {
+                // Only whole regions are tracked; a partial free keeps the memfd until the rest goes.
+                _regions.Add(address, region);
+                region = default;
+            }
+        }
+
+        int result = Libc.munmap((void*)address, (nuint)RoundToPage(size));
+        region.Memfd?.Dispose();
+        return result == 0 ? KernReturn.Success : KernReturn.InvalidAddress;
+    }
+
+    /// <summary>
+    /// The memfd to carry for an OOL descriptor. A whole <see cref="VmAllocate"/> region sent with deallocate travels
+    /// as is (<paramref name="owned"/> false: the region keeps it until freed); anything else is copied.
+    /// </summary>
+    private unsafe int PrepareOutOfLine(ulong address, uint size, bool deallocate, out LinuxFd? memfd, out bool owned)
+    {
+        lock (_regions)
+        {
+            if (deallocate && _regions.TryGetValue(address, out (LinuxFd Memfd, ulong Size) region) && region.Size >= size)
+            {
+                memfd = region.Memfd;
+                owned = false;
+                return 0;
+            }
+        }
+
+        owned = true;
+        memfd = CreateSealedMemfd(size);
+        if (memfd is null)
+        {
+            return Libc.LastError;
+        }
+
+        // write(2) reads the sender's memory in the kernel: a bad pointer is EFAULT, never a crash.
+        byte* source = (byte*)address;
+        ulong done = 0;
+        while (done < size)
+        {
+            nint written = Libc.write(memfd.Number, source + done, (nuint)(size - done));
+            if (written <= 0)
+            {
+                int error = written < 0 ? Libc.LastError : Libc.EFAULT;
+                if (error == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                memfd.Dispose();
+                memfd = null;
+                return error;
+            }
+
+            done += (ulong)written;
+        }
+
+        return 0;
+    }
+
+    private static LinuxFd? CreateSealedMemfd(ulong size)
+    {
+        int fd = Libc.memfd_create("mach-ool", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        var memfd = new LinuxFd(fd);
+        if (Libc.ftruncate(fd, (long)size) != 0 || Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW) != 0)
+        {
+            memfd.Dispose();
+            return null;
+        }
+
+        return memfd;
+    }
+
+    /// <summary>Maps a received OOL memfd privately (the receiver's own copy, as Mach gives it) after checking it cannot shrink under the mapping.</summary>
+    private static unsafe ulong MapReceivedOutOfLine(int fd, uint size)
+    {
+        Libc.Statx stat;
+        if (Libc.statx(fd, string.Empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &stat) != 0
+            || stat.Size < size
+            || (Libc.fcntl(fd, Libc.F_GET_SEALS, 0) & Libc.F_SEAL_SHRINK) == 0)
+        {
+            return 0;
+        }
+
+        void* mapping = Libc.mmap(null, size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE, fd, 0);
+        return mapping == (void*)-1 ? 0 : (ulong)mapping;
+    }
+
+    private ulong RoundToPage(ulong size) => (size + (ulong)PageSize - 1) & ~((ulong)PageSize - 1);
+}

@@ -1,0 +1,225 @@
+namespace MachTransport.Mach.Linux;
+
+/// <summary>SOCK_SEQPACKET datagrams with descriptors (SCM_RIGHTS) and sender credentials (SCM_CREDENTIALS).</summary>
+internal static unsafe class SeqPacket
+{
+    /// <summary>Receive-side control space: the most descriptors a message may carry plus one <c>ucred</c>.</summary>
+    public static readonly int ReceiveControlSize =
+        Libc.CmsgHdr.Space(Libc.ScmMaxFd * sizeof(int)) + Libc.CmsgHdr.Space(sizeof(Libc.UCred));
+
+    // Budget of one port's queue: send ends share their socket's send buffer (the kernel caps it at wmem_max).
+    private const int SendBufferBytes = 4 * 1024 * 1024;
+
+    /// <summary>A new port: receive end with SO_PASSCRED (for the audit trailer), send end with a large send buffer.</summary>
+    public static int CreatePort(out LinuxFd receive, out LinuxFd send)
+    {
+        int* fds = stackalloc int[2];
+        if (Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0, fds) != 0)
+        {
+            receive = send = null!;
+            return Libc.LastError;
+        }
+
+        receive = new LinuxFd(fds[0]);
+        send = new LinuxFd(fds[1]);
+        int one = 1;
+        int bytes = SendBufferBytes;
+        _ = Libc.setsockopt(fds[0], Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, sizeof(int));
+        _ = Libc.setsockopt(fds[1], Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
+        return 0;
+    }
+
+    public static void EnablePassCredentials(int fd)
+    {
+        int one = 1;
+        _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, sizeof(int));
+    }
+
+    /// <summary>The socket cookie (a per-socket id stable across dup and SCM_RIGHTS), or 0 if <paramref name="fd"/> is not a socket.</summary>
+    public static ulong GetCookie(int fd)
+    {
+        ulong cookie = 0;
+        uint length = sizeof(ulong);
+        return Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_COOKIE, &cookie, &length) == 0 ? cookie : 0;
+    }
+
+    /// <summary>Whether <paramref name="fd"/> is an AF_UNIX SOCK_SEQPACKET socket, the only thing a port right may be.</summary>
+    public static bool IsPortSocket(int fd)
+    {
+        int domain = 0, type = 0;
+        uint length = sizeof(int);
+        if (Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_DOMAIN, &domain, &length) != 0)
+        {
+            return false;
+        }
+
+        length = sizeof(int);
+        return Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_TYPE, &type, &length) == 0
+            && domain == Libc.AF_UNIX && type == Libc.SOCK_SEQPACKET;
+    }
+
+    /// <summary>Sends one datagram without blocking. Returns 0 or an errno.</summary>
+    public static int Send(int fd, ReadOnlySpan<byte> data, ReadOnlySpan<int> fds)
+    {
+        int controlSize = fds.Length > 0 ? Libc.CmsgHdr.Space(fds.Length * sizeof(int)) : 0;
+        byte* control = stackalloc byte[Math.Max(controlSize, 1)];
+        fixed (byte* bytes = data)
+        {
+            var iov = new Libc.IoVec { Base = bytes, Length = (nuint)data.Length };
+            var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1 };
+            if (controlSize > 0)
+            {
+                new Span<byte>(control, controlSize).Clear();
+                var cmsg = (Libc.CmsgHdr*)control;
+                cmsg->Length = (nuint)(Libc.CmsgHdr.HeaderSize + (fds.Length * sizeof(int)));
+                cmsg->Level = Libc.SOL_SOCKET;
+                cmsg->Type = Libc.SCM_RIGHTS;
+                fds.CopyTo(new Span<int>(control + Libc.CmsgHdr.HeaderSize, fds.Length));
+                header.Control = control;
+                header.ControlLength = (nuint)controlSize;
+            }
+
+            while (true)
+            {
+                if (Libc.sendmsg(fd, &header, Libc.MSG_DONTWAIT | Libc.MSG_NOSIGNAL) >= 0)
+                {
+                    return 0;
+                }
+
+                int error = Libc.LastError;
+                if (error != Libc.EINTR)
+                {
+                    return error;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Receives one datagram into <paramref name="buffer"/> without blocking. Returns the datagram's full length
+    /// (greater than the buffer when truncated; MSG_TRUNC is then set in <paramref name="messageFlags"/>) or -errno.
+    /// Every descriptor that arrived is stored in <paramref name="fds"/>; the caller owns them.
+    /// </summary>
+    public static nint Receive(int fd, Span<byte> buffer, Span<byte> control, List<int> fds, out Libc.UCred credentials, out bool hasCredentials, out int messageFlags)
+    {
+        credentials = default;
+        hasCredentials = false;
+        fixed (byte* bytes = buffer)
+        fixed (byte* controlBytes = control)
+        {
+            var iov = new Libc.IoVec { Base = bytes, Length = (nuint)buffer.Length };
+            var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = controlBytes, ControlLength = (nuint)control.Length };
+            nint received;
+            while ((received = Libc.recvmsg(fd, &header, Libc.MSG_DONTWAIT | Libc.MSG_TRUNC | Libc.MSG_CMSG_CLOEXEC)) < 0)
+            {
+                int error = Libc.LastError;
+                if (error != Libc.EINTR)
+                {
+                    messageFlags = 0;
+                    return -error;
+                }
+            }
+
+            messageFlags = header.Flags;
+            int offset = 0;
+            int length = (int)header.ControlLength;
+            while (offset + Libc.CmsgHdr.HeaderSize <= length)
+            {
+                var cmsg = (Libc.CmsgHdr*)(controlBytes + offset);
+                int cmsgLength = (int)cmsg->Length;
+                if (cmsgLength < Libc.CmsgHdr.HeaderSize || offset + cmsgLength > length)
+                {
+                    break;
+                }
+
+                byte* data = controlBytes + offset + Libc.CmsgHdr.HeaderSize;
+                int dataLength = cmsgLength - Libc.CmsgHdr.HeaderSize;
+                if (cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_RIGHTS)
+                {
+                    for (int i = 0; i + sizeof(int) <= dataLength; i += sizeof(int))
+                    {
+                        fds.Add(*(int*)(data + i));
+                    }
+                }
+                else if (cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_CREDENTIALS && dataLength >= sizeof(Libc.UCred))
+                {
+                    credentials = *(Libc.UCred*)data;
+                    hasCredentials = true;
+                }
+
+                offset += Libc.CmsgHdr.Align(cmsgLength);
+            }
+
+            return received;
+        }
+    }
+
+    /// <summary>Length of the next datagram without dequeuing it (no descriptors are installed), or -errno.</summary>
+    public static nint PeekLength(int fd)
+    {
+        byte dummy;
+        var iov = new Libc.IoVec { Base = &dummy, Length = 0 };
+        var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1 };
+        nint received;
+        while ((received = Libc.recvmsg(fd, &header, Libc.MSG_DONTWAIT | Libc.MSG_PEEK | Libc.MSG_TRUNC)) < 0)
+        {
+            int error = Libc.LastError;
+            if (error != Libc.EINTR)
+            {
+                return -error;
+            }
+        }
+
+        return received;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="fd"/> has <paramref name="events"/> or <paramref name="wake"/> is signalled.
+    /// Returns 1 when ready, 0 on timeout, -1 when woken.
+    /// </summary>
+    public static int Wait(int fd, short events, int wake, int timeoutMilliseconds)
+    {
+        Libc.PollFd* polls = stackalloc Libc.PollFd[2];
+        polls[0] = new Libc.PollFd { Fd = fd, Events = events };
+        polls[1] = new Libc.PollFd { Fd = wake, Events = Libc.POLLIN };
+        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
+        while (true)
+        {
+            int remaining = timeoutMilliseconds < 0 ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
+            int n = Libc.poll(polls, wake >= 0 ? 2u : 1u, remaining);
+            if (n > 0)
+            {
+                return wake >= 0 && polls[1].ReturnedEvents != 0 ? -1 : 1;
+            }
+
+            if (n == 0)
+            {
+                return 0;
+            }
+
+            if (Libc.LastError != Libc.EINTR)
+            {
+                return 1;
+            }
+        }
+    }
+
+    public static void Signal(LinuxFd eventFd)
+    {
+        ulong one = 1;
+        using LinuxFd.Lease lease = eventFd.Acquire();
+        _ = Libc.write(lease.Number, &one, sizeof(ulong));
+    }
+
+    public static LinuxFd CreateEvent() => new(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK));
+
+    public static void CloseAll(List<int> fds)
+    {
+        foreach (int fd in fds)
+        {
+            _ = Libc.close(fd);
+        }
+
+        fds.Clear();
+    }
+}

@@ -1,0 +1,63 @@
+using System.Text;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Rights;
+
+namespace MachTransport.Mach;
+
+/// <summary>Service names: check in (register and receive) and look up (get a send right), with clear errors.</summary>
+internal static class MachBootstrap
+{
+    /// <summary><c>name_t</c> is <c>char[128]</c>: at most 127 bytes and a NUL (mach-abi.md §9).</summary>
+    public const int MaxNameBytes = 127;
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless <paramref name="serviceName"/> is a usable service name.</summary>
+    public static void ValidateServiceName(string serviceName, string? parameterName = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceName, parameterName);
+        if (serviceName.Length == 0 || Encoding.UTF8.GetByteCount(serviceName) > MaxNameBytes || serviceName.Contains('\0', StringComparison.Ordinal) || serviceName.Contains('/', StringComparison.Ordinal))
+        {
+            throw new ArgumentException(
+                $"'{serviceName}' is not a valid Mach service name: it must be 1 to {MaxNameBytes} UTF-8 bytes without '/' or NUL (reverse-DNS style, such as 'com.example.greeter').",
+                parameterName ?? nameof(serviceName));
+        }
+    }
+
+    /// <summary>Registers <paramref name="serviceName"/> for this process and returns the port clients will reach.</summary>
+    public static MachReceiveRight CheckIn(IMachKernel kernel, string serviceName)
+    {
+        ValidateServiceName(serviceName);
+        BootstrapStatus status = kernel.BootstrapCheckIn(serviceName, out uint name);
+        ThrowIfFailed(status, serviceName, "register");
+        return new MachReceiveRight(kernel, name);
+    }
+
+    /// <summary>Looks <paramref name="serviceName"/> up and returns a send right to it.</summary>
+    public static MachSendRight LookUp(IMachKernel kernel, string serviceName)
+    {
+        ValidateServiceName(serviceName);
+        BootstrapStatus status = kernel.BootstrapLookUp(serviceName, out uint name);
+        ThrowIfFailed(status, serviceName, "look up");
+        return new MachSendRight(kernel, name);
+    }
+
+    private static void ThrowIfFailed(BootstrapStatus status, string serviceName, string operation)
+    {
+        if (status == BootstrapStatus.Success)
+        {
+            return;
+        }
+
+        string reason = status switch
+        {
+            BootstrapStatus.ServiceActive or BootstrapStatus.NameInUse =>
+                $"the name is already registered by another running process",
+            BootstrapStatus.UnknownService =>
+                "no running process has registered it (is the server started?)",
+            BootstrapStatus.NotPrivileged => OperatingSystem.IsLinux()
+                ? $"access was denied (the registry directory '{Linux.LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700)"
+                : "access was denied (another user's name, or a sandbox rule)",
+            _ => $"bootstrap error {(int)status}",
+        };
+        throw new MachBootstrapException($"Could not {operation} the Mach service '{serviceName}': {reason}.", serviceName, (int)status);
+    }
+}

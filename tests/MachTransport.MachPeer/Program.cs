@@ -1,0 +1,136 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Messages;
+using MachTransport.Mach.Rights;
+
+// A peer process for the Mach layer's cross-process tests.
+//   serve <name>  check <name> in, print READY, answer requests until killed:
+//                 id 1: reply on the send-once reply right with [pid, uid, seen pid, seen uid]
+//                 id 2: SHA-256 the OOL region, send [pid, hash] to the carried send right (id 3)
+//   call <name>   look <name> up, send id 4 carrying [pid] and 1 MiB OOL, print its SHA-256, exit
+//   hold <name>   check <name> in, print READY, wait for stdin to close
+IMachKernel kernel = MachKernel.Current;
+string command = args[0];
+string serviceName = args[1];
+switch (command)
+{
+    case "serve":
+        using (MachReceiveRight service = MachBootstrap.CheckIn(kernel, serviceName))
+        {
+            Console.WriteLine("READY");
+            Serve(kernel, service);
+        }
+
+        break;
+
+    case "hold":
+        using (MachBootstrap.CheckIn(kernel, serviceName))
+        {
+            Console.WriteLine("READY");
+            _ = Console.In.ReadToEnd();
+        }
+
+        break;
+
+    case "call":
+        using (MachSendRight target = MachBootstrap.LookUp(kernel, serviceName))
+        {
+            using MachOolRegion region = MachOolRegion.Allocate(kernel, 1 << 20);
+            RandomNumberGenerator.Fill(region.Span);
+            string hash = Convert.ToHexString(SHA256.HashData(region.Span));
+            byte[] buffer = new byte[128];
+            var writer = new MachMessageWriter(buffer, 4, target.Name, MachMsgTypeName.CopySend, descriptorCount: 1);
+            writer.AddOutOfLine(region.Address, (uint)region.Size, deallocate: true);
+            writer.WriteInline(Environment.ProcessId);
+            Check(Send(kernel, buffer, writer.Complete()));
+            region.Detach();
+            Console.WriteLine(hash);
+        }
+
+        break;
+
+    default:
+        Console.Error.WriteLine($"unknown command {command}");
+        return 2;
+}
+
+return 0;
+
+static unsafe MachMsgReturn Send(IMachKernel kernel, byte[] buffer, int size)
+{
+    fixed (byte* message = buffer)
+    {
+        return kernel.MachMsg(message, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 10_000);
+    }
+}
+
+static void Check(MachMsgReturn result)
+{
+    if (result != MachMsgReturn.Success)
+    {
+        throw new MachException($"send failed: {result}", (int)result);
+    }
+}
+
+static unsafe void Serve(IMachKernel kernel, MachReceiveRight service)
+{
+    byte[] buffer = new byte[4096];
+    while (true)
+    {
+        MachMsgReturn received;
+        fixed (byte* message = buffer)
+        {
+            received = kernel.MachMsg(message, MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveTrailerAudit, 0, (uint)buffer.Length, service.Name, 0);
+        }
+
+        if (received != MachMsgReturn.Success || !MachMessageReader.TryCreate(buffer, out MachMessageReader request, out _))
+        {
+            continue;
+        }
+
+        request.TryGetAuditTrailer(out MachMsgAuditTrailer trailer);
+        MachMsgHeader header = request.Header;
+        byte[] reply = new byte[256];
+        switch (header.Id)
+        {
+            case 1:
+                var whoami = new MachMessageWriter(reply, 101, header.RemotePort, MachMsgTypeName.MoveSendOnce);
+                whoami.WriteInline(Environment.ProcessId);
+                whoami.WriteInline(Libc.GetEffectiveUserId());
+                whoami.WriteInline(trailer.Audit.Pid);
+                whoami.WriteInline(trailer.Audit.EffectiveUid);
+                Check(Send(kernel, reply, whoami.Complete()));
+                break;
+
+            case 2:
+                uint answerTo = 0;
+                byte[] hash = [];
+                foreach (MachDescriptor descriptor in request.Descriptors)
+                {
+                    if (descriptor.Type == MachMsgDescriptorType.Port)
+                    {
+                        answerTo = descriptor.Name;
+                    }
+                    else
+                    {
+                        using var region = new MachOolRegion(kernel, descriptor.Address, descriptor.Size);
+                        hash = SHA256.HashData(region.Span);
+                    }
+                }
+
+                var answer = new MachMessageWriter(reply, 3, answerTo, MachMsgTypeName.MoveSend);
+                answer.WriteInline(Environment.ProcessId);
+                answer.WriteInline(hash);
+                Check(Send(kernel, reply, answer.Complete()));
+                break;
+        }
+    }
+}
+
+internal static partial class Libc
+{
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    public static partial uint GetEffectiveUserId();
+}

@@ -1,0 +1,115 @@
+using System.Runtime.InteropServices;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Messages;
+using Xunit;
+
+namespace MachTransport.Tests.MachLayer;
+
+/// <summary>A received message, copied out of the receive buffer for assertions.</summary>
+internal sealed record ReceivedMessage(
+    MachMsgReturn Result,
+    MachMsgHeader Header,
+    byte[] Body,
+    MachDescriptor[] Descriptors,
+    MachMsgAuditTrailer Trailer);
+
+/// <summary>Sends and receives test messages through the active backend with the shared writer and reader.</summary>
+internal static unsafe class MachTestMessages
+{
+    public static IMachKernel Kernel => MachKernel.Current;
+
+    /// <summary>A descriptor to put in a test message: a port right, or an OOL region.</summary>
+    public readonly record struct Attachment(uint Name, MachMsgTypeName Disposition, ulong Address, uint Size, bool Deallocate, bool IsMemory)
+    {
+        public static Attachment Port(uint name, MachMsgTypeName disposition) => new(name, disposition, 0, 0, false, false);
+
+        public static Attachment Memory(ulong address, uint size, bool deallocate, MachMsgCopyOptions copy = MachMsgCopyOptions.VirtualCopy)
+            => new(0, (MachMsgTypeName)copy, address, size, deallocate, true);
+    }
+
+    public static MachMsgReturn Send(
+        uint destination,
+        MachMsgTypeName disposition,
+        int id,
+        ReadOnlySpan<byte> body = default,
+        uint replyPort = MachPort.Null,
+        MachMsgTypeName replyDisposition = MachMsgTypeName.None,
+        uint timeoutMilliseconds = 0,
+        params Attachment[] attachments)
+    {
+        byte[] buffer = new byte[64 + (attachments.Length * 16) + body.Length];
+        var writer = new MachMessageWriter(buffer, id, destination, disposition, replyPort, replyDisposition, attachments.Length);
+        foreach (Attachment attachment in attachments)
+        {
+            if (attachment.IsMemory)
+            {
+                writer.AddOutOfLine(attachment.Address, attachment.Size, attachment.Deallocate, (MachMsgCopyOptions)attachment.Disposition);
+            }
+            else
+            {
+                writer.AddPort(attachment.Name, attachment.Disposition);
+            }
+        }
+
+        writer.WriteInline(body);
+        int size = writer.Complete();
+        fixed (byte* message = buffer)
+        {
+            return Kernel.MachMsg(message, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, MachPort.Null, timeoutMilliseconds);
+        }
+    }
+
+    public static ReceivedMessage Receive(uint name, uint timeoutMilliseconds = 10_000, int bufferSize = 4096, MachMsgOption extra = MachMsgOption.None)
+    {
+        byte[] buffer = new byte[bufferSize];
+        MachMsgReturn result;
+        fixed (byte* message = buffer)
+        {
+            result = Kernel.MachMsg(
+                message,
+                MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveTimeout | MachMsgOption.ReceiveTrailerAudit | extra,
+                0,
+                (uint)bufferSize,
+                name,
+                timeoutMilliseconds);
+        }
+
+        MachMsgHeader header = MemoryMarshal.Read<MachMsgHeader>(buffer);
+        if (result is not (MachMsgReturn.Success or MachMsgReturn.ReceiveHeaderError or MachMsgReturn.ReceiveBodyError)
+            || !MachMessageReader.TryCreate(buffer, out MachMessageReader reader, out _))
+        {
+            return new ReceivedMessage(result, header, [], [], default);
+        }
+
+        var descriptors = new List<MachDescriptor>();
+        foreach (MachDescriptor descriptor in reader.Descriptors)
+        {
+            descriptors.Add(descriptor);
+        }
+
+        reader.TryGetAuditTrailer(out MachMsgAuditTrailer trailer);
+        return new ReceivedMessage(result, header, reader.Body.ToArray(), [.. descriptors], trailer);
+    }
+
+    public static uint AllocatePort()
+    {
+        Assert.Equal(KernReturn.Success, Kernel.AllocatePort(MachPortRight.Receive, out uint name));
+        return name;
+    }
+
+    public static uint Refs(uint name, MachPortRight right)
+    {
+        Assert.Equal(KernReturn.Success, Kernel.GetRefs(name, right, out uint refs));
+        return refs;
+    }
+
+    public static void Destroy(uint receiveRight) => Assert.Equal(KernReturn.Success, Kernel.ModRefs(receiveRight, MachPortRight.Receive, -1));
+
+    /// <summary>Descriptors open in this process, counted after the backend's own process-wide ones exist.</summary>
+    public static int OpenFdCount()
+    {
+        _ = Kernel.Name;
+        return Directory.GetFiles("/proc/self/fd").Length;
+    }
+}
