@@ -1,0 +1,205 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Security.Cryptography;
+using MachTransport.Client;
+using MachTransport.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MachTransport.TestHost;
+
+internal static class Host
+{
+    public static async Task<int> ServeAsync(string service, bool denyPeers)
+    {
+        using var counters = new TransportCounters();
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        // Console logging goes to stdout, which carries the READY protocol: keep it to warnings, on stderr.
+        builder.Logging.AddFilter((_, level) => level >= LogLevel.Warning);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.WebHost.UseMachTransport(options =>
+        {
+            if (denyPeers)
+            {
+                options.PeerPolicy = _ => false;
+            }
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.ListenMach(service);
+            kestrel.ListenMach(service + ".h1", listen => listen.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+            kestrel.Limits.MaxRequestBodySize = null;
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+
+        WebApplication app = builder.Build();
+        Endpoints.Map(app, counters);
+        await app.StartAsync();
+
+        IServerAddressesFeature addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
+        string tcp = addresses.Addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal));
+        Console.WriteLine($"READY {new Uri(tcp).Port}");
+
+        _ = Task.Run(async () =>
+        {
+            while (await Console.In.ReadLineAsync() is string line)
+            {
+                if (line == "stop")
+                {
+                    break;
+                }
+            }
+
+            await app.StopAsync();
+        });
+        await app.WaitForShutdownAsync();
+        Console.WriteLine("STOPPED");
+        return 0;
+    }
+
+    public static async Task<int> ClientAsync(string service, string path)
+    {
+        using var client = new HttpClient(MachHttpHandler.Create(service))
+        {
+            BaseAddress = new Uri("http://localhost"),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        using HttpResponseMessage response = await client.GetAsync(path);
+        Console.WriteLine((int)response.StatusCode);
+        return 0;
+    }
+}
+
+/// <summary>Reads the "MachTransport" meter of this process (server side).</summary>
+internal sealed class TransportCounters : IDisposable
+{
+    private readonly MeterListener _listener = new();
+    private long _active;
+    private long _total;
+    private long _protocolErrors;
+    private long _rejected;
+
+    public TransportCounters()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "MachTransport")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                if (tag.Key == "machtransport.side" && (string?)tag.Value != "server")
+                {
+                    return;
+                }
+            }
+
+            switch (instrument.Name)
+            {
+                case "machtransport.connections.active": Interlocked.Add(ref _active, value); break;
+                case "machtransport.connections.total": Interlocked.Add(ref _total, value); break;
+                case "machtransport.protocol.errors": Interlocked.Add(ref _protocolErrors, value); break;
+                case "machtransport.peers.rejected": Interlocked.Add(ref _rejected, value); break;
+            }
+        });
+        _listener.Start();
+    }
+
+    public long Cancelled;
+
+    public override string ToString()
+        => $"active={Interlocked.Read(ref _active)} total={Interlocked.Read(ref _total)} protocolErrors={Interlocked.Read(ref _protocolErrors)} rejected={Interlocked.Read(ref _rejected)} cancelled={Interlocked.Read(ref Cancelled)}";
+
+    public void Dispose() => _listener.Dispose();
+}
+
+internal static class Endpoints
+{
+    public static void Map(WebApplication app, TransportCounters counters)
+    {
+        app.MapGet("/hello", (HttpContext context) => $"hello {context.Request.Protocol}");
+        app.MapPost("/echo", async (HttpContext context) =>
+        {
+            context.Response.ContentType = "application/octet-stream";
+            await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
+        });
+        app.MapPost("/sha256", async (HttpContext context) =>
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            byte[] buffer = new byte[81920];
+            long length = 0;
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                length += read;
+            }
+
+            return $"{length} {Convert.ToHexString(hash.GetHashAndReset())}";
+        });
+        app.MapGet("/bytes", async (HttpContext context, long n, int seed) =>
+        {
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.ContentLength = n;
+            var random = new Random(seed);
+            byte[] buffer = new byte[65536];
+            for (long left = n; left > 0; left -= buffer.Length)
+            {
+                random.NextBytes(buffer);
+                await context.Response.Body.WriteAsync(buffer.AsMemory(0, (int)Math.Min(left, buffer.Length)), context.RequestAborted);
+            }
+        });
+        app.MapGet("/chunks", async (HttpContext context, int count) =>
+        {
+            for (int i = 0; i < count; i++)
+            {
+                await context.Response.WriteAsync($"{i}\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        });
+        app.MapGet("/infinite", async (HttpContext context) =>
+        {
+            try
+            {
+                byte[] chunk = new byte[1024];
+                while (true)
+                {
+                    await context.Response.Body.WriteAsync(chunk, context.RequestAborted);
+                    await context.Response.Body.FlushAsync(context.RequestAborted);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref counters.Cancelled);
+            }
+        });
+        app.MapGet("/peer", (HttpContext context) =>
+        {
+            IMachPeerCredentialsFeature? peer = context.Features.Get<IMachPeerCredentialsFeature>();
+            return peer is null ? "none" : $"{peer.Pid} {peer.Uid} {peer.Gid}";
+        });
+        // Deliberately ignores RequestAborted: graceful shutdown must let it finish.
+        app.MapGet("/wait", async (int ms) =>
+        {
+            await Task.Delay(ms);
+            return "done";
+        });
+        app.MapGet("/stats", () => counters.ToString());
+    }
+}

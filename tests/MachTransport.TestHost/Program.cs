@@ -1,0 +1,18 @@
+// Test host for the transport tests: "serve <service> [--deny-peers]" runs an ASP.NET Core app on the Mach
+// services <service> (HTTP/2) and <service>.h1 (HTTP/1.1) and on TCP 127.0.0.1:0, prints "READY <tcp port>",
+// and stops gracefully when a line "stop" arrives on stdin. "client <service> <path>" sends one HTTP/2 GET
+// over Mach and prints the status (used to have a client process to kill).
+using MachTransport.TestHost;
+
+return args switch
+{
+    ["serve", string service, .. string[] rest] => await Host.ServeAsync(service, denyPeers: rest.Contains("--deny-peers")),
+    ["client", string service, string path] => await Host.ClientAsync(service, path),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: serve <service> [--deny-peers] | client <service> <path>");
+    return 2;
+}
