@@ -35,7 +35,10 @@ internal sealed partial class MachChannel
                     long count;
                     lock (_lock)
                     {
+                        // Debit before sending: the peer may consume and grant back before mach_msg returns here.
                         count = Math.Min(buffer.Length, _sendBytes);
+                        _sendBytes -= count;
+                        _sendMessages--;
                     }
 
                     if (!(sent = await SendDataAsync(buffer.Slice(0, count)).ConfigureAwait(false)))
@@ -118,12 +121,6 @@ internal sealed partial class MachChannel
             switch (result)
             {
                 case MachMsgReturn.Success:
-                    lock (_lock)
-                    {
-                        _sendBytes -= payload.Length;
-                        _sendMessages--;
-                    }
-
                     MachTransportMetrics.BytesSent.Add(payload.Length, _sideTag);
                     return true;
                 case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
