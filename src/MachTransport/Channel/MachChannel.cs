@@ -500,8 +500,10 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         {
             _closed.Cancel();
         }
-        catch (ObjectDisposedException)
+        catch (AggregateException ex)
         {
+            // A ConnectionClosed callback of the application threw: never let it take the process down.
+            MachTransportLog.ClosedCallbackFailed(_logger, ex, Id);
         }
     }
 

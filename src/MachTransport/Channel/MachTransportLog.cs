@@ -43,4 +43,7 @@ internal static partial class MachTransportLog
 
     [LoggerMessage(13, LogLevel.Error, "The peer policy of Mach service {ServiceName} threw; the peer is rejected.", EventName = "PeerPolicyFailed")]
     public static partial void PeerPolicyFailed(ILogger logger, Exception exception, string serviceName);
+
+    [LoggerMessage(14, LogLevel.Error, "Connection {ConnectionId}: a ConnectionClosed callback threw.", EventName = "ClosedCallbackFailed")]
+    public static partial void ClosedCallbackFailed(ILogger logger, Exception exception, string connectionId);
 }

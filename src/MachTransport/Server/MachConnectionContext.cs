@@ -60,7 +60,9 @@ internal sealed class MachConnectionContext : ConnectionContext,
 
     public uint Gid => _channel.Peer.Gid;
 
-    public override void Abort(ConnectionAbortedException abortReason) => _channel.Abort(abortReason.Message, abortReason);
+    // Kestrel passes null at times (e.g. from Http2FrameWriter.Abort on connection close).
+    public override void Abort(ConnectionAbortedException abortReason)
+        => _channel.Abort(abortReason?.Message ?? "aborted by the application", abortReason);
 
     public override async ValueTask DisposeAsync()
     {

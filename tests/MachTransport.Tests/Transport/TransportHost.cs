@@ -57,7 +57,21 @@ internal sealed class TransportHost : IAsyncDisposable
     /// <summary>The server's transport counters, read over TCP (so reading them opens no Mach connection).</summary>
     public async Task<Dictionary<string, long>> StatsAsync()
     {
-        string text = await _tcp.GetStringAsync("/stats");
+        string text;
+        try
+        {
+            text = await _tcp.GetStringAsync("/stats");
+        }
+        catch (HttpRequestException ex)
+        {
+            if (await ExitedAsync())
+            {
+                throw new InvalidOperationException($"The test host exited ({_process.ExitCode}): {await _process.ReadErrorAsync()}", ex);
+            }
+
+            throw;
+        }
+
         return text.Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
@@ -74,6 +88,19 @@ internal sealed class TransportHost : IAsyncDisposable
             }
 
             await Task.Delay(20, deadline.Token);
+        }
+    }
+
+    private async Task<bool> ExitedAsync()
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
         }
     }
 
