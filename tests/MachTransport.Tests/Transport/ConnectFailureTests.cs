@@ -1,0 +1,51 @@
+using MachTransport.Client;
+using MachTransport.Mach;
+using Xunit;
+
+namespace MachTransport.Tests.Transport;
+
+/// <summary>Each way a connection can be refused gives its own exception and message.</summary>
+[Trait("Category", "CrossProcess")]
+public sealed class ConnectFailureTests
+{
+    [Fact]
+    public async Task Unregistered_service_gives_a_bootstrap_exception()
+    {
+        using var client = new HttpClient(MachHttpHandler.Create(TestEnvironment.UniqueServiceName("missing"))) { BaseAddress = new Uri("http://localhost") };
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(TimeSpan.FromSeconds(10)));
+        MachBootstrapException? bootstrap = Exceptions.Find<MachBootstrapException>(error);
+        Assert.NotNull(bootstrap);
+        Assert.Equal(1102, bootstrap.Status);
+        Assert.Contains("No Mach service named", bootstrap.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Peer_rejected_by_policy_gives_a_rejection_and_the_server_counts_it()
+    {
+        await using TransportHost host = await TransportHost.StartAsync("deny", "--deny-peers");
+        using HttpClient client = host.CreateClient();
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/hello").WaitAsync(TimeSpan.FromSeconds(10)));
+        MachConnectionRejectedException? rejected = Exceptions.Find<MachConnectionRejectedException>(error);
+        Assert.NotNull(rejected);
+        Assert.Equal(2, rejected.ReasonCode);
+        Assert.Contains("denied access", rejected.Message, StringComparison.Ordinal);
+        Assert.Equal(1, (await host.StatsAsync())["rejected"]);
+    }
+
+    [Fact]
+    public async Task Service_whose_server_died_gives_a_distinct_error()
+    {
+        string service = TestEnvironment.UniqueServiceName("dead");
+        await using (TransportHost host = await TransportHost.StartOnAsync(service))
+        {
+            await host.KillAsync();
+        }
+
+        using var client = new HttpClient(MachHttpHandler.Create(service)) { BaseAddress = new Uri("http://localhost") };
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(TimeSpan.FromSeconds(10)));
+        // The name may still be registered (its server gone) or already reclaimed: either is reported clearly.
+        Exception? cause = (Exception?)Exceptions.Find<MachException>(error) ?? Exceptions.Find<MachBootstrapException>(error);
+        Assert.NotNull(cause);
+        Assert.Matches("server is gone|No Mach service named", cause.Message);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Xunit;
+
+namespace MachTransport.Tests.Transport;
+
+/// <summary>Processes dying or stopping mid-request.</summary>
+[Trait("Category", "Fault")]
+public sealed class FaultTests
+{
+    [Fact]
+    public async Task Server_killed_mid_request_fails_the_request_within_a_second_and_a_restart_serves_again()
+    {
+        string service = TestEnvironment.UniqueServiceName("kill-server");
+        TransportHost host = await TransportHost.StartOnAsync(service);
+        try
+        {
+            using HttpClient client = host.CreateClient();
+            Task<string> pending = client.GetStringAsync("/wait?ms=60000");
+            await host.WaitForStatsAsync(s => s["active"] >= 1);
+            await host.KillAsync();
+            var watch = Stopwatch.StartNew();
+            await Assert.ThrowsAsync<HttpRequestException>(() => pending.WaitAsync(TimeSpan.FromSeconds(1)));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"the failure took {watch.Elapsed}");
+            await host.DisposeAsync();
+
+            host = await TransportHost.StartOnAsync(service);
+            Assert.Equal("hello HTTP/2", await client.GetStringAsync("/hello").WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Client_killed_mid_request_frees_its_connection_on_the_server()
+    {
+        await using TransportHost host = await TransportHost.StartAsync("kill-client");
+        long activeBefore = (await host.StatsAsync())["active"];
+        int fdsBefore = host.CountOpenFds();
+
+        await using (ChildProcess client = ChildProcess.Start("MachTransport.TestHost", "client", host.Service, "/wait?ms=600000"))
+        {
+            await host.WaitForStatsAsync(s => s["active"] == activeBefore + 1, TimeSpan.FromSeconds(30));
+            await client.KillAsync();
+        }
+
+        await host.WaitForStatsAsync(s => s["active"] == activeBefore);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (host.CountOpenFds() > fdsBefore)
+        {
+            await Task.Delay(20, deadline.Token);
+        }
+    }
+
+    [Fact]
+    public async Task Graceful_shutdown_lets_the_in_flight_request_finish_and_refuses_new_connections()
+    {
+        await using TransportHost host = await TransportHost.StartAsync("graceful");
+        using HttpClient client = host.CreateClient();
+        Task<string> inFlight = client.GetStringAsync("/wait?ms=1500");
+        await host.WaitForStatsAsync(s => s["active"] >= 1);
+        Task stopping = host.StopAsync();
+        Assert.Equal("done", await inFlight.WaitAsync(TimeSpan.FromSeconds(15)));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+
+        using HttpClient late = host.CreateClient();
+        await Assert.ThrowsAsync<HttpRequestException>(() => late.GetStringAsync("/hello").WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+}
