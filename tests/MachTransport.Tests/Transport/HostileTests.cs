@@ -1,0 +1,169 @@
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using MachTransport.Channel;
+using MachTransport.Client;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Rights;
+using MachTransport.Tests.MachLayer;
+using Xunit;
+using static MachTransport.Tests.MachLayer.MachTestMessages;
+
+namespace MachTransport.Tests.Transport;
+
+/// <summary>A client that sends raw garbage loses only its own connection; the server keeps serving and leaks nothing.</summary>
+[Trait("Category", "Hostile")]
+public sealed class HostileTests : IAsyncLifetime
+{
+    private TransportHost _host = null!;
+    private HttpClient _bystander = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await TransportHost.StartAsync("hostile");
+        _bystander = _host.CreateClient();
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _bystander.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Garbage_on_the_service_port_is_dropped_and_released()
+    {
+        IMachKernel kernel = MachKernel.Current;
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        int fdsBefore = _host.CountOpenFds();
+        Assert.Equal(BootstrapStatus.Success, kernel.BootstrapLookUp(_host.Service, out uint serviceName));
+        using var service = new MachSendRight(kernel, serviceName);
+        using MachReceiveRight reply = MachReceiveRight.Allocate(kernel);
+        byte[] goodBody = ConnectBody(MachProtocol.Version, MachProtocol.Version);
+
+        // Wrong id, empty.
+        Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, 0x1234));
+        // CONNECT without a right and with a 3-byte body.
+        Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, new byte[3]));
+        // CONNECT carrying a receive right and 1 MiB of out-of-line memory instead of a send right.
+        MachReceiveRight smuggled = MachReceiveRight.Allocate(kernel);
+        MachOolRegion region = MachOolRegion.Allocate(kernel, 1 << 20);
+        Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, goodBody, attachments:
+            [Attachment.Port(smuggled.Name, MachMsgTypeName.MoveReceive), Attachment.Memory(region.Address, 1 << 20, deallocate: true)]));
+        smuggled.Detach();
+        region.Detach();
+        // CONNECT with an extra reply right in the header.
+        Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, goodBody,
+            reply.Name, MachMsgTypeName.MakeSend, attachments: [Attachment.Port(reply.Name, MachMsgTypeName.MakeSend)]));
+        // CONNECT for a protocol version from the future: answered with REJECT.
+        Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, ConnectBody(99, 99),
+            attachments: [Attachment.Port(reply.Name, MachMsgTypeName.MakeSend)]));
+
+        ReceivedMessage rejection = MachTestMessages.Receive(reply.Name);
+        Assert.Equal(MachProtocol.Reject, rejection.Header.Id);
+        Assert.Equal((uint)MachCloseReason.VersionMismatch, BinaryPrimitives.ReadUInt32LittleEndian(rejection.Body));
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] >= errorsBefore + 5);
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+        await WaitForFdsAsync(fdsBefore);
+    }
+
+    public static TheoryData<string> ConnectionGarbage => ["lying-size", "unknown-id", "smuggled-right", "oversized-ool", "credit-overflow"];
+
+    [Theory]
+    [MemberData(nameof(ConnectionGarbage))]
+    public async Task Garbage_on_a_connection_port_closes_only_that_connection(string kind)
+    {
+        IMachKernel kernel = MachKernel.Current;
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        MachChannel victim = await MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await using (victim)
+        {
+            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            uint target = victim.PeerPortName;
+            MachMsgReturn sent = kind switch
+            {
+                "lying-size" => Send(target, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(1000, 8)),
+                "unknown-id" => Send(target, MachMsgTypeName.CopySend, 0x4D54_0099, new byte[16]),
+                "smuggled-right" => SendWithRight(kernel, target),
+                "oversized-ool" => SendOversizedOol(kernel, target),
+                _ => Send(target, MachMsgTypeName.CopySend, MachProtocol.Credit, CreditBody(uint.MaxValue, 1)),
+            };
+            Assert.Equal(MachMsgReturn.Success, sent);
+
+            // The server answers with ABORT (or its port dies): the victim's reads fail.
+            await Assert.ThrowsAnyAsync<IOException>(async () =>
+            {
+                while (true)
+                {
+                    ReadResult result = await victim.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+                    victim.Input.AdvanceTo(result.Buffer.End);
+                    if (result.IsCompleted)
+                    {
+                        throw new InvalidOperationException("the connection ended without an error");
+                    }
+                }
+            });
+        }
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+    }
+
+    private static MachMsgReturn SendWithRight(IMachKernel kernel, uint target)
+    {
+        using MachReceiveRight port = MachReceiveRight.Allocate(kernel);
+        return Send(target, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(4, 8), attachments: [Attachment.Port(port.Name, MachMsgTypeName.MakeSend)]);
+    }
+
+    private static MachMsgReturn SendOversizedOol(IMachKernel kernel, uint target)
+    {
+        const uint size = 8 << 20; // far beyond the 1 MiB window
+        MachOolRegion region = MachOolRegion.Allocate(kernel, size);
+        MachMsgReturn result = Send(target, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(size, 4), attachments: [Attachment.Memory(region.Address, size, deallocate: true)]);
+        if (result == MachMsgReturn.Success)
+        {
+            region.Detach();
+        }
+
+        region.Dispose();
+        return result;
+    }
+
+    private async Task WaitForFdsAsync(int expected)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (_host.CountOpenFds() > expected)
+        {
+            await Task.Delay(20, deadline.Token);
+        }
+    }
+
+    private static byte[] ConnectBody(uint min, uint max)
+    {
+        byte[] body = new byte[MachProtocol.ConnectBodySize];
+        uint[] words = [min, max, 1 << 20, 64, 16384];
+        for (int i = 0; i < words.Length; i++)
+        {
+            MachProtocol.WriteU32(body, i, words[i]);
+        }
+
+        return body;
+    }
+
+    private static byte[] DataPrefix(uint claimed, int actualBytes)
+    {
+        byte[] body = new byte[4 + actualBytes];
+        MachProtocol.WriteU32(body, 0, claimed);
+        return body;
+    }
+
+    private static byte[] CreditBody(uint bytes, uint messages)
+    {
+        byte[] body = new byte[8];
+        MachProtocol.WriteU32(body, 0, bytes);
+        MachProtocol.WriteU32(body, 1, messages);
+        return body;
+    }
+}
