@@ -17,7 +17,7 @@ namespace MachTransport.TestHost;
 
 internal static class Host
 {
-    public static async Task<int> ServeAsync(string service, bool denyPeers)
+    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold)
     {
         using var counters = new TransportCounters();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -28,6 +28,7 @@ internal static class Host
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.WebHost.UseMachTransport(options =>
         {
+            options.InlineThreshold = inlineThreshold ?? options.InlineThreshold;
             if (denyPeers)
             {
                 options.PeerPolicy = _ => false;
@@ -137,6 +138,7 @@ internal static class Endpoints
         app.MapPost("/echo", async (HttpContext context) =>
         {
             context.Response.ContentType = "application/octet-stream";
+            context.Response.ContentLength = context.Request.ContentLength;
             await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
         });
         app.MapPost("/sha256", async (HttpContext context) =>

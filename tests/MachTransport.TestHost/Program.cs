@@ -6,13 +6,20 @@ using MachTransport.TestHost;
 
 return args switch
 {
-    ["serve", string service, .. string[] rest] => await Host.ServeAsync(service, denyPeers: rest.Contains("--deny-peers")),
+    ["serve", string service, .. string[] rest] => await Host.ServeAsync(service, denyPeers: rest.Contains("--deny-peers"), inlineThreshold: InlineArgument(rest)),
     ["client", string service, string path] => await Host.ClientAsync(service, path),
+    ["measure", string service] => await Measurement.RunAsync(service),
     _ => Usage(),
 };
 
+static int? InlineArgument(string[] rest)
+{
+    int at = Array.IndexOf(rest, "--inline");
+    return at >= 0 && at + 1 < rest.Length ? int.Parse(rest[at + 1], System.Globalization.CultureInfo.InvariantCulture) : null;
+}
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: serve <service> [--deny-peers] | client <service> <path>");
+    Console.Error.WriteLine("usage: serve <service> [--deny-peers] [--inline <bytes>] | client <service> <path> | measure <service>");
     return 2;
 }

@@ -104,7 +104,8 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
             resumeWriterThreshold: maxWrite / 2,
             useSynchronizationContext: false));
         _inputReader = new ChannelInputReader(_input.Reader, this);
-        _sendBufferSize = 24 + 4 + MachProtocol.DataPrefixSize + _inlineLimit + 4;
+        // Header, body count and one OOL descriptor (unused when inline), the length prefix, the payload, padding.
+        _sendBufferSize = 24 + 4 + 16 + MachProtocol.DataPrefixSize + _inlineLimit + 4;
         _sendBuffer = (byte*)NativeMemory.Alloc((nuint)_sendBufferSize);
         _controlBuffer = (byte*)NativeMemory.Alloc(MachProtocol.MaxControlMessage);
     }
