@@ -161,7 +161,7 @@ internal sealed partial class MachChannel
         writer.WriteInline((uint)payload.Length);
         payload.CopyTo(writer.AppendInline((int)payload.Length));
         int size = writer.Complete();
-        MachMsgReturn result = _kernel.MachMsg(_sendBuffer, SendNow, (uint)size, 0, 0, 0);
+        MachMsgReturn result = SendLocked(size);
         if (result == MachMsgReturn.SendTimedOut)
         {
             MachMessageDisposal.ReclaimUnsent(_kernel, buffer);
@@ -181,7 +181,7 @@ internal sealed partial class MachChannel
         writer.AddOutOfLine(region.Address, (uint)length, deallocate: true, MachMsgCopyOptions.VirtualCopy);
         writer.WriteInline((uint)length);
         int size = writer.Complete();
-        MachMsgReturn result = _kernel.MachMsg(_sendBuffer, SendNow, (uint)size, 0, 0, 0);
+        MachMsgReturn result = SendLocked(size);
         if (result == MachMsgReturn.Success)
         {
             region.Detach();
@@ -202,6 +202,18 @@ internal sealed partial class MachChannel
 
         region.Dispose();
         return result;
+    }
+
+    /// <summary>
+    /// Sends the prepared DATA unless the channel was released meanwhile: after release the peer's name may
+    /// already belong to another right, so nothing may be sent to it.
+    /// </summary>
+    private unsafe MachMsgReturn SendLocked(int size)
+    {
+        lock (_lock)
+        {
+            return _released ? MachMsgReturn.SendInvalidDest : _kernel.MachMsg(_sendBuffer, SendNow, (uint)size, 0, 0, 0);
+        }
     }
 
     /// <summary>Sends a body-less control message (FIN), retrying while the peer's queue is full.</summary>

@@ -209,6 +209,9 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         _loop.Drain(_port);
         MachTransportLog.PeerDied(_logger, Id);
         AbortCore("the peer's port died", MachCloseReason.None, new ConnectionResetException("The Mach peer closed the connection or its process exited."));
+
+        // Nothing can travel any more: give the ports back now, not when the application finishes its requests.
+        Release();
     }
 
     /// <summary>The application consumed <paramref name="count"/> bytes of input: they become credit for the peer.</summary>
