@@ -11,6 +11,7 @@ using MachTransport.Mach.Rights;
 //                 id 2: SHA-256 the OOL region, send [pid, hash] to the carried send right (id 3)
 //   call <name>   look <name> up, send id 4 carrying [pid] and 1 MiB OOL, print its SHA-256, exit
 //   hold <name>   check <name> in, print READY, wait for stdin to close
+//   forge <name>  look <name> up, ask it (id 5) for rights and a message; send that message to each right; print SENT
 IMachKernel kernel = MachKernel.Current;
 string command = args[0];
 string serviceName = args[1];
@@ -51,6 +52,19 @@ switch (command)
 
         break;
 
+    case "forge":
+        using (MachSendRight relay = MachBootstrap.LookUp(kernel, serviceName))
+        using (MachReceiveRight inbox = MachReceiveRight.Allocate(kernel))
+        {
+            byte[] request = new byte[64];
+            var asking = new MachMessageWriter(request, 5, relay.Name, MachMsgTypeName.CopySend, inbox.Name, MachMsgTypeName.MakeSendOnce);
+            Check(Send(kernel, request, asking.Complete()));
+            Forge(kernel, inbox);
+            Console.WriteLine("SENT");
+        }
+
+        break;
+
     default:
         Console.Error.WriteLine($"unknown command {command}");
         return 2;
@@ -71,6 +85,34 @@ static void Check(MachMsgReturn result)
     if (result != MachMsgReturn.Success)
     {
         throw new MachException($"send failed: {result}", (int)result);
+    }
+}
+
+// The instructions arrive as: port descriptors (send rights to the victims), then [id][payload] inline.
+static unsafe void Forge(IMachKernel kernel, MachReceiveRight inbox)
+{
+    byte[] buffer = new byte[4096];
+    MachMsgReturn received;
+    fixed (byte* message = buffer)
+    {
+        received = kernel.MachMsg(message, MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveTimeout, 0, (uint)buffer.Length, inbox.Name, 30_000);
+    }
+
+    Check(received);
+    if (!MachMessageReader.TryCreate(buffer, out MachMessageReader instructions, out string? error))
+    {
+        throw new InvalidOperationException(error);
+    }
+
+    int id = BitConverter.ToInt32(instructions.Body);
+    byte[] payload = instructions.Body[4..].ToArray();
+    foreach (MachDescriptor victim in instructions.Descriptors)
+    {
+        using var right = new MachSendRight(kernel, victim.Name);
+        byte[] forged = new byte[64 + payload.Length];
+        var writer = new MachMessageWriter(forged, id, right.Name, MachMsgTypeName.CopySend);
+        writer.WriteInline(payload);
+        Check(Send(kernel, forged, writer.Complete()));
     }
 }
 

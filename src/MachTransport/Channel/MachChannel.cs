@@ -117,6 +117,9 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     /// <summary>The name of the peer's port in this task (tests use it to play a hostile peer).</summary>
     public uint PeerPortName => _peerName;
 
+    /// <summary>The name of this side's own receive port (tests hand a send right to it to another process).</summary>
+    public uint PortName => _port.Name;
+
     public PipeReader Input => _inputReader;
 
     public PipeWriter Output => _output.Writer;
