@@ -8,12 +8,7 @@ public sealed class MachEndPoint : EndPoint
     /// <summary>Creates an endpoint for <paramref name="serviceName"/>.</summary>
     public MachEndPoint(string serviceName)
     {
-        ArgumentException.ThrowIfNullOrEmpty(serviceName);
-        if (serviceName.Length > 127)
-        {
-            throw new ArgumentException("A Mach service name holds at most 127 characters (name_t is char[128]).", nameof(serviceName));
-        }
-
+        Mach.MachBootstrap.ValidateServiceName(serviceName, nameof(serviceName));
         ServiceName = serviceName;
     }
 

@@ -1,3 +1,5 @@
+using MachTransport.Channel;
+
 namespace MachTransport.Server;
 
 /// <summary>Options of the Mach transport for Kestrel (set with <c>UseMachTransport(options => ...)</c>).</summary>
@@ -7,25 +9,25 @@ public sealed class MachTransportOptions
     public const int DefaultInlineThreshold = 16 * 1024;
 
     /// <summary>Bytes a client may send ahead of what the application has read (the read window). Default 1 MiB.</summary>
-    public long MaxReadBufferSize { get; set; } = 1024 * 1024;
+    public long MaxReadBufferSize { get; set => field = ChannelLimits.ReadBufferSize(value); } = 1024 * 1024;
 
     /// <summary>Bytes the application may write ahead of what has been sent before its writes wait. Default 64 KiB.</summary>
-    public long MaxWriteBufferSize { get; set; } = 64 * 1024;
+    public long MaxWriteBufferSize { get; set => field = ChannelLimits.WriteBufferSize(value); } = 64 * 1024;
 
     /// <summary>Payloads up to this many bytes travel inside the message; larger ones out of line (at most 64 KiB).</summary>
-    public int InlineThreshold { get; set; } = DefaultInlineThreshold;
+    public int InlineThreshold { get; set => field = ChannelLimits.InlineThreshold(value); } = DefaultInlineThreshold;
 
-    /// <summary>Queue limit of each connection port (1..1024); half of it is the DATA message window. Default 1024.</summary>
-    public int QueueLimit { get; set; } = 1024;
+    /// <summary>Queue limit of each connection port (2..1024); half of it is the DATA message window. Default 1024.</summary>
+    public int QueueLimit { get; set => field = ChannelLimits.QueueLimit(value); } = 1024;
 
     /// <summary>Connections open at once per listener; more are rejected (REJECT "server busy"). Default 10,000.</summary>
-    public int MaxConnections { get; set; } = 10_000;
+    public int MaxConnections { get; set => field = ChannelLimits.Positive(value, nameof(MaxConnections)); } = 10_000;
 
     /// <summary>
     /// Decides whether a peer may connect, from the kernel's identity of its process. Default: the same effective
     /// user as this process (<see cref="SameUser"/>). A rejected client gets a <c>MachConnectionRejectedException</c>.
     /// </summary>
-    public Func<MachPeerCredentials, bool> PeerPolicy { get; set; } = SameUser;
+    public Func<MachPeerCredentials, bool> PeerPolicy { get; set => field = value ?? throw new ArgumentNullException(nameof(value)); } = SameUser;
 
     /// <summary>The default policy: the peer runs as this process's effective user.</summary>
     public static bool SameUser(MachPeerCredentials peer) => peer.Uid == ProcessIdentity.EffectiveUid;
