@@ -11,6 +11,7 @@ using MachTransport.Mach.Rights;
 //                 id 2: SHA-256 the OOL region, send [pid, hash] to the carried send right (id 3)
 //   call <name>   look <name> up, send id 4 carrying [pid] and 1 MiB OOL, print its SHA-256, exit
 //   hold <name>   check <name> in, print READY, wait for stdin to close
+//   cycles <n>    allocate/send/receive-or-destroy <n> times; print "fds <before> <after>" (this process does nothing else)
 //   forge <name>  look <name> up, ask it (id 5) for rights and a message; send that message to each right; print SENT
 IMachKernel kernel = MachKernel.Current;
 string command = args[0];
@@ -65,6 +66,11 @@ switch (command)
 
         break;
 
+    case "cycles":
+        _ = RunCycles(kernel, 1); // loads the assemblies the cycles use (their files are mapped descriptors)
+        Console.WriteLine(RunCycles(kernel, int.Parse(serviceName, System.Globalization.CultureInfo.InvariantCulture)));
+        break;
+
     default:
         Console.Error.WriteLine($"unknown command {command}");
         return 2;
@@ -86,6 +92,52 @@ static void Check(MachMsgReturn result)
     {
         throw new MachException($"send failed: {result}", (int)result);
     }
+}
+
+// Each cycle: two ports, a message carrying a send right to the second into the first, then either a receive
+// (the carried right released by name) or the destruction of the queued message with its port; OOL every 10th.
+static unsafe string RunCycles(IMachKernel kernel, int count)
+{
+    int before = Directory.GetFiles("/proc/self/fd").Length;
+    byte[] buffer = new byte[512];
+    for (int i = 0; i < count; i++)
+    {
+        using var port = MachReceiveRight.Allocate(kernel);
+        using var carried = MachReceiveRight.Allocate(kernel);
+        MachOolRegion? region = i % 10 == 0 ? MachOolRegion.Allocate(kernel, 4096) : null;
+        var writer = new MachMessageWriter(buffer, i, port.Name, MachMsgTypeName.MakeSend, descriptorCount: region is null ? 1 : 2);
+        writer.AddPort(carried.Name, MachMsgTypeName.MakeSend);
+        if (region is not null)
+        {
+            writer.AddOutOfLine(region.Address, (uint)region.Size, deallocate: true);
+        }
+
+        writer.WriteInline(new byte[64]);
+        Check(Send(kernel, buffer, writer.Complete()));
+        region?.Detach();
+        if (i % 2 == 0)
+        {
+            fixed (byte* message = buffer)
+            {
+                Check(kernel.MachMsg(message, MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveTimeout, 0, (uint)buffer.Length, port.Name, 10_000));
+            }
+
+            MachMessageReader.TryCreate(buffer, out MachMessageReader received, out _);
+            foreach (MachDescriptor descriptor in received.Descriptors)
+            {
+                if (descriptor.Type == MachMsgDescriptorType.Port)
+                {
+                    new MachSendRight(kernel, descriptor.Name).Dispose();
+                }
+                else
+                {
+                    new MachOolRegion(kernel, descriptor.Address, descriptor.Size).Dispose();
+                }
+            }
+        }
+    }
+
+    return $"fds {before} {Directory.GetFiles("/proc/self/fd").Length}";
 }
 
 // The instructions arrive as: port descriptors (send rights to the victims), then [id][payload] inline.
