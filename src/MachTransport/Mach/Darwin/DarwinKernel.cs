@@ -101,26 +101,21 @@ internal sealed unsafe class DarwinKernel : IMachKernel
         => (KernReturn)LibSystem.MachVmDeallocate(_task, address, size);
 
     public BootstrapStatus BootstrapCheckIn(string serviceName, out uint receiveRight)
-    {
-        byte* nameT = stackalloc byte[BootstrapName.BufferSize];
-        if (!BootstrapName.TryEncode(serviceName, new Span<byte>(nameT, BootstrapName.BufferSize)))
-        {
-            receiveRight = MachPort.Null;
-            return BootstrapName.InvalidName;
-        }
-
-        return (BootstrapStatus)LibSystem.BootstrapCheckIn(*_bootstrapPort, nameT, out receiveRight);
-    }
+        => Bootstrap(serviceName, &LibSystem.BootstrapCheckIn, out receiveRight);
 
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight)
+        => Bootstrap(serviceName, &LibSystem.BootstrapLookUp, out sendRight);
+
+    /// <summary>Both bootstrap calls take the bootstrap port and a <c>name_t</c>, and give back one right.</summary>
+    private BootstrapStatus Bootstrap(string serviceName, delegate*<uint, byte*, out uint, int> call, out uint right)
     {
         byte* nameT = stackalloc byte[BootstrapName.BufferSize];
         if (!BootstrapName.TryEncode(serviceName, new Span<byte>(nameT, BootstrapName.BufferSize)))
         {
-            sendRight = MachPort.Null;
+            right = MachPort.Null;
             return BootstrapName.InvalidName;
         }
 
-        return (BootstrapStatus)LibSystem.BootstrapLookUp(*_bootstrapPort, nameT, out sendRight);
+        return (BootstrapStatus)call(*_bootstrapPort, nameT, out right);
     }
 }
