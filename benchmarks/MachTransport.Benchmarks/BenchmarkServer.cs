@@ -17,7 +17,7 @@ internal static class BenchmarkServer
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseMachTransport();
+        builder.WebHost.UseMachTransport(options => options.InlineThreshold = HttpTransportBenchmarks.InlineThreshold);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ListenMach(service);

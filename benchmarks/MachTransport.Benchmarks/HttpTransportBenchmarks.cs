@@ -19,6 +19,11 @@ public class HttpTransportBenchmarks
     private HttpClient _client = null!;
     private string _udsPath = string.Empty;
 
+    /// <summary>Inline/OOL threshold for both sides, from MACHTRANSPORT_BENCH_INLINE (default: the transport's).</summary>
+    public static int InlineThreshold { get; } = int.TryParse(Environment.GetEnvironmentVariable("MACHTRANSPORT_BENCH_INLINE"), out int bytes)
+        ? bytes
+        : Server.MachTransportOptions.DefaultInlineThreshold;
+
     [Params("mach", "uds", "tcp")]
     public string Transport { get; set; } = "mach";
 
@@ -42,7 +47,7 @@ public class HttpTransportBenchmarks
 
         HttpMessageHandler handler = Transport switch
         {
-            "mach" => MachHttpHandler.Create(service),
+            "mach" => MachHttpHandler.Create(service, new MachClientOptions { InlineThreshold = InlineThreshold }),
             "uds" => new SocketsHttpHandler { ConnectCallback = ConnectUnixAsync, EnableMultipleHttp2Connections = true },
             _ => new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
         };
