@@ -41,6 +41,12 @@ internal sealed class MachChannelStream : Stream
         {
             ReadResult result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             ReadOnlySequence<byte> data = result.Buffer;
+            if (result.IsCanceled && data.IsEmpty)
+            {
+                _reader.AdvanceTo(data.Start);
+                throw new OperationCanceledException("The read was cancelled.");
+            }
+
             if (buffer.Length == 0)
             {
                 _reader.AdvanceTo(data.Start);
@@ -59,11 +65,6 @@ internal sealed class MachChannelStream : Stream
             if (result.IsCompleted)
             {
                 return 0;
-            }
-
-            if (result.IsCanceled)
-            {
-                throw new OperationCanceledException("The read was cancelled.");
             }
         }
     }

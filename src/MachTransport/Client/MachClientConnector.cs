@@ -22,7 +22,7 @@ internal static class MachClientConnector
         ILogger logger = options.LoggerFactory?.CreateLogger("MachTransport.Client") ?? NullLogger.Instance;
         var settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger);
 
-        using MachSendRight service = LookUp(kernel, serviceName);
+        using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);
         kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
         var pending = new PendingConnect(loop, port, serviceName, settings);
@@ -44,22 +44,6 @@ internal static class MachClientConnector
             pending.Cancel();
             throw;
         }
-    }
-
-    private static MachSendRight LookUp(IMachKernel kernel, string serviceName)
-    {
-        BootstrapStatus status = kernel.BootstrapLookUp(serviceName, out uint name);
-        return status switch
-        {
-            BootstrapStatus.Success => new MachSendRight(kernel, name),
-            BootstrapStatus.UnknownService => throw new MachBootstrapException(
-                $"No Mach service named '{serviceName}' is registered (BOOTSTRAP_UNKNOWN_SERVICE): the server is not running or listens under another name.",
-                serviceName, (int)status),
-            BootstrapStatus.NotPrivileged => throw new MachBootstrapException(
-                $"Access to the Mach service '{serviceName}' was denied by the bootstrap server (BOOTSTRAP_NOT_PRIVILEGED).",
-                serviceName, (int)status),
-            _ => throw new MachBootstrapException($"Looking up the Mach service '{serviceName}' failed with bootstrap status {(int)status}.", serviceName, (int)status),
-        };
     }
 
     private static async Task SendConnectAsync(IMachKernel kernel, MachSendRight service, MachReceiveRight port, string serviceName, ChannelSettings settings, CancellationToken cancellationToken)

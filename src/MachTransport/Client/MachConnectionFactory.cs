@@ -14,7 +14,7 @@ public sealed class MachConnectionFactory
     /// <summary>Creates a factory for <paramref name="serviceName"/>.</summary>
     public MachConnectionFactory(string serviceName, MachClientOptions? options = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(serviceName);
+        Mach.MachBootstrap.ValidateServiceName(serviceName, nameof(serviceName));
         ServiceName = serviceName;
         _options = options ?? new MachClientOptions();
     }

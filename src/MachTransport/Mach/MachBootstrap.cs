@@ -42,22 +42,21 @@ internal static class MachBootstrap
 
     private static void ThrowIfFailed(BootstrapStatus status, string serviceName, string operation)
     {
-        if (status == BootstrapStatus.Success)
+        string? message = status switch
         {
-            return;
-        }
-
-        string reason = status switch
-        {
-            BootstrapStatus.ServiceActive or BootstrapStatus.NameInUse =>
-                $"the name is already registered by another running process",
+            BootstrapStatus.Success => null,
             BootstrapStatus.UnknownService =>
-                "no running process has registered it (is the server started?)",
+                $"No Mach service named '{serviceName}' is registered (BOOTSTRAP_UNKNOWN_SERVICE): the server is not running or listens under another name.",
+            BootstrapStatus.ServiceActive or BootstrapStatus.NameInUse =>
+                $"The Mach service name '{serviceName}' is already registered by another running process (BOOTSTRAP_SERVICE_ACTIVE).",
             BootstrapStatus.NotPrivileged => OperatingSystem.IsLinux()
-                ? $"access was denied (the registry directory '{Linux.LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700)"
-                : "access was denied (another user's name, or a sandbox rule)",
-            _ => $"bootstrap error {(int)status}",
+                ? $"Access to the Mach service name '{serviceName}' was denied (BOOTSTRAP_NOT_PRIVILEGED): the registry directory '{Linux.LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700."
+                : $"Access to the Mach service name '{serviceName}' was denied (BOOTSTRAP_NOT_PRIVILEGED): another user's name, or a sandbox rule.",
+            _ => $"Could not {operation} the Mach service '{serviceName}': bootstrap status {(int)status}.",
         };
-        throw new MachBootstrapException($"Could not {operation} the Mach service '{serviceName}': {reason}.", serviceName, (int)status);
+        if (message is not null)
+        {
+            throw new MachBootstrapException(message, serviceName, (int)status);
+        }
     }
 }

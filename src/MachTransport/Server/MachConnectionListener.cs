@@ -49,19 +49,18 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
     public static MachConnectionListener Bind(MachEndPoint endPoint, MachTransportOptions options, ILogger logger)
     {
         IMachKernel kernel = MachKernel.Current;
-        BootstrapStatus status = kernel.BootstrapCheckIn(endPoint.ServiceName, out uint name);
-        if (status is BootstrapStatus.ServiceActive or BootstrapStatus.NameInUse)
+        MachReceiveRight service;
+        try
         {
-            throw new AddressInUseException($"The Mach service name '{endPoint.ServiceName}' is registered by another running process.");
+            service = MachBootstrap.CheckIn(kernel, endPoint.ServiceName);
+        }
+        catch (MachBootstrapException ex) when (ex.Status is (int)BootstrapStatus.ServiceActive or (int)BootstrapStatus.NameInUse)
+        {
+            // Kestrel's own signal for "this address is taken".
+            throw new AddressInUseException(ex.Message, ex);
         }
 
-        if (status != BootstrapStatus.Success)
-        {
-            throw new MachBootstrapException($"Registering the Mach service '{endPoint.ServiceName}' failed with bootstrap status {(int)status}.", endPoint.ServiceName, (int)status);
-        }
-
-        var service = new MachReceiveRight(kernel, name);
-        kernel.SetQueueLimit(name, MachPort.QueueLimitMax);
+        service.SetQueueLimit(MachPort.QueueLimitMax);
         MachTransportLog.ListenerBound(logger, endPoint.ServiceName);
         return new MachConnectionListener(endPoint, options, logger, kernel, service);
     }

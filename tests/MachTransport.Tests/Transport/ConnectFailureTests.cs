@@ -48,4 +48,18 @@ public sealed class ConnectFailureTests
         Assert.NotNull(cause);
         Assert.Matches("server is gone|No Mach service named", cause.Message);
     }
+
+    [Fact]
+    public async Task A_second_server_on_a_taken_name_fails_to_start_with_a_clear_error()
+    {
+        await using TransportHost first = await TransportHost.StartAsync("taken");
+        await using ChildProcess second = ChildProcess.Start("MachTransport.TestHost", "serve", first.Service);
+        await second.WaitForExitAsync();
+
+        Assert.NotEqual(0, second.ExitCode);
+        string error = await second.ReadErrorAsync();
+        Assert.Contains($"The Mach service name '{first.Service}' is already registered by another running process", error, StringComparison.Ordinal);
+        using HttpClient client = first.CreateClient();
+        Assert.Equal("hello HTTP/2", await client.GetStringAsync("/hello")); // the first server is untouched
+    }
 }
