@@ -342,20 +342,29 @@ internal sealed class GrpcCall<TRequest, TResponse> : IAsyncStreamReader<TRespon
             _ = _headers.Task.Exception; // observed: callers that never ask for headers must not see it as unobserved
         }
 
-        _deadlineTimer?.Dispose();
-        _callerRegistration.Dispose();
-        _requestStream?.Abort();
-        _response?.Dispose();
-        _request?.Dispose();
+        ReleaseExchange();
     }
 
+    /// <summary>Overrides an OK status the response contradicts (a unary call with zero or two messages).</summary>
     private RpcException Replace(Status status)
     {
         lock (_gate)
         {
             _status = status;
-            return new RpcException(status, _trailers ?? new Metadata());
         }
+
+        _cancellation.Cancel();
+        ReleaseExchange();
+        return new RpcException(status, _trailers ?? new Metadata());
+    }
+
+    private void ReleaseExchange()
+    {
+        _deadlineTimer?.Dispose();
+        _callerRegistration.Dispose();
+        _requestStream?.Abort();
+        _response?.Dispose();
+        _request?.Dispose();
     }
 
     private void ThrowIfFailed()
