@@ -81,6 +81,27 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
+    public async Task A_call_may_stream_more_than_Kestrels_30_MB_request_body_limit()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        var payload = ByteString.CopyFrom(new byte[1024 * 1024]);
+        const int Messages = 32;
+
+        using AsyncDuplexStreamingCall<EchoRequest, EchoReply> call = client.Chat(deadline: Deadline);
+        Task<int> replies = CountAsync(call.ResponseStream);
+        for (int i = 0; i < Messages; i++)
+        {
+            await call.RequestStream.WriteAsync(new EchoRequest { Message = "big", Payload = payload });
+        }
+
+        await call.RequestStream.CompleteAsync();
+
+        Assert.Equal(Messages, await replies);
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
     public async Task Headers_and_trailers_carry_ASCII_and_binary_metadata_both_ways()
     {
         using GrpcChannel channel = server.CreateMachChannel();
@@ -98,6 +119,17 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
         Metadata trailers = call.GetTrailers();
         Assert.Equal("value 1", trailers.GetValue("x-echo-trailer"));
         Assert.Equal(binary, trailers.GetValueBytes("x-echo-bin"));
+    }
+
+    private static async Task<int> CountAsync(IAsyncStreamReader<EchoReply> replies)
+    {
+        int count = 0;
+        await foreach (EchoReply _ in replies.ReadAllAsync())
+        {
+            count++;
+        }
+
+        return count;
     }
 
     public static TheoryData<StatusCode> ErrorCodes => new(Enum.GetValues<StatusCode>().Where(c => c != StatusCode.OK));

@@ -70,8 +70,11 @@ internal sealed class FrameSerializationContext : SerializationContext, IBufferW
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = [];
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
     }
 
     private void EnsureCapacity(int additional)

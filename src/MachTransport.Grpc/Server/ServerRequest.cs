@@ -1,5 +1,7 @@
 using MachTransport.Grpc.Protocol;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Logging;
 
 namespace MachTransport.Grpc.Server;
@@ -24,6 +26,18 @@ internal static class ServerRequest
             GrpcLog.RejectedProtocol(logger, request.Path, request.Protocol);
             httpContext.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
             return false;
+        }
+
+        // A call's body is a stream of messages, limited per message (MaxReceiveMessageSize), and may idle for as long
+        // as the call lives: Kestrel's whole-body size limit and minimum data rate would cut long calls.
+        if (httpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+        {
+            bodySize.MaxRequestBodySize = null;
+        }
+
+        if (httpContext.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } dataRate)
+        {
+            dataRate.MinDataRate = null;
         }
 
         httpContext.Response.ContentType = GrpcProtocol.ContentType;

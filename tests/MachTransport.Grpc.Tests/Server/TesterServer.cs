@@ -29,7 +29,6 @@ internal static class TesterServer
         {
             kestrel.ListenMach(serviceName);
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
-            kestrel.Limits.MaxRequestBodySize = null;
         });
         builder.Services.AddGrpc();
 
