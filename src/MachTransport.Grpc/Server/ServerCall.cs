@@ -49,7 +49,9 @@ internal sealed class ServerCall<TRequest, TResponse> : IAsyncStreamReader<TRequ
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
-        using CancellationTokenSource? linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Context.CancellationToken) : null;
+        // Handlers usually pass the call's own token: link only a different one (a linked source per message otherwise).
+        bool other = cancellationToken.CanBeCanceled && cancellationToken != Context.CancellationToken;
+        using CancellationTokenSource? linked = other ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Context.CancellationToken) : null;
         (bool read, TRequest? request) = await _reader.ReadAsync(linked?.Token ?? Context.CancellationToken).ConfigureAwait(false);
         _current = request;
         return read;
