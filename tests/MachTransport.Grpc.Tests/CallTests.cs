@@ -1,0 +1,178 @@
+using Google.Protobuf;
+using MachTransport.Grpc.Tests.Infrastructure;
+using MachTransport.Grpc.Tests.Protos;
+using Xunit;
+
+namespace MachTransport.Grpc.Tests;
+
+/// <summary>The four kinds of call, metadata and status, between this process and a server process over Mach.</summary>
+[Trait("Category", "Grpc")]
+[Trait("Category", "CrossProcess")]
+public sealed class CallTests(TesterServerFixture server) : IClassFixture<TesterServerFixture>
+{
+    private static DateTime Deadline => DateTime.UtcNow.AddSeconds(30);
+
+    [Fact]
+    public async Task Unary_call_returns_the_reply_of_the_server_process()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        byte[] payload = new byte[1024 * 1024];
+        Random.Shared.NextBytes(payload);
+
+        EchoReply reply = await client.EchoAsync(new EchoRequest { Message = "hello", Payload = ByteString.CopyFrom(payload) }, deadline: Deadline);
+
+        Assert.Equal("hello", reply.Message);
+        Assert.Equal(payload, reply.Payload.ToByteArray());
+    }
+
+    [Fact]
+    public async Task Server_streaming_delivers_every_message_in_order_then_OK()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+
+        using AsyncServerStreamingCall<EchoReply> call = client.Countdown(new EchoRequest { Message = "n", Count = 100 }, deadline: Deadline);
+        var messages = new List<string>();
+        await foreach (EchoReply reply in call.ResponseStream.ReadAllAsync())
+        {
+            messages.Add(reply.Message);
+        }
+
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => $"n {i}"), messages);
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
+    public async Task Client_streaming_sums_the_request_stream()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+
+        using AsyncClientStreamingCall<Number, Number> call = client.Sum(deadline: Deadline);
+        for (int i = 1; i <= 1000; i++)
+        {
+            await call.RequestStream.WriteAsync(new Number { Value = i });
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Number sum = await call;
+
+        Assert.Equal(500_500, sum.Value);
+    }
+
+    [Fact]
+    public async Task Duplex_streaming_answers_each_message_before_the_next_is_sent()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+
+        using AsyncDuplexStreamingCall<EchoRequest, EchoReply> call = client.Chat(deadline: Deadline);
+        for (int i = 0; i < 20; i++)
+        {
+            await call.RequestStream.WriteAsync(new EchoRequest { Message = $"m{i}" });
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal($"re: m{i}", call.ResponseStream.Current.Message);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
+    public async Task A_call_may_stream_more_than_Kestrels_30_MB_request_body_limit()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        var payload = ByteString.CopyFrom(new byte[1024 * 1024]);
+        const int Messages = 32;
+
+        using AsyncDuplexStreamingCall<EchoRequest, EchoReply> call = client.Chat(deadline: Deadline);
+        Task<int> replies = CountAsync(call.ResponseStream);
+        for (int i = 0; i < Messages; i++)
+        {
+            await call.RequestStream.WriteAsync(new EchoRequest { Message = "big", Payload = payload });
+        }
+
+        await call.RequestStream.CompleteAsync();
+
+        Assert.Equal(Messages, await replies);
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
+    public async Task Headers_and_trailers_carry_ASCII_and_binary_metadata_both_ways()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        byte[] binary = [0, 1, 2, 250, 255];
+
+        using AsyncUnaryCall<EchoReply> call = client.EchoAsync(
+            new EchoRequest { Message = "meta" },
+            new Metadata { { "x-echo", "value 1" }, { "x-echo-bin", binary } },
+            Deadline);
+        Metadata headers = await call.ResponseHeadersAsync;
+        await call;
+
+        Assert.Equal("value 1", headers.GetValue("x-echo"));
+        Metadata trailers = call.GetTrailers();
+        Assert.Equal("value 1", trailers.GetValue("x-echo-trailer"));
+        Assert.Equal(binary, trailers.GetValueBytes("x-echo-bin"));
+    }
+
+    private static async Task<int> CountAsync(IAsyncStreamReader<EchoReply> replies)
+    {
+        int count = 0;
+        await foreach (EchoReply _ in replies.ReadAllAsync())
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    public static TheoryData<StatusCode> ErrorCodes => new(Enum.GetValues<StatusCode>().Where(c => c != StatusCode.OK));
+
+    [Theory]
+    [MemberData(nameof(ErrorCodes))]
+    public async Task Every_error_status_reaches_the_client_with_detail_and_trailers(StatusCode code)
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        string detail = $"{code}: 100% naïve — ünïcödé\n";
+
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.EchoAsync(new EchoRequest { StatusCode = (int)code, StatusDetail = detail }, deadline: Deadline));
+
+        Assert.Equal(code, error.StatusCode);
+        Assert.Equal(detail, error.Status.Detail);
+        Assert.Equal("details", error.Trailers.GetValue("x-error"));
+        Assert.Equal(new byte[] { 1, 2, 3 }, error.Trailers.GetValueBytes("x-error-bin"));
+    }
+
+    [Fact]
+    public async Task An_exception_in_a_handler_is_UNKNOWN_without_its_message()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () => await client.EchoAsync(new EchoRequest { Message = "throw" }, deadline: Deadline));
+
+        Assert.Equal(StatusCode.Unknown, error.StatusCode);
+        Assert.Equal("Exception was thrown by handler.", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task The_server_keeps_serving_after_failed_calls()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+
+        await Assert.ThrowsAsync<RpcException>(async () => await client.EchoAsync(new EchoRequest { Message = "throw" }, deadline: Deadline));
+        await Assert.ThrowsAsync<RpcException>(async () => await client.EchoAsync(new EchoRequest { StatusCode = (int)StatusCode.Internal }, deadline: Deadline));
+        EchoReply reply = await client.EchoAsync(new EchoRequest { Message = "still here" }, deadline: Deadline);
+
+        Assert.Equal("still here", reply.Message);
+    }
+}

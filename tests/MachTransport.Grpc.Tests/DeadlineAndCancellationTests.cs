@@ -1,0 +1,102 @@
+using MachTransport.Grpc.Tests.Infrastructure;
+using MachTransport.Grpc.Tests.Protos;
+using Xunit;
+
+namespace MachTransport.Grpc.Tests;
+
+/// <summary>Deadlines and cancellation across processes: the client's status, and what the server process observed.</summary>
+[Trait("Category", "Grpc")]
+[Trait("Category", "CrossProcess")]
+public sealed class DeadlineAndCancellationTests(TesterServerFixture server) : IClassFixture<TesterServerFixture>
+{
+    [Fact]
+    public async Task The_deadline_reaches_the_server_as_grpc_timeout()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+
+        EchoReply reply = await client.EchoAsync(new EchoRequest { Message = "d" }, deadline: DateTime.UtcNow.AddSeconds(30));
+        EchoReply none = await client.EchoAsync(new EchoRequest { Message = "d" });
+
+        Assert.InRange(reply.DeadlineMs, 1, 30_000);
+        Assert.Equal(-1, none.DeadlineMs);
+    }
+
+    [Fact]
+    public async Task A_deadline_that_passes_is_DEADLINE_EXCEEDED_and_cancels_the_handler()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        string tag = Guid.NewGuid().ToString("N");
+
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.EchoAsync(new EchoRequest { DelayMs = 60_000, Tag = tag }, deadline: DateTime.UtcNow.AddMilliseconds(300)));
+
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        Assert.Equal("cancelled", (await client.ObserveAsync(new EchoRequest { Message = tag })).Message);
+    }
+
+    [Fact]
+    public async Task A_deadline_already_past_fails_without_a_request()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        string tag = Guid.NewGuid().ToString("N");
+
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.EchoAsync(new EchoRequest { Tag = tag }, deadline: DateTime.UtcNow.AddSeconds(-1)));
+
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+        using AsyncUnaryCall<EchoReply> observe = client.ObserveAsync(new EchoRequest { Message = tag }, deadline: DateTime.UtcNow.AddMilliseconds(500));
+        Assert.Equal(StatusCode.DeadlineExceeded, (await Assert.ThrowsAsync<RpcException>(async () => await observe)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_streaming_call_resets_the_stream_and_the_server_observes_it()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        string tag = Guid.NewGuid().ToString("N");
+        using var cancellation = new CancellationTokenSource();
+
+        using AsyncServerStreamingCall<EchoReply> call = client.Countdown(new EchoRequest { Message = "c", Count = 100_000, DelayMs = 10, Tag = tag }, cancellationToken: cancellation.Token);
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        await cancellation.CancelAsync();
+
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        });
+        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
+        Assert.Equal("cancelled", (await client.ObserveAsync(new EchoRequest { Message = tag }, deadline: DateTime.UtcNow.AddSeconds(20))).Message);
+    }
+
+    [Fact]
+    public async Task Disposing_a_call_in_progress_cancels_it_on_the_server()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        string tag = Guid.NewGuid().ToString("N");
+
+        AsyncServerStreamingCall<EchoReply> call = client.Countdown(new EchoRequest { Message = "d", Count = 100_000, DelayMs = 10, Tag = tag });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        call.Dispose();
+
+        Assert.Equal(StatusCode.Cancelled, call.GetStatus().StatusCode);
+        Assert.Equal("cancelled", (await client.ObserveAsync(new EchoRequest { Message = tag }, deadline: DateTime.UtcNow.AddSeconds(20))).Message);
+    }
+
+    [Fact]
+    public async Task A_completed_call_is_observed_as_completed()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        string tag = Guid.NewGuid().ToString("N");
+
+        await client.EchoAsync(new EchoRequest { Message = "done", Tag = tag }, deadline: DateTime.UtcNow.AddSeconds(30));
+
+        Assert.Equal("completed", (await client.ObserveAsync(new EchoRequest { Message = tag }, deadline: DateTime.UtcNow.AddSeconds(20))).Message);
+    }
+}

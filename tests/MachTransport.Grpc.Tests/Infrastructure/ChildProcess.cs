@@ -1,0 +1,68 @@
+using System.Diagnostics;
+
+namespace MachTransport.Grpc.Tests.Infrastructure;
+
+/// <summary>A child process (this assembly in "serve" mode, or node) with piped stdio; killed on dispose.</summary>
+internal sealed class ChildProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Task<string> _stderr;
+
+    private ChildProcess(Process process)
+    {
+        _process = process;
+        _stderr = process.StandardError.ReadToEndAsync();
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>This test assembly as a server: <c>dotnet MachTransport.Grpc.Tests.dll serve &lt;service&gt;</c>.</summary>
+    public static ChildProcess StartTesterServer(string serviceName) =>
+        Start("dotnet", AppContext.BaseDirectory, typeof(ChildProcess).Assembly.Location, "serve", serviceName);
+
+    public static ChildProcess Start(string fileName, string workingDirectory, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        return new ChildProcess(Process.Start(info)!);
+    }
+
+    /// <summary>The next line of stdout within <paramref name="timeout"/>; the child's stderr in the error if it ended.</summary>
+    public async Task<string> ReadLineAsync(TimeSpan timeout)
+    {
+        string? line = await _process.StandardOutput.ReadLineAsync().WaitAsync(timeout);
+        return line ?? throw new InvalidOperationException($"The child process ended without output. stderr: {await _stderr.WaitAsync(TimeSpan.FromSeconds(10))}");
+    }
+
+    /// <summary>All remaining stdout, after the process has exited (within <paramref name="timeout"/>).</summary>
+    public async Task<(string Output, string Error)> WaitForExitAsync(TimeSpan timeout)
+    {
+        string output = await _process.StandardOutput.ReadToEndAsync().WaitAsync(timeout);
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return (output, await _stderr.WaitAsync(timeout));
+    }
+
+    public Task WriteLineAsync(string line) => _process.StandardInput.WriteLineAsync(line);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        _process.Dispose();
+    }
+}
