@@ -5,11 +5,8 @@ namespace MachTransport.Tests;
 /// <summary>A test of the Linux emulation itself (its registry directory, its wire format): skipped elsewhere.</summary>
 internal sealed class LinuxFactAttribute : FactAttribute
 {
-    public LinuxFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Skip = "Tests the Linux emulation of Mach; this is not Linux.";
-        }
-    }
+    public LinuxFactAttribute() => Skip = SkipUnlessLinux;
+
+    /// <summary>Null on Linux; elsewhere the reason such tests are skipped.</summary>
+    public static string? SkipUnlessLinux => OperatingSystem.IsLinux() ? null : "Tests the Linux emulation of Mach; this is not Linux.";
 }

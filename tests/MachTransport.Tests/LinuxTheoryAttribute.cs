@@ -5,11 +5,5 @@ namespace MachTransport.Tests;
 /// <summary>A theory about the Linux emulation itself: skipped elsewhere.</summary>
 internal sealed class LinuxTheoryAttribute : TheoryAttribute
 {
-    public LinuxTheoryAttribute()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Skip = "Tests the Linux emulation of Mach; this is not Linux.";
-        }
-    }
+    public LinuxTheoryAttribute() => Skip = LinuxFactAttribute.SkipUnlessLinux;
 }
