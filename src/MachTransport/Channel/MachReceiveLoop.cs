@@ -173,6 +173,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         bool keepGoing = result switch
         {
             MachMsgReturn.Success => Route(),
+            MachMsgReturn.ReceiveHeaderError or MachMsgReturn.ReceiveBodyError => RouteUndeliverable(),
             MachMsgReturn.ReceiveTimedOut => false,
             MachMsgReturn.ReceiveInterrupted => true,
             _ => Stopped(result, source),
@@ -202,6 +203,17 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         NativeMemory.Free(_buffer);
         _buffer = (byte*)NativeMemory.Alloc((nuint)size);
         _bufferSize = size;
+    }
+
+    /// <summary>
+    /// A message the kernel would not deliver (the Linux emulation checks every datagram a peer writes): what comes
+    /// back is a bare header naming the port and a trailer naming the sender. It is routed with no id (the protocol
+    /// uses none), so the port's owner treats it as the violation it is and the loop goes on for everyone else.
+    /// </summary>
+    private bool RouteUndeliverable()
+    {
+        ((MachMsgHeader*)_buffer)->Id = 0;
+        return Route();
     }
 
     private bool Route()

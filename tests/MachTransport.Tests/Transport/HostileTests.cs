@@ -4,6 +4,7 @@ using MachTransport.Channel;
 using MachTransport.Client;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
+using MachTransport.Mach.Linux;
 using MachTransport.Mach.Rights;
 using MachTransport.Tests.MachLayer;
 using Xunit;
@@ -109,6 +110,47 @@ public sealed class HostileTests : IAsyncLifetime
 
         await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
         Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+    }
+
+    [LinuxFact]
+    public async Task Raw_malformed_datagrams_close_only_the_connection_they_hit()
+    {
+        // On Linux a send right is a socket: a hostile peer can write bytes that are no Mach message at all.
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        using (MachSendRight service = MachBootstrap.LookUp(MachKernel.Current, _host.Service))
+        using (LinuxFd serviceEnd = LinuxKernel.Instance.DuplicateSendEnd(service.Name))
+        {
+            Assert.Equal(0, SeqPacket.Send(serviceEnd.Number, new byte[] { 0xFF, 0xFF, 0xFF, 0xFF }, []));
+        }
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1);
+        MachChannel victim = await MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await using (victim)
+        {
+            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(victim.PeerPortName))
+            {
+                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, []));
+            }
+
+            await Assert.ThrowsAnyAsync<IOException>(async () =>
+            {
+                while (true)
+                {
+                    ReadResult result = await victim.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+                    victim.Input.AdvanceTo(result.Buffer.End);
+                    if (result.IsCompleted)
+                    {
+                        throw new InvalidOperationException("the connection ended without an error");
+                    }
+                }
+            });
+        }
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 2 && s["active"] == 1);
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+        using HttpClient another = _host.CreateClient();
+        Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello")); // the server still accepts
     }
 
     private static MachMsgReturn SendWithRight(IMachKernel kernel, uint target)
