@@ -62,13 +62,13 @@ internal sealed partial class LinuxKernel
             ref MachMsgHeader header = ref MemoryMarshal.AsRef<MachMsgHeader>(bytes);
             header.Size = sendSize; // the kernel takes the size from send_size (mach-abi.md §5.3)
 
-            MachMsgReturn result = CopyIn(bytes, scratch, out LinuxFd destination);
+            MachMsgReturn result = CopyIn(bytes, scratch, out PortEntry destinationEntry, out LinuxFd destination);
             if (result != MachMsgReturn.Success)
             {
                 return result;
             }
 
-            result = Transmit(destination, bytes, scratch, timeoutMilliseconds);
+            result = Transmit(destinationEntry, destination, bytes, scratch, timeoutMilliseconds);
             if (result == MachMsgReturn.Success)
             {
                 ConsumeMovedRights(scratch);
@@ -84,8 +84,9 @@ internal sealed partial class LinuxKernel
     }
 
     /// <summary>Validates the message, resolves every right and memory region, and rewrites the buffer into wire form.</summary>
-    private MachMsgReturn CopyIn(Span<byte> bytes, SendScratch scratch, out LinuxFd destination)
+    private MachMsgReturn CopyIn(Span<byte> bytes, SendScratch scratch, out PortEntry destinationEntry, out LinuxFd destination)
     {
+        destinationEntry = null!;
         destination = null!;
         ref MachMsgHeader header = ref MemoryMarshal.AsRef<MachMsgHeader>(bytes);
         MachMsgTypeName remote = header.RemoteDisposition;
@@ -112,12 +113,13 @@ internal sealed partial class LinuxKernel
         MachMsgTypeName replyType = MachMsgTypeName.None;
         lock (_lock)
         {
-            if (!TryResolveSendable(header.RemotePort, remote, scratch, out PortEntry? destinationEntry))
+            if (!TryResolveSendable(header.RemotePort, remote, scratch, out PortEntry? resolved))
             {
                 return MachMsgReturn.SendInvalidDest;
             }
 
-            destination = destinationEntry.Send!;
+            destinationEntry = resolved;
+            destination = resolved.Send!;
             scratch.Hold(destination);
 
             if (local != MachMsgTypeName.None && header.LocalPort != MachPort.Null)
@@ -247,7 +249,7 @@ internal sealed partial class LinuxKernel
         return MachMsgReturn.Success;
     }
 
-    private MachMsgReturn Transmit(LinuxFd destination, ReadOnlySpan<byte> bytes, SendScratch scratch, int timeoutMilliseconds)
+    private MachMsgReturn Transmit(PortEntry destinationEntry, LinuxFd destination, ReadOnlySpan<byte> bytes, SendScratch scratch, int timeoutMilliseconds)
     {
         long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
         while (true)
@@ -266,7 +268,7 @@ internal sealed partial class LinuxKernel
 
                     continue;
                 case Libc.EPIPE or Libc.ECONNREFUSED or Libc.ECONNRESET or Libc.ENOTCONN:
-                    OnDestinationDied(destination);
+                    OnDestinationDied(destinationEntry, destination);
                     return MachMsgReturn.SendInvalidDest;
                 case Libc.EMSGSIZE:
                     return MachMsgReturn.SendTooLarge;
@@ -276,17 +278,14 @@ internal sealed partial class LinuxKernel
         }
     }
 
-    private void OnDestinationDied(LinuxFd destination)
+    /// <summary>The send found the port dead: the entry becomes a dead name, unless another thread got there first.</summary>
+    private void OnDestinationDied(PortEntry entry, LinuxFd destination)
     {
         lock (_lock)
         {
-            foreach (PortEntry entry in _ports.Values)
+            if (entry.Send == destination)
             {
-                if (entry.Send == destination)
-                {
-                    MarkDead(entry);
-                    return;
-                }
+                MarkDead(entry);
             }
         }
     }
