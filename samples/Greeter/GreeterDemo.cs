@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Greet;
-using MachTransport.Client;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
 using MachTransport.Grpc;
 
 namespace Greeter;
@@ -21,11 +23,12 @@ internal static class GreeterDemo
             }
 
             Console.WriteLine($"server pid {server.Id} listens on Mach service {serviceName}");
-            using var channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions { HttpHandler = MachHttpHandler.Create(serviceName) });
+            using GrpcChannel channel = MachGrpcChannel.ForService(serviceName);
             var client = new Greet.Greeter.GreeterClient(channel);
 
             HelloReply reply = await client.SayHelloAsync(new HelloRequest { Name = "Mach" }, deadline: DateTime.UtcNow.AddSeconds(10));
             Console.WriteLine($"SayHello: {reply.Message}");
+            Console.WriteLine($"  carried by {reply.Transport} ({Backend}); the server saw client pid {reply.ClientPid}, this process is pid {Environment.ProcessId}");
 
             using AsyncServerStreamingCall<HelloReply> call = client.SayHellos(new HelloRequest { Name = "Mach" }, deadline: DateTime.UtcNow.AddSeconds(10));
             await foreach (HelloReply streamed in call.ResponseStream.ReadAllAsync())
@@ -34,6 +37,9 @@ internal static class GreeterDemo
             }
 
             Console.WriteLine($"status: {call.GetStatus().StatusCode}");
+
+            HealthCheckResponse health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10));
+            Console.WriteLine($"health: {health.Status}");
         }
         finally
         {
@@ -42,6 +48,8 @@ internal static class GreeterDemo
 
         return server.ExitCode;
     }
+
+    private static string Backend => OperatingSystem.IsMacOS() ? "the Darwin kernel's Mach IPC" : "the Linux emulation of Mach IPC";
 
     private static Process StartServer(string serviceName)
     {

@@ -1,4 +1,7 @@
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MachTransport.Client;
 using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Grpc.Tests.Protos;
 using Xunit;
@@ -119,6 +122,66 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
         Metadata trailers = call.GetTrailers();
         Assert.Equal("value 1", trailers.GetValue("x-echo-trailer"));
         Assert.Equal(binary, trailers.GetValueBytes("x-echo-bin"));
+    }
+
+    [Fact]
+    public async Task Gzip_compresses_the_request_and_the_response()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+        var request = new EchoRequest { Message = "zip", Payload = ByteString.CopyFrom(new byte[64 * 1024]), CompressResponse = true }; // zeros compress well
+
+        EchoReply reply = await client.EchoAsync(
+            request,
+            new Metadata { { "grpc-internal-encoding-request", "gzip" } }, // grpc-dotnet: compress this call's request
+            Deadline);
+        // The client hides grpc-encoding and decompresses by itself: look at the response on the wire.
+        (HttpResponseMessage response, byte[] body) = await RawUnaryAsync("/machtransport.tests.Tester/Echo", request);
+
+        Assert.Equal("gzip", reply.RequestEncoding);
+        Assert.Equal(request.Payload, reply.Payload);
+        Assert.Equal("gzip", response.Headers.GetValues("grpc-encoding").Single());
+        Assert.Equal(1, body[0]); // the message's compressed flag
+        Assert.True(body.Length < 1024, $"A compressed reply of 64 KiB of zeros took {body.Length} bytes.");
+        response.Dispose();
+    }
+
+    private async Task<(HttpResponseMessage Response, byte[] Body)> RawUnaryAsync(string path, IMessage request)
+    {
+        byte[] message = request.ToByteArray();
+        byte[] frame = new byte[5 + message.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), message.Length);
+        message.CopyTo(frame, 5);
+        using var http = new HttpClient(MachHttpHandler.Create(server.ServiceName)) { BaseAddress = new Uri("http://localhost") };
+        using var content = new ByteArrayContent(frame);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        using var httpRequest = new HttpRequestMessage(HttpMethod.Post, path) { Content = content, Version = System.Net.HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        httpRequest.Headers.TE.ParseAdd("trailers");
+        httpRequest.Headers.Add("grpc-accept-encoding", "gzip");
+        HttpResponseMessage response = await http.SendAsync(httpRequest);
+        return (response, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_stream_the_server_ends_with_an_error_delivers_its_messages_then_the_status()
+    {
+        using GrpcChannel channel = server.CreateMachChannel();
+        var client = new Tester.TesterClient(channel);
+
+        using AsyncServerStreamingCall<EchoReply> call = client.Countdown(
+            new EchoRequest { Message = "e", Count = 3, StatusCode = (int)StatusCode.Aborted, StatusDetail = "server gave up" }, deadline: Deadline);
+        var messages = new List<string>();
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (EchoReply reply in call.ResponseStream.ReadAllAsync())
+            {
+                messages.Add(reply.Message);
+            }
+        });
+
+        Assert.Equal(["e 1", "e 2", "e 3"], messages);
+        Assert.Equal(StatusCode.Aborted, error.StatusCode);
+        Assert.Equal("server gave up", error.Status.Detail);
     }
 
     private static async Task<int> CountAsync(IAsyncStreamReader<EchoReply> replies)

@@ -1,3 +1,5 @@
+using Grpc.Core;
+using Grpc.Net.Client;
 using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Grpc.Tests.Protos;
 using Xunit;

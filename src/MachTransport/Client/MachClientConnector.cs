@@ -37,7 +37,9 @@ internal static class MachClientConnector
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             pending.Cancel();
-            throw new TimeoutException($"The Mach service '{serviceName}' did not answer the connection request within {options.ConnectTimeout.TotalSeconds:0.###} s.");
+            // An IOException, as a socket's connect timeout is to its callers (gRPC: Unavailable); the cause stays visible.
+            string message = $"The Mach service '{serviceName}' did not answer the connection request within {options.ConnectTimeout.TotalSeconds:0.###} s.";
+            throw new IOException(message, new TimeoutException(message));
         }
         catch
         {

@@ -26,6 +26,7 @@ public sealed class MachConnectionFactory
     /// <exception cref="Mach.MachBootstrapException">The service is not registered, or access to the name was denied.</exception>
     /// <exception cref="Mach.MachException">The service is registered but its server process is gone.</exception>
     /// <exception cref="MachConnectionRejectedException">The server refused this process (peer policy, limits, shutdown).</exception>
+    /// <exception cref="IOException">The server did not answer within <see cref="MachClientOptions.ConnectTimeout"/> (its inner exception is a <see cref="TimeoutException"/>). Every failure to connect is an <see cref="IOException"/>.</exception>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
         => await ConnectAsync(cancellationToken).ConfigureAwait(false);
 

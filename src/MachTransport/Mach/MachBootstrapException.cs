@@ -1,7 +1,10 @@
 namespace MachTransport.Mach;
 
-/// <summary>A bootstrap (service name) operation failed.</summary>
-public sealed class MachBootstrapException : Exception
+/// <summary>
+/// A bootstrap (service name) operation failed: for a client, most often a service that is not registered. An
+/// <see cref="IOException"/>, as a socket's connect failure would be, so gRPC reports it as <c>Unavailable</c>.
+/// </summary>
+public sealed class MachBootstrapException : IOException
 {
     /// <summary>Creates the exception.</summary>
     public MachBootstrapException(string message, string serviceName, int status)

@@ -2,8 +2,12 @@ using MachTransport.Mach.Abi;
 
 namespace MachTransport.Mach;
 
-/// <summary>A Mach call failed; <see cref="Code"/> is the raw <c>kern_return_t</c>, <c>mach_msg_return_t</c> or bootstrap status.</summary>
-public sealed class MachException : Exception
+/// <summary>
+/// A Mach call failed; <see cref="Code"/> is the raw <c>kern_return_t</c>, <c>mach_msg_return_t</c> or bootstrap status.
+/// An <see cref="IOException"/>, as a socket's failure would be: <c>HttpClient</c> callers see it inside an
+/// <c>HttpRequestException</c>, and gRPC reports a connect failure as <c>Unavailable</c>.
+/// </summary>
+public sealed class MachException : IOException
 {
     /// <summary>Creates an exception for a failed Mach call.</summary>
     public MachException(string message, int code)

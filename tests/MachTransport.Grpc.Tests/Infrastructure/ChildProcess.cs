@@ -16,9 +16,20 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>This test assembly as a server: <c>dotnet MachTransport.Grpc.Tests.dll serve &lt;service&gt;</c>.</summary>
-    public static ChildProcess StartTesterServer(string serviceName) =>
-        Start("dotnet", AppContext.BaseDirectory, typeof(ChildProcess).Assembly.Location, "serve", serviceName);
+    /// <summary>This test assembly as a server (<c>dotnet MachTransport.Grpc.Tests.dll serve &lt;service&gt;</c>), once it serves.</summary>
+    /// <returns>The process and the TCP port it also listens on.</returns>
+    public static async Task<(ChildProcess Server, int TcpPort)> StartTesterServerAsync(string serviceName)
+    {
+        ChildProcess server = Start("dotnet", AppContext.BaseDirectory, typeof(ChildProcess).Assembly.Location, "serve", serviceName);
+        string ready = await server.ReadLineAsync(TimeSpan.FromSeconds(60));
+        if (!ready.StartsWith("READY ", StringComparison.Ordinal))
+        {
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"The tester server said '{ready}' instead of READY.");
+        }
+
+        return (server, int.Parse(ready["READY ".Length..], System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     public static ChildProcess Start(string fileName, string workingDirectory, params string[] arguments)
     {
@@ -54,6 +65,13 @@ internal sealed class ChildProcess : IAsyncDisposable
     }
 
     public Task WriteLineAsync(string line) => _process.StandardInput.WriteLineAsync(line);
+
+    /// <summary>Kills the process with SIGKILL (no chance to clean up) and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+    }
 
     public async ValueTask DisposeAsync()
     {

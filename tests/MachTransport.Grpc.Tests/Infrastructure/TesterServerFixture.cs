@@ -1,4 +1,4 @@
-using MachTransport.Client;
+using Grpc.Net.Client;
 using Xunit;
 
 namespace MachTransport.Grpc.Tests.Infrastructure;
@@ -14,19 +14,11 @@ public sealed class TesterServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = ChildProcess.StartTesterServer(ServiceName);
-        string ready = await _server.ReadLineAsync(TimeSpan.FromSeconds(60));
-        Assert.StartsWith("READY ", ready, StringComparison.Ordinal);
-        TcpPort = int.Parse(ready["READY ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        (_server, TcpPort) = await ChildProcess.StartTesterServerAsync(ServiceName);
     }
 
     /// <summary>A channel to the server over Mach.</summary>
-    public GrpcChannel CreateMachChannel(GrpcChannelOptions? options = null)
-    {
-        options ??= new GrpcChannelOptions();
-        options.HttpHandler = MachHttpHandler.Create(ServiceName);
-        return GrpcChannel.ForAddress("http://localhost", options);
-    }
+    public GrpcChannel CreateMachChannel(GrpcChannelOptions? options = null) => MachGrpcChannel.ForService(ServiceName, options);
 
     /// <summary>A channel to the server over TCP (h2c).</summary>
     public GrpcChannel CreateTcpChannel() => GrpcChannel.ForAddress($"http://127.0.0.1:{TcpPort}");

@@ -1,22 +1,32 @@
 using System.Net;
-using MachTransport.Server;
+using MachTransport.Grpc.Tests.Infrastructure;
+using MachTransport.Server.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace MachTransport.Grpc.Tests.Server;
 
 /// <summary>
-/// The server process of the tests: Tester on a Mach service and on TCP 127.0.0.1:0 (h2c, for grpc-js), prints
-/// "READY &lt;tcp port&gt;" and stops when stdin says "stop" or closes.
+/// The server process of the tests, on the official stack: Tester and Identity (plus health checking, reflection and
+/// a minimal API "/whoami") on a Mach service and on TCP 127.0.0.1:0 (h2c). Prints "READY &lt;tcp port&gt;" and
+/// stops when stdin says "stop" or closes.
 /// </summary>
 internal static class TesterServer
 {
+    /// <summary>The server's limit on received messages (the grpc-dotnet default is 4 MiB; the tests send 16 MiB).</summary>
+    public const int MaxReceiveMessageSize = 20 * 1024 * 1024;
+
+    /// <summary>A uid the "other-user" policy admits: any but this process's.</summary>
+    public static uint OtherUid(uint uid) => uid == 0 ? 1 : uid - 1;
+
     public static async Task<int> RunAsync(string serviceName)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -30,10 +40,25 @@ internal static class TesterServer
             kestrel.ListenMach(serviceName);
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
         });
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = MaxReceiveMessageSize);
+        builder.Services.AddGrpcHealthChecks().AddCheck("tester", () => HealthCheckResult.Healthy());
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddAuthentication(MachPeerAuthenticationDefaults.AuthenticationScheme).AddMachPeer();
+        builder.Services.AddAuthorization(o =>
+        {
+            o.AddPolicy("same-user", policy => policy.RequireMachPeerSameUser());
+            o.AddPolicy("other-user", policy => policy.RequireMachPeerUser(OtherUid(ProcessUser.Uid)));
+        });
 
         WebApplication app = builder.Build();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapGrpcService<TesterService>();
+        app.MapGrpcService<IdentityService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.MapGet("/whoami", (HttpContext context) => $"uid {context.User.Identity?.Name} pid {context.User.FindFirst(MachPeerClaimTypes.Pid)?.Value}")
+            .RequireAuthorization("same-user");
         await app.StartAsync();
 
         string tcp = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using Google.Protobuf;
+using System.Globalization;
+using Grpc.Core;
 using MachTransport.Grpc.Tests.Protos;
 
 namespace MachTransport.Grpc.Tests.Server;
@@ -21,6 +22,11 @@ internal sealed class TesterService : Tester.TesterBase
         if (context.RequestHeaders.GetValueBytes("x-echo-bin") is byte[] echoBytes)
         {
             context.ResponseTrailers.Add("x-echo-bin", echoBytes);
+        }
+
+        if (request.CompressResponse)
+        {
+            headers.Add("grpc-internal-encoding-request", "gzip"); // grpc-dotnet: compress this call's response
         }
 
         await context.WriteResponseHeadersAsync(headers);
@@ -45,7 +51,15 @@ internal sealed class TesterService : Tester.TesterBase
                 });
             }
 
-            return new EchoReply { Message = request.Message, Payload = request.Payload, DeadlineMs = DeadlineMilliseconds(context) };
+            return new EchoReply
+            {
+                Message = request.Message,
+                Payload = request.Payload,
+                DeadlineMs = DeadlineMilliseconds(context),
+                // grpc-dotnet keeps its protocol headers out of RequestHeaders: read them from the HTTP request.
+                RequestEncoding = context.GetHttpContext().Request.Headers["grpc-encoding"].ToString(),
+                PreviousAttempts = int.Parse(context.GetHttpContext().Request.Headers["grpc-previous-rpc-attempts"].FirstOrDefault() ?? "0", CultureInfo.InvariantCulture),
+            };
         });
     }
 
@@ -60,6 +74,11 @@ internal sealed class TesterService : Tester.TesterBase
                 }
 
                 await responseStream.WriteAsync(new EchoReply { Message = $"{request.Message} {i}" });
+            }
+
+            if (request.StatusCode != 0)
+            {
+                throw new RpcException(new Status((StatusCode)request.StatusCode, request.StatusDetail));
             }
 
             return true;

@@ -1,5 +1,6 @@
 using MachTransport.Client;
 using MachTransport.Mach;
+using MachTransport.Mach.Rights;
 using Xunit;
 
 namespace MachTransport.Tests.Transport;
@@ -47,6 +48,36 @@ public sealed class ConnectFailureTests
         Exception? cause = (Exception?)Exceptions.Find<MachException>(error) ?? Exceptions.Find<MachBootstrapException>(error);
         Assert.NotNull(cause);
         Assert.Matches("server is gone|No Mach service named", cause.Message);
+    }
+
+    [Fact]
+    public async Task A_server_that_never_answers_gives_an_IOException_caused_by_a_timeout()
+    {
+        string service = TestEnvironment.UniqueServiceName("silent");
+        using MachReceiveRight silent = MachBootstrap.CheckIn(MachKernel.Current, service); // registered, never read
+        using var client = new HttpClient(MachHttpHandler.Create(service, new MachClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(300) }))
+        {
+            BaseAddress = new Uri("http://localhost"),
+        };
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(TimeSpan.FromSeconds(10)));
+
+        IOException? io = Exceptions.Find<IOException>(error);
+        Assert.NotNull(io);
+        Assert.IsType<TimeoutException>(io.InnerException);
+        Assert.Contains("did not answer the connection request within 0.3 s", io.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_connect_failure_is_an_IOException_as_a_sockets_would_be()
+    {
+        using var client = new HttpClient(MachHttpHandler.Create(TestEnvironment.UniqueServiceName("missing"))) { BaseAddress = new Uri("http://localhost") };
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // grpc-dotnet (and callers like it) map an IOException anywhere in the chain to UNAVAILABLE.
+        Assert.IsAssignableFrom<IOException>(error.InnerException);
+        Assert.IsAssignableFrom<IOException>(new MachException("server gone", 0x10000003));
+        Assert.IsAssignableFrom<IOException>(new MachConnectionRejectedException());
     }
 
     [Fact]

@@ -1,0 +1,103 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Grpc.Net.Client.Configuration;
+using MachTransport.Grpc.Tests.Infrastructure;
+using MachTransport.Grpc.Tests.Protos;
+using Xunit;
+
+namespace MachTransport.Grpc.Tests;
+
+/// <summary>
+/// A server that is not there, dies or comes back: over Mach the client sees what it sees over a socket
+/// (UNAVAILABLE, with the transport's reason in the detail), and channels and retry policies recover by themselves.
+/// </summary>
+[Trait("Category", "Grpc")]
+[Trait("Category", "Fault")]
+public sealed class FaultTests
+{
+    private static DateTime Deadline => DateTime.UtcNow.AddSeconds(60);
+
+    [Fact]
+    public async Task A_call_to_a_service_nobody_registered_is_UNAVAILABLE_with_the_reason()
+    {
+        using GrpcChannel channel = MachGrpcChannel.ForService(TestEnvironment.UniqueServiceName("nobody"));
+        var client = new Tester.TesterClient(channel);
+
+        RpcException error = await Assert.ThrowsAsync<RpcException>(async () => await client.EchoAsync(new EchoRequest(), deadline: Deadline));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("No Mach service named", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Killing_the_server_mid_stream_is_UNAVAILABLE_then_the_same_channel_works_after_a_restart()
+    {
+        string service = TestEnvironment.UniqueServiceName("restart");
+        (ChildProcess first, _) = await ChildProcess.StartTesterServerAsync(service);
+        await using ChildProcess firstServer = first;
+        using GrpcChannel channel = MachGrpcChannel.ForService(service);
+        var client = new Tester.TesterClient(channel);
+
+        using AsyncServerStreamingCall<EchoReply> call = client.Countdown(new EchoRequest { Message = "k", Count = 100_000, DelayMs = 5 }, deadline: Deadline);
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        await firstServer.KillAsync();
+        RpcException midStream = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        });
+        RpcException whileDown = await Assert.ThrowsAsync<RpcException>(async () => await client.EchoAsync(new EchoRequest { Message = "down" }, deadline: Deadline));
+
+        (ChildProcess second, _) = await ChildProcess.StartTesterServerAsync(service);
+        await using ChildProcess secondServer = second;
+        EchoReply reply = await client.EchoAsync(new EchoRequest { Message = "back" }, deadline: Deadline);
+
+        Assert.Equal(StatusCode.Unavailable, midStream.StatusCode);
+        Assert.Equal(StatusCode.Unavailable, whileDown.StatusCode);
+        Assert.Matches("No Mach service named|server is gone", whileDown.Status.Detail);
+        Assert.Equal("back", reply.Message);
+    }
+
+    [Fact]
+    public async Task A_retry_policy_rides_over_a_server_restart_without_the_caller_seeing_an_error()
+    {
+        string service = TestEnvironment.UniqueServiceName("retry");
+        (ChildProcess first, _) = await ChildProcess.StartTesterServerAsync(service);
+        await using ChildProcess firstServer = first;
+        // Backoffs are random in [0, backoff): many short ones make a window of seconds, enough for a restart.
+        using GrpcChannel channel = MachGrpcChannel.ForService(service, new GrpcChannelOptions
+        {
+            MaxRetryAttempts = 100,
+            ServiceConfig = new ServiceConfig
+            {
+                MethodConfigs =
+                {
+                    new MethodConfig
+                    {
+                        Names = { MethodName.Default },
+                        RetryPolicy = new RetryPolicy
+                        {
+                            MaxAttempts = 100,
+                            InitialBackoff = TimeSpan.FromMilliseconds(200),
+                            MaxBackoff = TimeSpan.FromMilliseconds(500),
+                            BackoffMultiplier = 1.5,
+                            RetryableStatusCodes = { StatusCode.Unavailable },
+                        },
+                    },
+                },
+            },
+        });
+        var client = new Tester.TesterClient(channel);
+        Assert.Equal(0, (await client.EchoAsync(new EchoRequest { Message = "before" }, deadline: Deadline)).PreviousAttempts);
+
+        await firstServer.KillAsync();
+        Task<EchoReply> duringRestart = client.EchoAsync(new EchoRequest { Message = "during" }, deadline: Deadline).ResponseAsync;
+        (ChildProcess second, _) = await ChildProcess.StartTesterServerAsync(service);
+        await using ChildProcess secondServer = second;
+        EchoReply reply = await duringRestart;
+
+        Assert.Equal("during", reply.Message);
+        Assert.True(reply.PreviousAttempts >= 1, "The call reached the restarted server at its first attempt: nothing was retried.");
+    }
+}
