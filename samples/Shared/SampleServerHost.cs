@@ -4,8 +4,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace MachTransport.Samples;
 
@@ -16,21 +14,10 @@ internal static class SampleServerHost
     public static WebApplicationBuilder CreateBuilder(string serviceName)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        ConfigureLogging(builder.Logging);
+        SampleLogging.Configure(builder.Logging);
         builder.WebHost.UseMachTransport();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenMach(serviceName));
         return builder;
-    }
-
-    /// <summary>Console logging as the samples use it on both sides: one line per event, on stderr (stdout is the sample's own output).</summary>
-    public static void ConfigureLogging(ILoggingBuilder logging)
-    {
-        logging.ClearProviders();
-        logging.AddSimpleConsole(o => o.SingleLine = true);
-        logging.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        logging.SetMinimumLevel(LogLevel.Information);
-        logging.AddFilter("Microsoft", LogLevel.Warning);
-        logging.AddFilter("Grpc", LogLevel.Warning);
     }
 
     /// <summary>Starts <paramref name="app"/>, says READY on stdout and serves until "stop" or the end of stdin.</summary>
