@@ -110,29 +110,24 @@ public sealed class EchoFilesTests : IAsyncLifetime
         using var stop = new CancellationTokenSource();
         using AsyncDuplexStreamingCall<EchoMessage, EchoMessage> stalled = new Echoer.EchoerClient(channel).Echo(cancellationToken: stop.Token);
         var message = new EchoMessage { Data = ByteString.CopyFrom(new byte[1024]) };
-        var underWay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        // 64 MiB of messages whose echoes nobody reads: far more than every buffer on the way can hold, so the call
-        // stalls (the first 256 KiB fit in the server's 768 KiB HTTP/2 stream window whatever the server does).
-        Task writing = Task.Run(async () =>
+        // Writes whose echoes nobody reads, until one stays pending: the server has stopped reading this call because
+        // its echoes cannot be delivered, i.e. the server is stuck writing to this client. (The 2 s only decide that
+        // the stall has come; a slow machine could make the test start the other client early, never fail it wrongly.)
+        Task pending = Task.CompletedTask;
+        for (int i = 0; i < 64 * 1024 && pending.IsCompleted; i++)
         {
-            for (int i = 1; i <= 64 * 1024; i++)
-            {
-                await stalled.RequestStream.WriteAsync(message, stop.Token);
-                if (i == 256)
-                {
-                    underWay.SetResult();
-                }
-            }
-        });
-        await underWay.Task.WaitAsync(ClientTimeout);
+            pending = stalled.RequestStream.WriteAsync(message, stop.Token);
+            await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(2), stop.Token));
+        }
 
+        Assert.False(pending.IsCompleted, "64 MiB of unread echoes did not stall the call.");
         await using SampleProcess other = StartClient("not delayed");
         await AssertEchoedAsync(other, "echo identical (11 bytes)");
 
         Assert.Equal("not delayed", await File.ReadAllTextAsync(FileOf(other.Id)));
-        Assert.False(writing.IsCompleted, "The stalled client was expected to be still stuck writing.");
+        Assert.False(pending.IsCompleted, "The stalled client was expected to be still stuck.");
         await stop.CancelAsync();
-        await Assert.ThrowsAnyAsync<Exception>(() => writing).WaitAsync(ClientTimeout);
+        await Assert.ThrowsAnyAsync<Exception>(() => pending).WaitAsync(ClientTimeout);
     }
 
     [Fact]
