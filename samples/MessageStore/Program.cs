@@ -1,0 +1,61 @@
+// The MessageStore sample: FIFO queues of items (up to 64 MiB each) over Mach; the client keeps a SHA-256 signature
+// of every item it stores, on its own side only, and checks each item it retrieves against it.
+//   MessageStore [demo]                       the server as a child process, and a scripted client against it
+//   MessageStore serve                        the server alone ("stop" on stdin ends it)
+//   MessageStore client                       a prompt: send [TEXT | @FILE], retrieve, quit
+//   MessageStore client send [TEXT | @FILE]   stores one item (stdin when neither is given); exit code 0 once stored
+//   MessageStore client retrieve              takes the oldest item; exit code 0 verified, 3 queue empty, 1 otherwise
+// Options: --service NAME (default com.machtransport.messagestore), --queue NAME (default: the user name),
+//          --state DIR (the client's signatures; default $MESSAGESTORE_STATE_DIR, else the user's state folder).
+using Grpc.Net.Client;
+using MachTransport.Grpc;
+using MachTransport.Samples;
+using MessageStore;
+using MessageStore.Protos;
+using Microsoft.Extensions.Logging;
+
+if (SampleArguments.Parse(args, "--service", "--queue", "--state") is not SampleArguments arguments)
+{
+    return 2;
+}
+
+string service = arguments.Option("--service", "com.machtransport.messagestore");
+string queue = arguments.Option("--queue", Environment.UserName);
+switch (arguments.Mode)
+{
+    case "demo":
+        return await StoreDemo.RunAsync(service, queue);
+    case "serve":
+        return await StoreServer.RunAsync(service);
+    case "client":
+        using (ILoggerFactory loggers = LoggerFactory.Create(SampleLogging.Configure))
+        using (GrpcChannel channel = MachGrpcChannel.ForService(service, StoreClient.ChannelOptions(loggers)))
+        {
+            var signatures = new SignatureBook(arguments.Option("--state", SignatureBook.DefaultDirectory));
+            var client = new StoreClient(new ItemStore.ItemStoreClient(channel), queue, signatures, loggers.CreateLogger<StoreClient>());
+            switch (arguments.Values)
+            {
+                case []:
+                    await client.PromptAsync(Console.In);
+                    return 0;
+                case ["send"]:
+                    return await client.SendAsync(await ReadStdinAsync()) ? 0 : 1;
+                case ["send", string item]:
+                    return await StoreClient.ReadItemAsync(item) is byte[] data && await client.SendAsync(data) ? 0 : 1;
+                case ["retrieve"]:
+                    return await client.RetrieveAsync() switch { Verdict.Verified => 0, Verdict.Empty => 3, _ => 1 };
+            }
+        }
+
+        break;
+}
+
+Console.Error.WriteLine("usage: MessageStore [demo | serve | client [send [TEXT | @FILE] | retrieve]] [--service NAME] [--queue NAME] [--state DIR]");
+return 2;
+
+static async Task<byte[]> ReadStdinAsync()
+{
+    using var buffer = new MemoryStream();
+    await Console.OpenStandardInput().CopyToAsync(buffer);
+    return buffer.ToArray();
+}

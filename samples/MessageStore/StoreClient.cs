@@ -1,0 +1,168 @@
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using MessageStore.Protos;
+using Microsoft.Extensions.Logging;
+
+namespace MessageStore;
+
+/// <summary>What a retrieval found.</summary>
+internal enum Verdict
+{
+    Verified,
+    Tampered,
+    Unverified,
+    Empty,
+    Failed,
+}
+
+/// <summary>
+/// The client part: stores items in one queue and retrieves them, checking each retrieved item against the SHA-256
+/// signature it kept when it stored it. Says how each command went on stdout, and logs it.
+/// </summary>
+internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, string queue, SignatureBook signatures, ILogger<StoreClient> logger)
+{
+    private const string Commands = "commands: send [TEXT | @FILE], retrieve, quit";
+
+    private static int Pid => Environment.ProcessId;
+
+    /// <summary>The channel options a client needs: replies as large as the largest item.</summary>
+    public static Grpc.Net.Client.GrpcChannelOptions ChannelOptions(ILoggerFactory loggerFactory) =>
+        new() { MaxReceiveMessageSize = ItemStoreService.MaxItemBytes + ItemStoreService.MaxRequestOverhead, LoggerFactory = loggerFactory };
+
+    public async Task<bool> SendAsync(byte[] data)
+    {
+        if (data.Length > ItemStoreService.MaxItemBytes)
+        {
+            Console.WriteLine($"refused: an item may have at most {ItemStoreService.MaxItemBytes} bytes (64 MiB); this one has {data.Length}");
+            return false;
+        }
+
+        try
+        {
+            StoreReply reply = await client.StoreAsync(new StoreRequest { Queue = queue, Data = ByteString.CopyFrom(data) }, deadline: Deadline);
+            signatures.Keep(reply.Id, SHA256.HashData(data));
+            LogStored(Pid, reply.Id, data.Length, queue);
+            Console.WriteLine($"stored item {reply.Id} ({data.Length} bytes)");
+            return true;
+        }
+        catch (RpcException e)
+        {
+            Failed("store", e);
+            return false;
+        }
+    }
+
+    public async Task<Verdict> RetrieveAsync()
+    {
+        RetrieveReply reply;
+        try
+        {
+            reply = await client.RetrieveAsync(new RetrieveRequest { Queue = queue }, deadline: Deadline);
+        }
+        catch (RpcException e)
+        {
+            Failed("retrieve", e);
+            return Verdict.Failed;
+        }
+
+        if (reply.Empty)
+        {
+            LogEmpty(Pid, queue);
+            Console.WriteLine($"queue '{queue}' is empty");
+            return Verdict.Empty;
+        }
+
+        byte[]? kept = signatures.Take(reply.Id);
+        Verdict verdict = kept is null ? Verdict.Unverified
+            : SHA256.HashData(reply.Data.Span).AsSpan().SequenceEqual(kept) ? Verdict.Verified
+            : Verdict.Tampered;
+        LogRetrieved(Pid, reply.Id, reply.Data.Length, queue, verdict);
+        Console.WriteLine(verdict switch
+        {
+            Verdict.Verified => $"item {reply.Id} ({reply.Data.Length} bytes): verified",
+            Verdict.Tampered => $"item {reply.Id} ({reply.Data.Length} bytes): tampered (its SHA-256 is not the one kept when it was stored)",
+            _ => $"item {reply.Id} ({reply.Data.Length} bytes): unverified (no signature kept for it here)",
+        });
+        return verdict;
+    }
+
+    /// <summary>The interactive prompt: one command per line until "quit" or the end of <paramref name="input"/>.</summary>
+    public async Task PromptAsync(TextReader input)
+    {
+        Console.WriteLine($"queue '{queue}'; {Commands}");
+        while (true)
+        {
+            Console.Write("> ");
+            switch ((await input.ReadLineAsync())?.Trim())
+            {
+                case null or "quit":
+                    return;
+                case "":
+                    break;
+                case "retrieve":
+                    await RetrieveAsync();
+                    break;
+                case "send":
+                    Console.Write("data: ");
+                    if (await input.ReadLineAsync() is string text)
+                    {
+                        await SendAsync(Encoding.UTF8.GetBytes(text));
+                    }
+
+                    break;
+                case string command when command.StartsWith("send ", StringComparison.Ordinal):
+                    if (await ReadItemAsync(command["send ".Length..].Trim()) is byte[] data)
+                    {
+                        await SendAsync(data);
+                    }
+
+                    break;
+                default:
+                    Console.WriteLine(Commands);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The bytes of <c>@FILE</c>, or the UTF-8 of the text; null (said on stdout) when the file cannot be read.</summary>
+    public static async Task<byte[]?> ReadItemAsync(string argument)
+    {
+        if (!argument.StartsWith('@'))
+        {
+            return Encoding.UTF8.GetBytes(argument);
+        }
+
+        try
+        {
+            return await File.ReadAllBytesAsync(argument[1..]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.WriteLine($"cannot read {argument[1..]}: {e.Message}");
+            return null;
+        }
+    }
+
+    // Generous: a 64 MiB item on a busy machine.
+    private static DateTime Deadline => DateTime.UtcNow.AddMinutes(2);
+
+    private void Failed(string action, RpcException e)
+    {
+        LogFailed(Pid, action, e.StatusCode, e.Status.Detail);
+        Console.WriteLine($"{action} failed: {e.StatusCode}: {e.Status.Detail}");
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: stored item {Id} ({Bytes} bytes) in queue '{Queue}', its SHA-256 kept")]
+    private partial void LogStored(int pid, string id, int bytes, string queue);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: retrieved item {Id} ({Bytes} bytes) from queue '{Queue}': {Verdict}")]
+    private partial void LogRetrieved(int pid, string id, int bytes, string queue, Verdict verdict);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: queue '{Queue}' is empty")]
+    private partial void LogEmpty(int pid, string queue);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "pid {Pid}: {Action} failed: {Status}: {Detail}")]
+    private partial void LogFailed(int pid, string action, StatusCode status, string detail);
+}

@@ -1,0 +1,39 @@
+using MachTransport.Samples;
+using MachTransport.Server;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MessageStore;
+
+/// <summary>The server part: the ItemStore service on a Mach service, taking requests up to 64 MiB plus their framing.</summary>
+internal static partial class StoreServer
+{
+    public static Task<int> RunAsync(string serviceName)
+    {
+        WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName);
+        const int MaxRequestBytes = ItemStoreService.MaxItemBytes + ItemStoreService.MaxRequestOverhead;
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = MaxRequestBytes);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBytes); // Kestrel's own default is 30 MB
+        builder.Services.AddSingleton<ItemStoreService>();
+
+        WebApplication app = builder.Build();
+        ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreServer).FullName!);
+        app.Use(async (HttpContext context, RequestDelegate next) =>
+        {
+            await next(context);
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                // A call whose client went away (crashed, killed) before it completed: if it was a Store, nothing was stored.
+                LogCutOff(logger, context.Features.Get<IMachPeerCredentialsFeature>()?.Pid ?? 0, context.Request.Path);
+            }
+        });
+        app.MapGrpcService<ItemStoreService>();
+        return SampleServerHost.RunAsync(app);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: call {Path} cut off by the client before it completed")]
+    private static partial void LogCutOff(ILogger logger, int pid, PathString path);
+}

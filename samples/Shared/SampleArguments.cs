@@ -1,0 +1,49 @@
+// Shared by the samples (linked into each project): their command lines are a mode, "--name value" options and
+// plain arguments, in any order.
+namespace MachTransport.Samples;
+
+/// <summary>A sample's command line: the mode (the first word; "demo" when there is none), options, the rest.</summary>
+internal sealed class SampleArguments
+{
+    private readonly Dictionary<string, string> _options;
+
+    private SampleArguments(string mode, Dictionary<string, string> options, List<string> values)
+    {
+        Mode = mode;
+        _options = options;
+        Values = values;
+    }
+
+    public string Mode { get; }
+
+    /// <summary>The arguments that are neither the mode nor an option.</summary>
+    public IReadOnlyList<string> Values { get; }
+
+    /// <summary>The command line, or null (after saying why on stderr) when it names an option not in <paramref name="optionNames"/> or lacks a value.</summary>
+    public static SampleArguments? Parse(string[] args, params string[] optionNames)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        var values = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                values.Add(args[i]);
+            }
+            else if (!optionNames.Contains(args[i]) || i + 1 == args.Length)
+            {
+                Console.Error.WriteLine($"unknown option or missing value: {args[i]}");
+                return null;
+            }
+            else
+            {
+                options[args[i]] = args[++i];
+            }
+        }
+
+        string mode = values.Count > 0 ? values[0] : "demo";
+        return new SampleArguments(mode, options, values.Count > 0 ? values[1..] : values);
+    }
+
+    public string Option(string name, string fallback) => _options.GetValueOrDefault(name, fallback);
+}

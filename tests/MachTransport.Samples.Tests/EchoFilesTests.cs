@@ -1,0 +1,168 @@
+using EchoFiles.Protos;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MachTransport.Grpc;
+using MachTransport.Grpc.Tests.Infrastructure;
+using MachTransport.Samples.Tests.Infrastructure;
+using Xunit;
+
+namespace MachTransport.Samples.Tests;
+
+/// <summary>The EchoFiles sample across processes: a server of its own per test, in a data folder of its own.</summary>
+[Trait("Category", "Samples")]
+public sealed class EchoFilesTests : IAsyncLifetime
+{
+    private const string Sample = "EchoFiles.dll";
+    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly string _service = TestEnvironment.UniqueServiceName("echofiles");
+    private readonly string _directory = Directory.CreateTempSubdirectory("echofiles-tests-").FullName;
+    private SampleProcess? _server;
+
+    private SampleProcess Server => _server!;
+
+    public async Task InitializeAsync() => _server = await SampleProcess.StartServerAsync(Sample, "--service", _service, "--dir", _directory);
+
+    public async Task DisposeAsync()
+    {
+        int exitCode = await Server.StopAsync();
+        await Server.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+        Assert.True(exitCode == 0, $"The server exited with {exitCode}. {Server}");
+    }
+
+    [Fact]
+    public async Task One_byte_from_stdin_and_1024_from_the_command_line_echo_identical_into_a_file_named_after_the_clients_pid()
+    {
+        await using SampleProcess oneByte = StartClient();
+        await oneByte.Input.WriteAsync(new byte[] { 0x2A });
+        oneByte.Input.Close();
+        string kilobyte = new('k', 1024);
+        await using SampleProcess oneKilobyte = StartClient(kilobyte);
+
+        await AssertEchoedAsync(oneByte, "echo identical (1 bytes)");
+        await AssertEchoedAsync(oneKilobyte, "echo identical (1024 bytes)");
+        Assert.Equal(new byte[] { 0x2A }, await File.ReadAllBytesAsync(FileOf(oneByte.Id)));
+        Assert.Equal(kilobyte, await File.ReadAllTextAsync(FileOf(oneKilobyte.Id)));
+    }
+
+    [Fact]
+    public async Task A_message_of_1025_bytes_is_refused_with_the_limit_and_nothing_is_written()
+    {
+        await using SampleProcess client = StartClient(new string('x', 1025));
+
+        int exitCode = await client.WaitForExitAsync(ClientTimeout);
+
+        Assert.True(exitCode == 1, client.ToString());
+        Assert.Contains("refused: InvalidArgument: A message may carry at most 1024 bytes; this one carried 1025.", client.Output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_directory));
+    }
+
+    [Fact]
+    public async Task The_same_data_again_deletes_the_file_of_this_client()
+    {
+        using GrpcChannel channel = MachGrpcChannel.ForService(_service);
+        using AsyncDuplexStreamingCall<EchoMessage, EchoMessage> call = new Echoer.EchoerClient(channel).Echo(deadline: DateTime.UtcNow.AddSeconds(60));
+        string file = FileOf(Environment.ProcessId); // this test process is the client: the file bears its real pid
+
+        Assert.Equal("first", await EchoAsync(call, "first"));
+        Assert.Equal("first", await File.ReadAllTextAsync(file));
+        Assert.Equal("second", await EchoAsync(call, "second"));
+        Assert.Equal("second", await File.ReadAllTextAsync(file));
+        Assert.Equal("second", await EchoAsync(call, "second"));
+        Assert.False(File.Exists(file));
+
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext());
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
+    public async Task Fifty_client_processes_at_once_each_get_their_own_file()
+    {
+        const int Clients = 50;
+        SampleProcess[] clients = Enumerable.Range(0, Clients).Select(i => StartClient($"client {i}")).ToArray();
+        try
+        {
+            await Task.WhenAll(clients.Select(client => AssertEchoedAsync(client, $"echo identical (")));
+
+            for (int i = 0; i < Clients; i++)
+            {
+                Assert.Equal($"client {i}", await File.ReadAllTextAsync(FileOf(clients[i].Id)));
+            }
+
+            Assert.Equal(Clients, Directory.GetFiles(_directory).Length);
+        }
+        finally
+        {
+            foreach (SampleProcess client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_client_that_never_reads_its_echoes_nor_ends_its_call_does_not_delay_another()
+    {
+        using GrpcChannel channel = MachGrpcChannel.ForService(_service);
+        using var stop = new CancellationTokenSource();
+        using AsyncDuplexStreamingCall<EchoMessage, EchoMessage> stalled = new Echoer.EchoerClient(channel).Echo(cancellationToken: stop.Token);
+        var message = new EchoMessage { Data = ByteString.CopyFrom(new byte[1024]) };
+        // Writes whose echoes nobody reads, until one stays pending: the server has stopped reading this call because
+        // its echoes cannot be delivered, i.e. the server is stuck writing to this client. (The 2 s only decide that
+        // the stall has come; a slow machine could make the test start the other client early, never fail it wrongly.)
+        Task pending = Task.CompletedTask;
+        for (int i = 0; i < 64 * 1024 && pending.IsCompleted; i++)
+        {
+            pending = stalled.RequestStream.WriteAsync(message, stop.Token);
+            await Task.WhenAny(pending, Task.Delay(TimeSpan.FromSeconds(2), stop.Token));
+        }
+
+        Assert.False(pending.IsCompleted, "64 MiB of unread echoes did not stall the call.");
+        await using SampleProcess other = StartClient("not delayed");
+        await AssertEchoedAsync(other, "echo identical (11 bytes)");
+
+        Assert.Equal("not delayed", await File.ReadAllTextAsync(FileOf(other.Id)));
+        Assert.False(pending.IsCompleted, "The stalled client was expected to be still stuck.");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => pending).WaitAsync(ClientTimeout);
+    }
+
+    [Fact]
+    public async Task The_demo_runs_its_server_as_a_child_and_exits_0()
+    {
+        string directory = Directory.CreateTempSubdirectory("echofiles-demo-").FullName;
+        try
+        {
+            await using SampleProcess demo = SampleProcess.Start(Sample, "demo", "--service", TestEnvironment.UniqueServiceName("echodemo"), "--dir", directory);
+
+            Assert.True(await demo.WaitForExitAsync(TimeSpan.FromSeconds(90)) == 0, demo.ToString());
+            Assert.Contains("the same message again: ", demo.Output, StringComparison.Ordinal);
+            Assert.Contains("refused: InvalidArgument: A message may carry at most 1024 bytes", demo.Output, StringComparison.Ordinal);
+            Assert.Contains("server stopped (exit code 0)", demo.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static async Task<string> EchoAsync(AsyncDuplexStreamingCall<EchoMessage, EchoMessage> call, string text)
+    {
+        await call.RequestStream.WriteAsync(new EchoMessage { Data = ByteString.CopyFromUtf8(text) });
+        Assert.True(await call.ResponseStream.MoveNext());
+        return call.ResponseStream.Current.Data.ToStringUtf8();
+    }
+
+    private static async Task AssertEchoedAsync(SampleProcess client, string expected)
+    {
+        int exitCode = await client.WaitForExitAsync(ClientTimeout);
+        Assert.True(exitCode == 0 && client.Output.Contains(expected, StringComparison.Ordinal), client.ToString());
+    }
+
+    private SampleProcess StartClient(params string[] data) => SampleProcess.Start(Sample, ["client", "--service", _service, .. data]);
+
+    private string FileOf(int pid) => Path.Combine(_directory, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}

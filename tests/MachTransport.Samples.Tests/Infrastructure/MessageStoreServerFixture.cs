@@ -1,0 +1,21 @@
+using MachTransport.Grpc.Tests.Infrastructure;
+using Xunit;
+
+namespace MachTransport.Samples.Tests.Infrastructure;
+
+/// <summary>One MessageStore server process per test class, on a Mach service of its own; each test uses its own queue.</summary>
+public sealed class MessageStoreServerFixture : IAsyncLifetime
+{
+    public string ServiceName { get; } = TestEnvironment.UniqueServiceName("messagestore");
+
+    internal SampleProcess Server { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Server = await SampleProcess.StartServerAsync("MessageStore.dll", "--service", ServiceName);
+
+    public async Task DisposeAsync()
+    {
+        int exitCode = await Server.StopAsync();
+        await Server.DisposeAsync();
+        Assert.True(exitCode == 0, $"The server exited with {exitCode}. {Server}");
+    }
+}

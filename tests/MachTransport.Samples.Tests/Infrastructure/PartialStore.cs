@@ -1,0 +1,64 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Http.Headers;
+using Google.Protobuf;
+using MachTransport.Client;
+using MachTransport.Grpc;
+using MessageStore.Protos;
+
+namespace MachTransport.Samples.Tests.Infrastructure;
+
+/// <summary>
+/// A client caught in the middle of storing a large item: it sends the request headers and half of a 32 MiB Store
+/// message, says "HALF SENT" and waits, to be killed by the test (or to end with its stdin).
+/// </summary>
+internal static class PartialStore
+{
+    public const int ItemBytes = 32 * 1024 * 1024;
+
+    public static async Task<int> RunAsync(string serviceName, string queue)
+    {
+        byte[] message = new StoreRequest { Queue = queue, Data = ByteString.CopyFrom(new byte[ItemBytes]) }.ToByteArray();
+        byte[] frame = new byte[5 + message.Length]; // gRPC framing: not compressed, big-endian length, the message
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
+        message.CopyTo(frame, 5);
+
+        using var http = new HttpClient(MachHttpHandler.Create(serviceName));
+        var content = new HalfContent(frame);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(MachGrpcChannel.Address, "/messagestore.ItemStore/Store"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = content,
+        };
+        request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+
+        Task<HttpResponseMessage> response = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        await Task.WhenAny(content.HalfSent, response);
+        Console.WriteLine(content.HalfSent.IsCompleted ? "HALF SENT" : "FAILED");
+        await Console.In.ReadToEndAsync();
+        return 0;
+    }
+
+    private sealed class HalfContent(byte[] frame) : HttpContent
+    {
+        private readonly TaskCompletionSource _halfSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task HalfSent => _halfSent.Task;
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(frame.AsMemory(0, frame.Length / 2));
+            await stream.FlushAsync();
+            _halfSent.SetResult();
+            await Task.Delay(Timeout.Infinite); // the rest never comes
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MachTransport.Grpc;
+using MachTransport.Grpc.Tests.Infrastructure;
+using MachTransport.Samples.Tests.Infrastructure;
+using MessageStore.Protos;
+using Microsoft.AspNetCore.Builder;
+using Xunit;
+
+namespace MachTransport.Samples.Tests;
+
+/// <summary>The MessageStore sample across processes: its server, its client, and clients that die or servers that lie.</summary>
+[Trait("Category", "Samples")]
+public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClassFixture<MessageStoreServerFixture>, IDisposable
+{
+    private const string Sample = "MessageStore.dll";
+    private const int MaxItemBytes = 64 * 1024 * 1024;
+    private static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly string _queue = $"queue-{Guid.NewGuid():N}";
+    private readonly string _state = Directory.CreateTempSubdirectory("messagestore-tests-").FullName;
+
+    private static DateTime Deadline => DateTime.UtcNow.Add(ClientTimeout);
+
+    public void Dispose() => Directory.Delete(_state, recursive: true);
+
+    [Fact]
+    public async Task A_thousand_items_come_back_in_the_order_they_were_stored()
+    {
+        using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
+        var client = new ItemStore.ItemStoreClient(channel);
+        var ids = new List<string>();
+
+        for (int i = 0; i < 1000; i++)
+        {
+            ids.Add((await client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8($"item {i}") }, deadline: Deadline)).Id);
+        }
+
+        for (int i = 0; i < 1000; i++)
+        {
+            RetrieveReply reply = await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
+            Assert.Equal((ids[i], $"item {i}"), (reply.Id, reply.Data.ToStringUtf8()));
+        }
+
+        Assert.True((await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline)).Empty);
+        Assert.Equal(1000, ids.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_64_MiB_item_stored_by_one_client_process_is_verified_by_the_next_from_the_kept_SHA_256()
+    {
+        string file = Path.Combine(_state, "item.bin");
+        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(MaxItemBytes));
+
+        await using SampleProcess sender = StartClient("send", "@" + file);
+        Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, sender.ToString());
+        Assert.Contains($"({MaxItemBytes} bytes)", sender.Output, StringComparison.Ordinal);
+        await using SampleProcess retriever = StartClient("retrieve");
+        Assert.True(await retriever.WaitForExitAsync(ClientTimeout) == 0, retriever.ToString());
+
+        Assert.Contains($"({MaxItemBytes} bytes): verified", retriever.Output, StringComparison.Ordinal);
+        Assert.Contains($"pid {retriever.Id}: retrieved item ", fixture.Server.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_item_over_64_MiB_is_refused_with_the_limit_and_not_stored()
+    {
+        using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
+        var client = new ItemStore.ItemStoreClient(channel);
+
+        RpcException refused = await Assert.ThrowsAsync<RpcException>(() =>
+            client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFrom(new byte[MaxItemBytes + 1]) }, deadline: Deadline).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Equal($"An item may have at most {MaxItemBytes} bytes (64 MiB); this one has {MaxItemBytes + 1}.", refused.Status.Detail);
+        Assert.True((await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline)).Empty);
+    }
+
+    [Fact]
+    public async Task A_client_killed_in_the_middle_of_a_large_store_leaves_no_item_and_the_server_answers_the_next()
+    {
+        await using (SampleProcess partial = SampleProcess.Start("MachTransport.Samples.Tests.dll", "partial-store", fixture.ServiceName, _queue))
+        {
+            await partial.WaitForOutputAsync(line => line == "HALF SENT", ClientTimeout);
+            await partial.KillAsync();
+            await fixture.Server.WaitForErrorAsync(line => line.Contains($"pid {partial.Id}: call /messagestore.ItemStore/Store cut off", StringComparison.Ordinal), ClientTimeout);
+        }
+
+        using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
+        var client = new ItemStore.ItemStoreClient(channel);
+        Assert.True((await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline)).Empty);
+        string id = (await client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("after") }, deadline: Deadline)).Id;
+        RetrieveReply reply = await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
+        Assert.Equal((id, "after"), (reply.Id, reply.Data.ToStringUtf8()));
+    }
+
+    [Fact]
+    public async Task An_item_altered_on_the_way_is_reported_as_tampered()
+    {
+        string service = TestEnvironment.UniqueServiceName("tampering");
+        await using WebApplication standIn = await TamperingItemStore.StartAsync(service);
+
+        await using SampleProcess sender = StartClientOf(service, "send", "an item that will come back altered");
+        Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, sender.ToString());
+        await using SampleProcess retriever = StartClientOf(service, "retrieve");
+
+        Assert.True(await retriever.WaitForExitAsync(ClientTimeout) == 1, retriever.ToString());
+        Assert.Contains("(35 bytes): tampered", retriever.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_prompt_sends_retrieves_and_quits_when_driven_through_stdin()
+    {
+        string file = Path.Combine(_state, "item.bin");
+        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(100_000));
+        await using SampleProcess prompt = StartClient();
+
+        await prompt.Input.WriteAsync(Encoding.UTF8.GetBytes($"send\nfirst item\nsend @{file}\nretrieve\nretrieve\nretrieve\nquit\n"));
+        await prompt.Input.FlushAsync();
+
+        Assert.True(await prompt.WaitForExitAsync(ClientTimeout) == 0, prompt.ToString());
+        string[] results = prompt.Output.Split('\n').Where(line => line.StartsWith("> ", StringComparison.Ordinal)).ToArray();
+        Assert.Matches("^> data: stored item [0-9a-f]{32} \\(10 bytes\\)$", results[0]);
+        Assert.Matches("^> stored item [0-9a-f]{32} \\(100000 bytes\\)$", results[1]);
+        Assert.Matches("^> item [0-9a-f]{32} \\(10 bytes\\): verified$", results[2]);
+        Assert.Matches("^> item [0-9a-f]{32} \\(100000 bytes\\): verified$", results[3]);
+        Assert.Equal($"> queue '{_queue}' is empty", results[4]);
+    }
+
+    [Fact]
+    public async Task The_demo_runs_its_server_as_a_child_and_exits_0()
+    {
+        await using SampleProcess demo = SampleProcess.Start(Sample, "demo", "--service", TestEnvironment.UniqueServiceName("storedemo"));
+
+        Assert.True(await demo.WaitForExitAsync(TimeSpan.FromSeconds(90)) == 0, demo.ToString());
+        Assert.Contains("(1048576 bytes): verified", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("server stopped (exit code 0)", demo.Output, StringComparison.Ordinal);
+    }
+
+    private SampleProcess StartClient(params string[] command) => StartClientOf(fixture.ServiceName, command);
+
+    private SampleProcess StartClientOf(string service, params string[] command) =>
+        SampleProcess.Start(Sample, ["client", "--service", service, "--queue", _queue, "--state", _state, .. command]);
+}
