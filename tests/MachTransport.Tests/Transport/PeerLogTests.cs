@@ -59,6 +59,10 @@ public sealed class PeerLogTests
         string service = TestEnvironment.UniqueServiceName("log-flood");
         await using WebApplication app = await StartAsync(service, logs, debug: true);
         using var errors = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), MachTransportMetrics.MeterName, "machtransport.protocol.errors");
+        using (HttpClient client = CreateClient(service))
+        {
+            Assert.Equal("hello", await client.GetStringAsync("/hello").WaitAsync(Timeout));
+        }
 
         var watch = Stopwatch.StartNew();
         using (MachSendRight port = MachBootstrap.LookUp(MachKernel.Current, service))
@@ -86,6 +90,7 @@ public sealed class PeerLogTests
         if (debug)
         {
             builder.Logging.AddFilter("MachTransport", LogLevel.Debug);
+            builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Trace); // its lines about Mach connections too
         }
 
         builder.WebHost.UseMachTransport();
