@@ -83,12 +83,19 @@ internal static class Host
     }
 }
 
-/// <summary>Reads the "MachTransport" meter of this process (server side).</summary>
+/// <summary>
+/// Reads Kestrel's meter (connections on Mach endpoints: "active", "total", "closed") and the "MachTransport" meter
+/// (server side) of this process. Listening to Kestrel's meter is what makes Kestrel read the endpoint's tags.
+/// </summary>
 internal sealed class TransportCounters : IDisposable
 {
+    private const string KestrelMeter = "Microsoft.AspNetCore.Server.Kestrel";
+
     private readonly MeterListener _listener = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _kestrelTags = new();
     private long _active;
     private long _total;
+    private long _closed;
     private long _protocolErrors;
     private long _rejected;
 
@@ -96,36 +103,76 @@ internal sealed class TransportCounters : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == "MachTransport")
+            if (instrument.Meter.Name is "MachTransport" or KestrelMeter)
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            foreach (KeyValuePair<string, object?> tag in tags)
-            {
-                if (tag.Key == "machtransport.side" && (string?)tag.Value != "server")
-                {
-                    return;
-                }
-            }
-
-            switch (instrument.Name)
-            {
-                case "machtransport.connections.active": Interlocked.Add(ref _active, value); break;
-                case "machtransport.connections.total": Interlocked.Add(ref _total, value); break;
-                case "machtransport.protocol.errors": Interlocked.Add(ref _protocolErrors, value); break;
-                case "machtransport.peers.rejected": Interlocked.Add(ref _rejected, value); break;
-            }
-        });
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => OnMeasurement(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => OnMeasurement(instrument, 1, tags));
         _listener.Start();
     }
 
     public long Cancelled;
 
+    /// <summary>The distinct tag sets Kestrel recorded for Mach connections, one line each: "instrument key=value ...".</summary>
+    public string KestrelTags => string.Join('\n', _kestrelTags.Keys.Order(StringComparer.Ordinal));
+
+    private void OnMeasurement(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (instrument.Meter.Name == KestrelMeter)
+        {
+            OnKestrel(instrument.Name, value, tags);
+            return;
+        }
+
+        foreach (KeyValuePair<string, object?> tag in tags)
+        {
+            if (tag.Key == "machtransport.side" && (string?)tag.Value != "server")
+            {
+                return;
+            }
+        }
+
+        switch (instrument.Name)
+        {
+            case "machtransport.protocol.errors": Interlocked.Add(ref _protocolErrors, value); break;
+            case "machtransport.peers.rejected": Interlocked.Add(ref _rejected, value); break;
+        }
+    }
+
+    private void OnKestrel(string instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        string? address = null;
+        var text = new System.Text.StringBuilder(instrument);
+        foreach (KeyValuePair<string, object?> tag in tags)
+        {
+            address = tag.Key == "server.address" ? tag.Value as string : address;
+            text.Append(' ').Append(tag.Key).Append('=').Append(tag.Value);
+        }
+
+        if (address is null || !address.StartsWith("mach:", StringComparison.Ordinal))
+        {
+            return; // the TCP connections that read these counters
+        }
+
+        _kestrelTags.TryAdd(text.ToString(), 0);
+        switch (instrument)
+        {
+            case "kestrel.active_connections":
+                Interlocked.Add(ref _active, value);
+                if (value > 0)
+                {
+                    Interlocked.Add(ref _total, value);
+                }
+
+                break;
+            case "kestrel.connection.duration": Interlocked.Increment(ref _closed); break;
+        }
+    }
+
     public override string ToString()
-        => $"active={Interlocked.Read(ref _active)} total={Interlocked.Read(ref _total)} protocolErrors={Interlocked.Read(ref _protocolErrors)} rejected={Interlocked.Read(ref _rejected)} cancelled={Interlocked.Read(ref Cancelled)}";
+        => $"active={Interlocked.Read(ref _active)} total={Interlocked.Read(ref _total)} closed={Interlocked.Read(ref _closed)} protocolErrors={Interlocked.Read(ref _protocolErrors)} rejected={Interlocked.Read(ref _rejected)} cancelled={Interlocked.Read(ref Cancelled)}";
 
     public void Dispose() => _listener.Dispose();
 }
@@ -203,5 +250,6 @@ internal static class Endpoints
             return "done";
         });
         app.MapGet("/stats", () => counters.ToString());
+        app.MapGet("/kestrel-tags", () => counters.KestrelTags);
     }
 }

@@ -2,13 +2,14 @@ using Microsoft.Extensions.Logging;
 
 namespace MachTransport.Channel;
 
-/// <summary>The per-connection limits one side applies; both the server options and the client options map to these.</summary>
+/// <summary>The per-connection limits and telemetry of one side; both the server options and the client options map to these.</summary>
 internal sealed record ChannelSettings(
     long MaxReadBufferSize,
     long MaxWriteBufferSize,
     int InlineThreshold,
     int QueueLimit,
-    ILogger Logger)
+    ILogger Logger,
+    MachTransportMetrics Metrics)
 {
     /// <summary>DATA messages the peer may have queued on our port at once: half the queue, the rest is for control messages.</summary>
     public int MessageWindow => Math.Max(1, QueueLimit / 2);

@@ -88,6 +88,7 @@ internal sealed partial class MachChannel
 
     private async ValueTask<bool> WaitForCreditAsync()
     {
+        bool stalled = false;
         while (true)
         {
             Task wait;
@@ -107,6 +108,12 @@ internal sealed partial class MachChannel
                 wait = _creditWaiter.Task;
             }
 
+            if (!stalled)
+            {
+                stalled = true;
+                _settings.Metrics.CreditStall();
+            }
+
             await wait.ConfigureAwait(false);
         }
     }
@@ -121,7 +128,7 @@ internal sealed partial class MachChannel
             switch (result)
             {
                 case MachMsgReturn.Success:
-                    MachTransportMetrics.BytesSent.Add(payload.Length, _sideTag);
+                    _settings.Metrics.Sent(payload.Length, outOfLine: payload.Length > _inlineLimit);
                     return true;
                 case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
                     if (IsClosedForSending)
@@ -185,7 +192,6 @@ internal sealed partial class MachChannel
         if (result == MachMsgReturn.Success)
         {
             region.Detach();
-            MachTransportMetrics.OutOfLineMessages.Add(1, _sideTag);
             return result;
         }
 

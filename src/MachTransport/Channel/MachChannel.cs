@@ -29,7 +29,6 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     private readonly uint _peerName;
     private readonly ChannelSettings _settings;
     private readonly ILogger _logger;
-    private readonly KeyValuePair<string, object?> _sideTag;
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly ChannelInputReader _inputReader;
@@ -59,7 +58,6 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     private bool _aborted;
     private bool _released;
     private bool _deadNameReferenceHeld;
-    private bool _started;
     private bool _sendLoopStarted;
     private Task _sendLoop = Task.CompletedTask;
     private int _disposed;
@@ -80,7 +78,6 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         _peerName = peer.Name;
         _settings = settings;
         _logger = settings.Logger;
-        _sideTag = new("machtransport.side", side);
         Peer = peerCredentials;
         Id = $"{side}-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_nextId):x}";
         _peerWindow = peerWindow;
@@ -132,9 +129,6 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     {
         _onReleased = onReleased;
         _loop.Register(_port, this);
-        _started = true;
-        MachTransportMetrics.ActiveConnections.Add(1, _sideTag);
-        MachTransportMetrics.TotalConnections.Add(1, _sideTag);
         if (!_loop.WatchDeadName(_peerName, this))
         {
             return false;
@@ -314,11 +308,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
             }
         }
 
-        MachTransportMetrics.BytesReceived.Add(length, _sideTag);
-        if (region is not null)
-        {
-            MachTransportMetrics.OutOfLineMessages.Add(1, _sideTag);
-        }
+        _settings.Metrics.Received(length, outOfLine: region is not null);
     }
 
     /// <summary>Charges the peer's credit and hands <paramref name="payload"/> to the reader; returns a violation or null.</summary>
@@ -448,7 +438,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     private void ProtocolError(string reason)
     {
         MachTransportLog.ProtocolError(_logger, Id, reason);
-        MachTransportMetrics.ProtocolErrors.Add(1, _sideTag);
+        _settings.Metrics.ProtocolError();
         AbortCore(reason, MachCloseReason.ProtocolError, new ConnectionResetException($"The Mach peer violated the protocol: {reason}"));
     }
 
@@ -547,11 +537,6 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         }
 
         CompleteInput(new ConnectionAbortedException("The Mach connection was disposed."));
-        if (_started)
-        {
-            MachTransportMetrics.ActiveConnections.Add(-1, _sideTag);
-        }
-
         FireClosed();
         MachTransportLog.ConnectionReleased(_logger, Id);
         _onReleased?.Invoke(this);

@@ -25,7 +25,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         () => new MachReceiveLoop(MachKernel.Current, "client", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
 
     private readonly IMachKernel _kernel;
-    private readonly ILogger _logger;
+    private volatile ILogger _logger;
     private readonly MachPortSet _set;
     private readonly MachReceiveRight _control;
     private readonly MachSendRight _controlSend;
@@ -60,6 +60,9 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     public string Name { get; }
 
     public IMachKernel Kernel => _kernel;
+
+    /// <summary>Sends the loop's own events to <paramref name="logger"/> (the process-wide client loop has none of its own).</summary>
+    public void UseLogger(ILogger logger) => _logger = logger;
 
     /// <summary>Routes messages arriving on <paramref name="port"/> to <paramref name="handler"/> (replacing any previous one).</summary>
     public void Register(MachReceiveRight port, IMachPortHandler handler)

@@ -2,19 +2,25 @@ using Microsoft.Extensions.Logging;
 
 namespace MachTransport.Channel;
 
-/// <summary>The transport's log events; ids and names are stable (tests and operators match on them).</summary>
+/// <summary>
+/// The transport's log events; ids and names are stable (tests and operators match on them). What a peer can cause
+/// is logged at Debug, as Kestrel logs bad requests, and rate limited (<see cref="RateLimitedLogger"/>).
+/// </summary>
 internal static partial class MachTransportLog
 {
+    /// <summary>Events another process can cause at will; the rate limiter bounds them.</summary>
+    public static bool IsPeerCaused(int eventId) => eventId is 2 or 3 or 4 or 8 or 11 or 12 or 13;
+
     [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} established with pid {Pid} (uid {Uid}, gid {Gid}).", EventName = "ConnectionEstablished")]
     public static partial void ConnectionEstablished(ILogger logger, string connectionId, int pid, uint uid, uint gid);
 
-    [LoggerMessage(2, LogLevel.Warning, "Mach service {ServiceName} rejected a connection from pid {Pid} (uid {Uid}): {Reason}.", EventName = "PeerRejected")]
+    [LoggerMessage(2, LogLevel.Debug, "Mach service {ServiceName} rejected a connection from pid {Pid} (uid {Uid}): {Reason}.", EventName = "PeerRejected")]
     public static partial void PeerRejected(ILogger logger, string serviceName, int pid, uint uid, MachCloseReason reason);
 
-    [LoggerMessage(3, LogLevel.Warning, "Connection {ConnectionId} closed after a protocol violation by the peer: {Reason}", EventName = "ProtocolError")]
+    [LoggerMessage(3, LogLevel.Debug, "Connection {ConnectionId} closed after a protocol violation by the peer: {Reason}", EventName = "ProtocolError")]
     public static partial void ProtocolError(ILogger logger, string connectionId, string reason);
 
-    [LoggerMessage(4, LogLevel.Warning, "Connection {ConnectionId} dropped message {MessageId:x} from pid {ActualPid}; the connection belongs to pid {ExpectedPid}.", EventName = "ForeignSenderDropped")]
+    [LoggerMessage(4, LogLevel.Debug, "Connection {ConnectionId} dropped message {MessageId:x} from pid {ActualPid}; the connection belongs to pid {ExpectedPid}.", EventName = "ForeignSenderDropped")]
     public static partial void ForeignSenderDropped(ILogger logger, string connectionId, int messageId, int actualPid, int expectedPid);
 
     [LoggerMessage(5, LogLevel.Debug, "Connection {ConnectionId}: the peer's port died.", EventName = "PeerDied")]
@@ -26,7 +32,7 @@ internal static partial class MachTransportLog
     [LoggerMessage(7, LogLevel.Error, "Receive loop {LoopName} stopped unexpectedly: {Result}.", EventName = "ReceiveLoopFailed")]
     public static partial void ReceiveLoopFailed(ILogger logger, string loopName, string result);
 
-    [LoggerMessage(8, LogLevel.Warning, "Mach service {ServiceName} dropped a malformed message {MessageId:x}: {Reason}", EventName = "MalformedServiceMessage")]
+    [LoggerMessage(8, LogLevel.Debug, "Mach service {ServiceName} dropped a malformed message {MessageId:x}: {Reason}", EventName = "MalformedServiceMessage")]
     public static partial void MalformedServiceMessage(ILogger logger, string serviceName, int messageId, string reason);
 
     [LoggerMessage(9, LogLevel.Information, "Listening on Mach service {ServiceName}.", EventName = "ListenerBound")]
@@ -35,10 +41,10 @@ internal static partial class MachTransportLog
     [LoggerMessage(10, LogLevel.Debug, "Connection {ConnectionId} aborted: {Reason}", EventName = "ConnectionAborted")]
     public static partial void ConnectionAborted(ILogger logger, string connectionId, string reason);
 
-    [LoggerMessage(11, LogLevel.Warning, "Connection {ConnectionId}: sending {What} failed with {Result}.", EventName = "SendFailed")]
+    [LoggerMessage(11, LogLevel.Debug, "Connection {ConnectionId}: sending {What} failed with {Result}.", EventName = "SendFailed")]
     public static partial void SendFailed(ILogger logger, string connectionId, string what, string result);
 
-    [LoggerMessage(12, LogLevel.Warning, "Receive loop {LoopName} dropped a message {MessageId:x} for port {Port:x} that has no owner.", EventName = "UnroutedMessage")]
+    [LoggerMessage(12, LogLevel.Debug, "Receive loop {LoopName} dropped a message {MessageId:x} for port {Port:x} that has no owner.", EventName = "UnroutedMessage")]
     public static partial void UnroutedMessage(ILogger logger, string loopName, int messageId, uint port);
 
     [LoggerMessage(13, LogLevel.Error, "The peer policy of Mach service {ServiceName} threw; the peer is rejected.", EventName = "PeerPolicyFailed")]
@@ -46,4 +52,7 @@ internal static partial class MachTransportLog
 
     [LoggerMessage(14, LogLevel.Error, "Connection {ConnectionId}: a ConnectionClosed callback threw.", EventName = "ClosedCallbackFailed")]
     public static partial void ClosedCallbackFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(EventId = 15, EventName = "EventsSuppressed", Message = "{Count} {EventName} events were not logged: at most {Limit} a second are.")]
+    public static partial void EventsSuppressed(ILogger logger, LogLevel level, int count, string? eventName, int limit);
 }

@@ -19,8 +19,14 @@ internal static class MachClientConnector
     {
         MachReceiveLoop loop = MachReceiveLoop.Client;
         IMachKernel kernel = loop.Kernel;
-        ILogger logger = options.LoggerFactory?.CreateLogger("MachTransport.Client") ?? NullLogger.Instance;
-        var settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger);
+        ILogger logger = NullLogger.Instance;
+        if (options.LoggerFactory is not null)
+        {
+            logger = new RateLimitedLogger(options.LoggerFactory.CreateLogger("MachTransport.Client"), LogRateLimiter.Client);
+            loop.UseLogger(logger); // the loop serves every client: its events go to the latest one that has a logger
+        }
+
+        var settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger, MachTransportMetrics.Client);
 
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);

@@ -21,6 +21,9 @@ public sealed class MachClientOptions
     /// <summary>Queue limit of the client's receive port (2..1024). Default 1024.</summary>
     public int QueueLimit { get; set => field = ChannelLimits.QueueLimit(value); } = 1024;
 
-    /// <summary>Where connection events are logged; none by default.</summary>
+    /// <summary>
+    /// Where connection events are logged; none by default. The receive loop all clients of a process share logs to
+    /// the factory of the latest connection that had one.
+    /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

@@ -17,8 +17,6 @@ namespace MachTransport.Server;
 /// </summary>
 internal sealed class MachConnectionListener : IConnectionListener, IMachPortHandler
 {
-    private static readonly KeyValuePair<string, object?> ServerTag = new("machtransport.side", "server");
-
     private readonly MachEndPoint _endPoint;
     private readonly MachTransportOptions _options;
     private readonly ILogger _logger;
@@ -32,21 +30,21 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
     private volatile bool _unbound;
     private int _disposed;
 
-    private MachConnectionListener(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, IMachKernel kernel, MachReceiveRight service)
+    private MachConnectionListener(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, MachTransportMetrics metrics, IMachKernel kernel, MachReceiveRight service)
     {
         _endPoint = endPoint;
         _options = options;
         _logger = logger;
         _kernel = kernel;
         _service = service;
-        _settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger);
+        _settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger, metrics);
         _loop = new MachReceiveLoop(kernel, $"server {endPoint.ServiceName}", logger);
         _loop.Register(_service, this);
     }
 
     public EndPoint EndPoint => _endPoint;
 
-    public static MachConnectionListener Bind(MachEndPoint endPoint, MachTransportOptions options, ILogger logger)
+    public static MachConnectionListener Bind(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, MachTransportMetrics metrics)
     {
         IMachKernel kernel = MachKernel.Current;
         MachReceiveRight service;
@@ -62,7 +60,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
 
         service.SetQueueLimit(MachPort.QueueLimitMax);
         MachTransportLog.ListenerBound(logger, endPoint.ServiceName);
-        return new MachConnectionListener(endPoint, options, logger, kernel, service);
+        return new MachConnectionListener(endPoint, options, logger, metrics, kernel, service);
     }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
@@ -148,7 +146,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         {
             if (refusal == MachCloseReason.PeerNotAllowed)
             {
-                MachTransportMetrics.RejectedPeers.Add(1, ServerTag);
+                _settings.Metrics.PeerRejected();
             }
 
             MachTransportLog.PeerRejected(_logger, _endPoint.ServiceName, peer.Pid, peer.Uid, refusal);
@@ -224,7 +222,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
     private void DropMalformed(in MachMessageReader message, string reason)
     {
         MachTransportLog.MalformedServiceMessage(_logger, _endPoint.ServiceName, message.Id, reason);
-        MachTransportMetrics.ProtocolErrors.Add(1, ServerTag);
+        _settings.Metrics.ProtocolError();
         MachMessageDisposal.Destroy(_kernel, message);
     }
 }

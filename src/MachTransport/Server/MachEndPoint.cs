@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace MachTransport.Server;
 
@@ -14,6 +15,12 @@ public sealed class MachEndPoint : EndPoint
 
     /// <summary>The service name.</summary>
     public string ServiceName { get; }
+
+    /// <summary>
+    /// <see cref="AddressFamily.Unspecified"/>: a Mach port is no socket address. Kestrel's connection metrics read this
+    /// (as <c>network.transport</c>) for endpoints it does not know; the base class would throw and stop accepting.
+    /// </summary>
+    public override AddressFamily AddressFamily => AddressFamily.Unspecified;
 
     /// <inheritdoc />
     public override string ToString() => $"mach:{ServiceName}";

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Net;
+using MachTransport.Channel;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -7,12 +9,14 @@ namespace MachTransport.Server;
 
 /// <summary>
 /// Kestrel's entry point to the transport. The selector matters: Kestrel tries factories last-registered first and
-/// a factory without one would take every endpoint, TCP included.
+/// a factory without one would take every endpoint, TCP included. Its listeners share one meter (from the host's
+/// <see cref="IMeterFactory"/>, as Kestrel's own) and one log rate limit.
 /// </summary>
-internal sealed class MachTransportFactory(IOptions<MachTransportOptions> options, ILoggerFactory loggerFactory)
+internal sealed class MachTransportFactory(IOptions<MachTransportOptions> options, ILoggerFactory loggerFactory, IMeterFactory meterFactory)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
-    private readonly ILogger _logger = loggerFactory.CreateLogger("MachTransport.Server");
+    private readonly ILogger _logger = new RateLimitedLogger(loggerFactory.CreateLogger("MachTransport.Server"), new LogRateLimiter());
+    private readonly MachTransportMetrics _metrics = new(meterFactory.Create(MachTransportMetrics.MeterName), "server");
 
     public bool CanBind(EndPoint endpoint) => endpoint is MachEndPoint;
 
@@ -23,6 +27,6 @@ internal sealed class MachTransportFactory(IOptions<MachTransportOptions> option
             throw new NotSupportedException($"The Mach transport binds only {nameof(MachEndPoint)}s, not {endpoint.GetType().Name}.");
         }
 
-        return ValueTask.FromResult<IConnectionListener>(MachConnectionListener.Bind(mach, options.Value, _logger));
+        return ValueTask.FromResult<IConnectionListener>(MachConnectionListener.Bind(mach, options.Value, _logger, _metrics));
     }
 }
