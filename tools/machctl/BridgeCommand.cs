@@ -14,14 +14,15 @@ internal static class BridgeCommand
         var listen = new Option<string>("--listen")
         {
             Description = "Where to accept connections: HOST:PORT (such as 127.0.0.1:8080; port 0 picks one) or unix:PATH.",
+            HelpName = "ADDRESS",
             Required = true,
         };
-        var service = new Option<string>("--service") { Description = "The Mach service each connection is joined to.", Required = true };
+        var service = new Option<string>("--service") { Description = "The Mach service each connection is joined to.", Required = true, HelpName = "NAME" };
         var command = new Command(
             "bridge",
-            "Accept TCP or Unix-socket connections and join each, byte for byte, to its own connection to a Mach service, "
-            + "so HTTP/2 and gRPC tools (curl --http2-prior-knowledge, grpcurl -plaintext, h2load) reach the service. "
-            + "Prints 'listening on ADDRESS, forwarding to Mach service NAME' once ready.")
+            "Join each TCP or Unix-socket connection, byte for byte, to its own connection to a Mach service, so HTTP/2 "
+            + "and gRPC tools (curl --http2-prior-knowledge, grpcurl -plaintext, h2load) reach it. Prints "
+            + "'listening on ADDRESS, forwarding to Mach service NAME' once ready.")
         {
             listen,
             service,

@@ -13,18 +13,18 @@ internal static class ExposeCommand
 
     public static Command Create()
     {
-        var service = new Option<string>("--service") { Description = "The Mach service name to register.", Required = true };
+        var service = new Option<string>("--service") { Description = "The Mach service name to register.", Required = true, HelpName = "NAME" };
         var to = new Option<string>("--to")
         {
             Description = "The server each Mach connection is joined to: HOST:PORT (such as 127.0.0.1:5000) or unix:PATH.",
+            HelpName = "ADDRESS",
             Required = true,
         };
         var command = new Command(
             "expose",
             "Register a Mach service and join each connection to it, byte for byte, to its own connection to a TCP or "
-            + "Unix-socket server, so an HTTP/2 server that knows nothing of Mach is reachable by MachHttpHandler clients. "
-            + "Only processes of the same user may connect (the transport's default peer policy). "
-            + "Prints 'registered Mach service NAME, forwarding to ADDRESS' once ready.")
+            + "Unix-socket server, so MachHttpHandler clients reach a server that knows nothing of Mach. Only processes of "
+            + "this user may connect. Prints 'registered Mach service NAME, forwarding to ADDRESS' once ready.")
         {
             service,
             to,

@@ -11,9 +11,9 @@ internal static class ListCommand
     {
         var command = new Command(
             "list",
-            "List the Mach service names of this user's namespace with the pid holding each and whether it is alive. "
-            + "On Linux the namespace is the emulation's registry directory; a name's holder is the process holding its lock "
-            + "(from /proc/locks). On macOS launchd offers no public way to enumerate names: the command says so and exits 1.");
+            "List the Mach service names of this user's namespace, the pid holding each and whether it is alive (Linux: "
+            + "the emulation's registry directory; the holder of a name's lock, from /proc/locks). launchd (macOS) offers "
+            + "no public way to enumerate names: there the command says so and exits 1.");
         command.SetAction(_ => Run());
         return command;
     }

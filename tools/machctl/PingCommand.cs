@@ -11,14 +11,14 @@ internal static class PingCommand
     public static Command Create()
     {
         var service = new Argument<string>("NAME") { Description = "The Mach service to ping." };
-        var count = new Option<int>("--count", "-c") { Description = "Handshakes to make (0: until Ctrl+C).", DefaultValueFactory = _ => 4 };
-        var interval = new Option<double>("--interval", "-i") { Description = "Seconds between handshakes.", DefaultValueFactory = _ => 1 };
-        var timeout = new Option<double>("--timeout", "-W") { Description = "Seconds to wait for each answer.", DefaultValueFactory = _ => 5 };
+        var count = new Option<int>("--count", "-c") { Description = "Handshakes to make (0: until Ctrl+C).", DefaultValueFactory = _ => 4, HelpName = "COUNT" };
+        var interval = new Option<double>("--interval", "-i") { Description = "Seconds between handshakes.", DefaultValueFactory = _ => 1, HelpName = "SECONDS" };
+        var timeout = new Option<double>("--timeout", "-W") { Description = "Seconds to wait for each answer.", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
         var command = new Command(
             "ping",
-            "Open and close connections to a Mach service, one at a time, and time each handshake (look-up, CONNECT, "
-            + "ACCEPT). Prints the pid and uid of the accepting process as the kernel reported them, then a summary "
-            + "like ping's (min/avg/max/mdev). Exits 0 only when every handshake was accepted.")
+            "Time handshakes with a Mach service (look-up, CONNECT, ACCEPT; then close) and print the pid and uid of the "
+            + "accepting process as the kernel reported them, then a summary like ping's. Exits 0 only when every "
+            + "handshake was accepted.")
         {
             service,
             count,

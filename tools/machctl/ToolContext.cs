@@ -22,6 +22,7 @@ internal static class ToolContext
     {
         Description = "Seconds that open connections get to finish after Ctrl+C or SIGTERM before they are reset.",
         DefaultValueFactory = _ => 5,
+        HelpName = "SECONDS",
     };
 
     /// <summary>Logs go to stderr, one line each: stdout carries only the command's own output.</summary>
