@@ -92,7 +92,7 @@ public sealed class BridgeTests
 
         await host.KillAsync();
         await host.DisposeAsync();
-        await AssertClosedAsync(socket);
+        await AssertResetAsync(socket); // the Mach peer died: a reset, not an orderly end
 
         // The name is stale now: this client is closed at once, and the bridge stays up for the next.
         using Socket late = await ConnectAsync(bridge.Port);
@@ -138,6 +138,13 @@ public sealed class BridgeTests
         Assert.Contains("grace period is over", log);
         await AssertClosedAsync(idle);
         await host.WaitForStatsAsync(s => s["active"] == 0);
+    }
+
+    private static async Task AssertResetAsync(Socket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        SocketException reset = await Assert.ThrowsAsync<SocketException>(async () => await socket.ReceiveAsync(new byte[1], SocketFlags.None, timeout.Token));
+        Assert.Equal(SocketError.ConnectionReset, reset.SocketErrorCode);
     }
 
     private static async Task<Socket> ConnectAsync(int port)

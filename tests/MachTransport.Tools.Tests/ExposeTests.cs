@@ -1,4 +1,8 @@
 // machctl expose in front of a plain Kestrel server, reached by MachHttpHandler clients.
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using MachTransport.Client;
 using MachTransport.Tests;
 using MachTransport.Tests.Transport;
 using Xunit;
@@ -25,6 +29,46 @@ public sealed class ExposeTests
         using HttpResponseMessage hashed = await client.PostAsync("/sha256", new ByteArrayContent(body));
         Assert.Equal(Http.Sha256(body), await hashed.Content.ReadAsStringAsync());
         Assert.Equal(Http.Sha256(body), Http.Sha256(await client.GetByteArrayAsync($"/bytes?n={body.Length}&seed=2")));
+    }
+
+    [Fact]
+    public async Task HalfCloseCloseAndResetReachTheOtherSide()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        string service = TestEnvironment.UniqueServiceName("expose-raw");
+        await using Machctl expose = await Machctl.StartAsync("expose", "--service", service, "--to", listener.LocalEndPoint!.ToString()!);
+        var factory = new MachConnectionFactory(service);
+
+        await using (Stream client = await factory.ConnectAsync())
+        using (Socket server = await listener.AcceptAsync())
+        {
+            await client.WriteAsync("ping"u8.ToArray());
+            Assert.Equal("ping", await ReadAsync(server, 4));
+
+            // The TCP server half-closes: the Mach client reads to the end and can still send.
+            await server.SendAsync("pong"u8.ToArray());
+            server.Shutdown(SocketShutdown.Send);
+            Assert.Equal("pong", await ReadToEndAsync(client));
+            await client.WriteAsync("after"u8.ToArray());
+            Assert.Equal("after", await ReadAsync(server, 5));
+
+            // The Mach client closes: the TCP server reads its end.
+            await client.DisposeAsync();
+            Assert.Equal(0, await server.ReceiveAsync(new byte[1]).WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        // A reset (RST) on the TCP side is a reset (ABORT) on the Mach side, not an orderly end.
+        await using (Stream client = await factory.ConnectAsync())
+        using (Socket server = await listener.AcceptAsync())
+        {
+            await client.WriteAsync("x"u8.ToArray());
+            Assert.Equal("x", await ReadAsync(server, 1));
+            server.LingerState = new LingerOption(true, 0);
+            server.Dispose();
+            await Assert.ThrowsAnyAsync<IOException>(() => ReadToEndAsync(client));
+        }
     }
 
     [Fact]
@@ -84,5 +128,24 @@ public sealed class ExposeTests
         Assert.Equal(0, (await expose.WaitForExitAsync()).ExitCode);
         (int pingExit, _, _) = await Machctl.RunAsync("ping", service, "-c", "1");
         Assert.Equal(1, pingExit);
+    }
+
+    private static async Task<string> ReadAsync(Socket socket, int count)
+    {
+        byte[] buffer = new byte[count];
+        for (int read = 0; read < count;)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(read)).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.NotEqual(0, n);
+            read += n;
+        }
+
+        return Encoding.ASCII.GetString(buffer);
+    }
+
+    private static async Task<string> ReadToEndAsync(Stream stream)
+    {
+        using var reader = new StreamReader(stream, Encoding.ASCII, leaveOpen: true);
+        return await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 }
