@@ -39,11 +39,12 @@ public sealed class BridgeTests
     }
 
     [Fact]
-    public async Task UnixSocketListenerServesHttp2AndRemovesItsSocketOnExit()
+    public async Task UnixSocketListenerIsPrivateServesHttp2AndIsRemovedOnExit()
     {
         string path = Path.Combine(TestEnvironment.BootstrapDirectory, $"bridge-{Guid.NewGuid():N}"[..20] + ".sock");
         await using TransportHost host = await TransportHost.StartAsync("bridge-unix");
         await using Machctl bridge = await Machctl.StartAsync("bridge", "--listen", "unix:" + path, "--service", host.Service);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path)); // this user's alone
         using (HttpClient client = Http.OverUnixSocket(path))
         {
             Assert.Equal("hello HTTP/2", await client.GetStringAsync("/hello"));

@@ -9,6 +9,8 @@ namespace MachTransport.Tools;
 
 internal static class BridgeCommand
 {
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
+
     public static Command Create()
     {
         var listen = new Option<string>("--listen")
@@ -21,8 +23,9 @@ internal static class BridgeCommand
         var command = new Command(
             "bridge",
             "Join each TCP or Unix-socket connection, byte for byte, to its own connection to a Mach service, so HTTP/2 "
-            + "and gRPC tools (curl --http2-prior-knowledge, grpcurl -plaintext, h2load) reach it. Prints "
-            + "'listening on ADDRESS, forwarding to Mach service NAME' once ready.")
+            + "and gRPC tools (curl --http2-prior-knowledge, grpcurl -plaintext, h2load) reach it. Whoever can connect "
+            + "to ADDRESS reaches the service as this user (a unix: socket is made mode 0600; a TCP port is open to "
+            + "every local user). Prints 'listening on ADDRESS, forwarding to Mach service NAME' once ready.")
         {
             listen,
             service,
@@ -77,7 +80,9 @@ internal static class BridgeCommand
             }
             catch (SocketException ex)
             {
-                Log.AcceptFailed(logger, ex.Message); // e.g. out of descriptors: this client is lost, the bridge goes on
+                // E.g. out of descriptors: this client is lost, the bridge goes on after a pause (no busy loop).
+                Log.AcceptFailed(logger, ex.Message);
+                await Task.Delay(AcceptRetryDelay, CancellationToken.None);
                 continue;
             }
 

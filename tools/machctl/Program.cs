@@ -1,6 +1,10 @@
 // machctl: bridge sockets to Mach services and back, ping a service's handshake, list the registered names.
 using System.CommandLine;
+using System.Runtime.Versioning;
 using MachTransport.Tools;
+
+// Mach runs on macOS and, emulated, on Linux: never on Windows.
+[assembly: UnsupportedOSPlatform("windows")]
 
 var root = new RootCommand("machctl: tools for MachTransport's Mach services (HTTP/2 and gRPC over Mach ports).")
 {

@@ -34,6 +34,13 @@ internal sealed class SocketListener : IDisposable
         try
         {
             socket.Bind(address.EndPoint);
+            if (unixPath is not null)
+            {
+                // Whoever connects reaches the service as this user: the socket is this user's alone. Set before
+                // listen(2), so nobody can connect in between.
+                File.SetUnixFileMode(unixPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
             socket.Listen(512);
         }
         catch (SocketException ex)
@@ -79,6 +86,7 @@ internal sealed class SocketListener : IDisposable
             return false;
         }
 
+        // A live listener sees the probe as a connection that closes at once.
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
