@@ -65,7 +65,7 @@ internal static class BridgeCommand
             return ToolContext.Fail(error!);
         }
 
-        using var connections = new ConnectionSet();
+        using var connections = new ConnectionSet(logger);
         Console.WriteLine($"listening on {listener.BoundAddress}, forwarding to Mach service {serviceName}");
         while (!shutdown.Token.IsCancellationRequested)
         {
@@ -90,7 +90,7 @@ internal static class BridgeCommand
         }
 
         listener.Dispose();
-        await connections.DrainAsync(grace, logger);
+        await connections.DrainAsync(grace);
         return ToolContext.Success;
     }
 

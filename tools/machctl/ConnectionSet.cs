@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace MachTransport.Tools;
 
 /// <summary>Tracks running connection tasks; <see cref="DrainAsync"/> is the shutdown grace period.</summary>
-internal sealed class ConnectionSet : IDisposable
+internal sealed class ConnectionSet(ILogger logger) : IDisposable
 {
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private readonly CancellationTokenSource _abort = new();
@@ -28,6 +28,11 @@ internal sealed class ConnectionSet : IDisposable
             {
                 await connection(id);
             }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A defect in one connection's handling ends that connection only.
+                Log.ConnectionFailed(logger, ex, id);
+            }
             finally
             {
                 _running.TryRemove(id, out _);
@@ -37,7 +42,7 @@ internal sealed class ConnectionSet : IDisposable
     }
 
     /// <summary>Waits up to <paramref name="grace"/> for the open connections, then resets those left.</summary>
-    public async Task DrainAsync(TimeSpan grace, ILogger logger)
+    public async Task DrainAsync(TimeSpan grace)
     {
         Log.ShuttingDown(logger, grace.TotalSeconds, Count);
         Task all = Task.WhenAll(_running.Values);

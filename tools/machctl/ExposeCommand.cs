@@ -56,7 +56,7 @@ internal static class ExposeCommand
             return ToolContext.Fail(ex.Message);
         }
 
-        using var connections = new ConnectionSet();
+        using var connections = new ConnectionSet(logger);
         await using (listener)
         {
             Console.WriteLine($"registered Mach service {serviceName}, forwarding to {target}");
@@ -67,7 +67,7 @@ internal static class ExposeCommand
 
             // The name goes first, so no new client is accepted while the open connections finish.
             await listener.UnbindAsync();
-            await connections.DrainAsync(grace, logger);
+            await connections.DrainAsync(grace);
         }
 
         return ToolContext.Success;

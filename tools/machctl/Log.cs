@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "Accepting a connection failed: {Reason}", EventName = "AcceptFailed")]
     public static partial void AcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(9, LogLevel.Error, "Connection {Id} failed.", EventName = "ConnectionFailed")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, long id);
 }

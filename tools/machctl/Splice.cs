@@ -58,17 +58,23 @@ internal sealed class Splice
     /// Runs until both directions have ended, then releases both ends. <paramref name="abort"/> resets both at
     /// once (the shutdown grace period is over).
     /// </summary>
-    public static async Task<Splice> RunAsync(Socket socket, MachEnd mach, CancellationToken abort)
+    private static async Task<Splice> RunAsync(Socket socket, MachEnd mach, CancellationToken abort)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        using var stop = new CancellationTokenSource();
         var splice = new Splice(socket, mach, stop);
-        using (abort.Register(static state => ((Splice)state!).Reset("machctl is shutting down and the grace period is over"), splice))
+        try
         {
-            await Task.WhenAll(splice.SocketToMachAsync(), splice.MachToSocketAsync());
+            using (abort.Register(static state => ((Splice)state!).Reset("machctl is shutting down and the grace period is over"), splice))
+            {
+                await Task.WhenAll(splice.SocketToMachAsync(), splice.MachToSocketAsync());
+            }
+        }
+        finally
+        {
+            socket.Dispose();
+            await mach.DisposeAsync();
         }
 
-        socket.Dispose();
-        await mach.DisposeAsync();
         return splice;
     }
 
