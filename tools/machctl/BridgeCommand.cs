@@ -43,7 +43,7 @@ internal static class BridgeCommand
             return ToolContext.Fail(error!);
         }
 
-        TimeSpan grace = ToolContext.Seconds(graceSeconds, "--grace");
+        TimeSpan grace = TimeSpan.FromSeconds(graceSeconds);
         using ILoggerFactory loggerFactory = ToolContext.CreateLoggerFactory(verbose);
         ILogger logger = loggerFactory.CreateLogger("machctl.bridge");
         MachConnectionFactory factory;

@@ -42,7 +42,7 @@ internal static class ExposeCommand
             return ToolContext.Fail(error!);
         }
 
-        TimeSpan grace = ToolContext.Seconds(graceSeconds, "--grace");
+        TimeSpan grace = TimeSpan.FromSeconds(graceSeconds);
         using ILoggerFactory loggerFactory = ToolContext.CreateLoggerFactory(verbose);
         ILogger logger = loggerFactory.CreateLogger("machctl.expose");
         using ShutdownSignal shutdown = new();

@@ -12,8 +12,8 @@ internal static class PingCommand
     {
         var service = new Argument<string>("NAME") { Description = "The Mach service to ping." };
         var count = new Option<int>("--count", "-c") { Description = "Handshakes to make (0: until Ctrl+C).", DefaultValueFactory = _ => 4, HelpName = "COUNT" };
-        var interval = new Option<double>("--interval", "-i") { Description = "Seconds between handshakes.", DefaultValueFactory = _ => 1, HelpName = "SECONDS" };
-        var timeout = new Option<double>("--timeout", "-W") { Description = "Seconds to wait for each answer.", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
+        Option<double> interval = ToolContext.SecondsOption("--interval", "Seconds between handshakes.", 1, "-i");
+        Option<double> timeout = ToolContext.SecondsOption("--timeout", "Seconds to wait for each answer.", 5, "-W");
         var command = new Command(
             "ping",
             "Time handshakes with a Mach service (look-up, CONNECT, ACCEPT; then close) and print the pid and uid of the "
@@ -28,8 +28,8 @@ internal static class PingCommand
         command.SetAction((result, _) => RunAsync(
             result.GetRequiredValue(service),
             result.GetValue(count),
-            ToolContext.Seconds(result.GetValue(interval), "--interval"),
-            ToolContext.Seconds(result.GetValue(timeout), "--timeout")));
+            TimeSpan.FromSeconds(result.GetValue(interval)),
+            TimeSpan.FromSeconds(result.GetValue(timeout))));
         return command;
     }
 

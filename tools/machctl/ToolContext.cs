@@ -18,12 +18,23 @@ internal static class ToolContext
         Recursive = true,
     };
 
-    public static Option<double> Grace { get; } = new("--grace")
+    public static Option<double> Grace { get; } = SecondsOption(
+        "--grace", "Seconds that open connections get to finish after Ctrl+C or SIGTERM before they are reset.", 5);
+
+    /// <summary>A duration option in seconds (fractions allowed); a negative or absurd value is a usage error.</summary>
+    public static Option<double> SecondsOption(string name, string description, double defaultValue, params string[] aliases)
     {
-        Description = "Seconds that open connections get to finish after Ctrl+C or SIGTERM before they are reset.",
-        DefaultValueFactory = _ => 5,
-        HelpName = "SECONDS",
-    };
+        var option = new Option<double>(name, aliases) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = "SECONDS" };
+        option.Validators.Add(result =>
+        {
+            double seconds = result.GetValueOrDefault<double>();
+            if (!(seconds >= 0 && seconds <= TimeSpan.FromDays(1).TotalSeconds))
+            {
+                result.AddError($"{name} must be a number of seconds from 0 to 86400, not {seconds}.");
+            }
+        });
+        return option;
+    }
 
     /// <summary>Logs go to stderr, one line each: stdout carries only the command's own output.</summary>
     public static ILoggerFactory CreateLoggerFactory(bool verbose) => LoggerFactory.Create(logging =>
@@ -43,7 +54,4 @@ internal static class ToolContext
         Console.Error.WriteLine($"machctl: {message}");
         return Failure;
     }
-
-    public static TimeSpan Seconds(double seconds, string option)
-        => seconds >= 0 && double.IsFinite(seconds) ? TimeSpan.FromSeconds(seconds) : throw new ArgumentOutOfRangeException(option, seconds, $"{option} must be a number of seconds, 0 or more.");
 }
