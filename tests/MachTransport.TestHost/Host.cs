@@ -115,6 +115,9 @@ internal sealed class TransportCounters : IDisposable
 
     public long Cancelled;
 
+    /// <summary>Requests inside /wait now: the server has the request, not just the connection.</summary>
+    public long Waiting;
+
     /// <summary>The distinct tag sets Kestrel recorded for Mach connections, one line each: "instrument key=value ...".</summary>
     public string KestrelTags => string.Join('\n', _kestrelTags.Keys.Order(StringComparer.Ordinal));
 
@@ -172,7 +175,7 @@ internal sealed class TransportCounters : IDisposable
     }
 
     public override string ToString()
-        => $"active={Interlocked.Read(ref _active)} total={Interlocked.Read(ref _total)} closed={Interlocked.Read(ref _closed)} protocolErrors={Interlocked.Read(ref _protocolErrors)} rejected={Interlocked.Read(ref _rejected)} cancelled={Interlocked.Read(ref Cancelled)}";
+        => $"active={Interlocked.Read(ref _active)} total={Interlocked.Read(ref _total)} closed={Interlocked.Read(ref _closed)} protocolErrors={Interlocked.Read(ref _protocolErrors)} rejected={Interlocked.Read(ref _rejected)} cancelled={Interlocked.Read(ref Cancelled)} waiting={Interlocked.Read(ref Waiting)}";
 
     public void Dispose() => _listener.Dispose();
 }
@@ -246,8 +249,16 @@ internal static class Endpoints
         // Deliberately ignores RequestAborted: graceful shutdown must let it finish.
         app.MapGet("/wait", async (int ms) =>
         {
-            await Task.Delay(ms);
-            return "done";
+            Interlocked.Increment(ref counters.Waiting);
+            try
+            {
+                await Task.Delay(ms);
+                return "done";
+            }
+            finally
+            {
+                Interlocked.Decrement(ref counters.Waiting);
+            }
         });
         app.MapGet("/stats", () => counters.ToString());
         app.MapGet("/kestrel-tags", () => counters.KestrelTags);

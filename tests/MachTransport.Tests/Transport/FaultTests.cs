@@ -59,7 +59,7 @@ public sealed class FaultTests
         await using TransportHost host = await TransportHost.StartAsync("graceful");
         using HttpClient client = host.CreateClient();
         Task<string> inFlight = client.GetStringAsync("/wait?ms=1500");
-        await host.WaitForStatsAsync(s => s["active"] >= 1);
+        await host.WaitForStatsAsync(s => s["waiting"] == 1); // the request reached the handler, not just the connection
         Task stopping = host.StopAsync();
         Assert.Equal("done", await inFlight.WaitAsync(TimeSpan.FromSeconds(15)));
         await stopping.WaitAsync(TimeSpan.FromSeconds(30));
