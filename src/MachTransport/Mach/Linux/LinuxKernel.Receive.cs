@@ -284,7 +284,9 @@ internal sealed partial class LinuxKernel
         }
 
         Span<ulong> mapped = stackalloc ulong[Math.Min(reader.DescriptorCount, Libc.ScmMaxFd)];
+        Span<ulong> receivedPorts = stackalloc ulong[Math.Min(reader.DescriptorCount, Libc.ScmMaxFd / 2)];
         int mappedCount = 0;
+        int receivedCount = 0;
         foreach (MachDescriptor descriptor in reader.Descriptors)
         {
             bool valid = true;
@@ -292,8 +294,18 @@ internal sealed partial class LinuxKernel
             {
                 for (int i = 0; i < CarriedFdCount(descriptor); i++)
                 {
-                    valid &= SeqPacket.IsPortSocket(fds[fdIndex++]);
+                    valid &= SeqPacket.IsPortSocket(fds[fdIndex + i]);
                 }
+
+                if (valid && descriptor.Disposition == MachMsgTypeName.PortReceive)
+                {
+                    // A receive right is its receive and send ends: they must be the two ends of one socketpair,
+                    // or a sender could pair any socket with a send end of one of our own ports.
+                    valid = SocketDiag.ArePeers(fds[fdIndex], fds[fdIndex + 1]);
+                    receivedPorts[receivedCount++] = SeqPacket.GetCookie(fds[fdIndex + 1]);
+                }
+
+                fdIndex += CarriedFdCount(descriptor);
             }
             else if (descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address == 1)
             {
@@ -312,11 +324,17 @@ internal sealed partial class LinuxKernel
             }
         }
 
-        // Pass 3: install rights under names and rewrite the buffer as XNU delivers it. Nothing can fail now.
+        // Pass 3: install rights under names and rewrite the buffer as XNU delivers it. Nothing can fail after the first check.
         fdIndex = 0;
-        mappedCount = 0;
         lock (_lock)
         {
+            if (!CanInstallReceiveRights(receivedPorts[..receivedCount]))
+            {
+                UnmapAll(reader, mapped[..mappedCount]);
+                return MachMsgReturn.ReceiveBodyError;
+            }
+
+            mappedCount = 0;
             header.RemotePort = replyCarried
                 ? Install(replyType, fds, ref fdIndex)
                 : header.RemotePort;
@@ -341,6 +359,26 @@ internal sealed partial class LinuxKernel
         fds.Clear();
         header.LocalPort = portName;
         return MachMsgReturn.Success;
+    }
+
+    /// <summary>
+    /// Whether receive rights to these ports (by send-end cookie) may be installed (caller holds _lock): never for a port
+    /// whose receive right this space already holds, nor twice for one port, or the message would alias our own right
+    /// and disposing of it would destroy that port.
+    /// </summary>
+    private bool CanInstallReceiveRights(ReadOnlySpan<ulong> portIds)
+    {
+        for (int i = 0; i < portIds.Length; i++)
+        {
+            if (portIds[i] == 0
+                || portIds[..i].Contains(portIds[i])
+                || (_byPortId.TryGetValue(portIds[i], out PortEntry? existing) && existing.Receive is not null))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Descriptors a wire descriptor carries, or -1 if it is malformed.</summary>
@@ -385,15 +423,7 @@ internal sealed partial class LinuxKernel
                 int send = fds[index++];
                 SeqPacket.EnablePassCredentials(receive);
                 PortEntry owner = InstallSendEnd(send);
-                if (owner.Receive is null)
-                {
-                    owner.Receive = new LinuxFd(receive);
-                }
-                else
-                {
-                    _ = Libc.close(receive); // a second receive end claiming a port we already receive on
-                }
-
+                owner.Receive = new LinuxFd(receive); // CanInstallReceiveRights ruled out a receive right already held
                 return owner.Name;
 
             case MachMsgTypeName.PortSendOnce:

@@ -1,0 +1,53 @@
+using System.Globalization;
+using MachTransport.Channel;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Messages;
+using MachTransport.Mach.Rights;
+using Xunit;
+using static MachTransport.Tests.MachLayer.MachTestMessages;
+
+namespace MachTransport.Tests.MachLayer;
+
+/// <summary>
+/// A hostile local process of the same user against the Linux emulation: forged rights, socket calls on a shared
+/// send end, mutable out-of-line memory, descriptor exhaustion. The service it targets must stay up and correct.
+/// </summary>
+[Trait("Category", "Hostile")]
+public class HostileEmulationTests
+{
+    private const string Peer = "MachTransport.MachPeer";
+
+    [LinuxFact]
+    public async Task AForgedReceiveRightIsRefusedAndCannotDestroyTheServicePort()
+    {
+        string name = TestEnvironment.UniqueServiceName("forged-receive");
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        await using (ChildProcess attacker = ChildProcess.Start(Peer, "forge-receive", name))
+        {
+            await attacker.ExpectLineAsync("SENT");
+        }
+
+        ReceivedMessage message = Receive(service.Name);
+        foreach (MachDescriptor descriptor in message.Descriptors)
+        {
+            MachMessageDisposal.Destroy(Kernel, descriptor); // what the transport does with a message it does not expect
+        }
+
+        Assert.Equal(MachMsgReturn.ReceiveBodyError, message.Result);
+        Assert.Equal(1u, Refs(service.Name, MachPortRight.Receive));
+        Assert.Equal(BootstrapStatus.Success, Kernel.BootstrapLookUp(name, out uint lookedUp));
+        Assert.Equal(KernReturn.Success, Kernel.Deallocate(lookedUp));
+    }
+
+    private static unsafe byte ReadByte(ulong address) => *(byte*)address;
+
+    /// <summary>User plus system time of a process (/proc/pid/stat fields 14 and 15, in clock ticks of 1/100 s).</summary>
+    private static TimeSpan CpuTime(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+}
