@@ -40,6 +40,29 @@ public class HostileEmulationTests
         Assert.Equal(KernReturn.Success, Kernel.Deallocate(lookedUp));
     }
 
+    [LinuxFact]
+    public async Task OutOfLineMemoryTheSenderCanStillWriteIsRefused()
+    {
+        string name = TestEnvironment.UniqueServiceName("ool-mutable");
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        await using ChildProcess attacker = ChildProcess.Start(Peer, "ool-mutable", name);
+        await attacker.ExpectLineAsync("SENT");
+
+        ReceivedMessage message = Receive(service.Name);
+        if (message.Result == MachMsgReturn.Success)
+        {
+            // Accepted: what the receiver was given must not change when the sender writes on.
+            MachDescriptor region = message.Descriptors[0];
+            attacker.CloseInput();
+            await attacker.ExpectLineAsync("WRITTEN");
+            byte first = ReadByte(region.Address);
+            Assert.Equal(KernReturn.Success, Kernel.VmDeallocate(region.Address, region.Size));
+            Assert.Equal((byte)'A', first);
+        }
+
+        Assert.Equal(MachMsgReturn.ReceiveBodyError, message.Result);
+    }
+
     private static unsafe byte ReadByte(ulong address) => *(byte*)address;
 
     /// <summary>User plus system time of a process (/proc/pid/stat fields 14 and 15, in clock ticks of 1/100 s).</summary>

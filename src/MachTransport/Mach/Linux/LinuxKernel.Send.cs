@@ -237,13 +237,13 @@ internal sealed partial class LinuxKernel
     {
         foreach (OutOfLineRegion region in scratch.Regions)
         {
-            int error = PrepareOutOfLine(region.Address, region.Size, region.Deallocate, out LinuxFd? memfd, out bool owned);
+            int error = PrepareOutOfLine(region.Address, region.Size, region.Deallocate, out LinuxFd? memfd);
             if (error != 0)
             {
                 return error == Libc.EFAULT ? MachMsgReturn.SendInvalidMemory : MachMsgReturn.SendNoBuffer;
             }
 
-            scratch.FillReservedFd(memfd!, owned);
+            scratch.FillReservedFd(memfd!);
         }
 
         return MachMsgReturn.Success;
@@ -415,17 +415,15 @@ internal sealed partial class LinuxKernel
             _fdNumbers.Add(-1);
         }
 
-        public void FillReservedFd(LinuxFd memfd, bool owned)
+        /// <summary>Fills the next reserved slot with a memfd the scratch then owns.</summary>
+        public void FillReservedFd(LinuxFd memfd)
         {
             int slot = _held.IndexOf(null);
             bool added = false;
             memfd.DangerousAddRef(ref added);
             _held[slot] = memfd;
             _fdNumbers[slot - 1] = memfd.Number;
-            if (owned)
-            {
-                _ownedMemfds.Add(memfd);
-            }
+            _ownedMemfds.Add(memfd);
         }
 
         public void Reset()
