@@ -63,6 +63,24 @@ public class HostileEmulationTests
         Assert.Equal(MachMsgReturn.ReceiveBodyError, message.Result);
     }
 
+    [LinuxFact]
+    public async Task AtTheDescriptorLimitTheEmulationFailsCleanlyAndItsThreadDoesNotSpin()
+    {
+        string name = TestEnvironment.UniqueServiceName("exhaust");
+        await using ChildProcess service = ChildProcess.Start(Peer, "exhaust", name);
+        string answers = await service.ReadLineAsync();
+        await service.ExpectLineAsync("READY");
+        Assert.Equal("extract=ResourceShortage portset=ResourceShortage", answers);
+
+        // The look-up is pending on the service's listener while its descriptor table is full.
+        Assert.Equal(BootstrapStatus.NoMemory, Kernel.BootstrapLookUp(name, out _));
+
+        TimeSpan before = CpuTime(service.Id);
+        await Task.Delay(TimeSpan.FromSeconds(2)); // a measurement window, not a wait for a condition
+        TimeSpan used = CpuTime(service.Id) - before;
+        Assert.True(used < TimeSpan.FromMilliseconds(500), $"the service used {used.TotalMilliseconds} ms of CPU in 2 s while idle");
+    }
+
     private static unsafe byte ReadByte(ulong address) => *(byte*)address;
 
     /// <summary>User plus system time of a process (/proc/pid/stat fields 14 and 15, in clock ticks of 1/100 s).</summary>

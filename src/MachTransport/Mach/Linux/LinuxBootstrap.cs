@@ -17,6 +17,9 @@ internal sealed unsafe class LinuxBootstrap
     public const string DirectoryVariable = "MACHTRANSPORT_BOOTSTRAP_DIR";
 
     private const int LookUpTimeoutMilliseconds = 5000;
+
+    /// <summary>The answer to a look-up the registrant has no descriptor for.</summary>
+    private static ReadOnlySpan<byte> OutOfDescriptors => "E"u8;
     private static readonly int s_maxPathBytes = sizeof(Libc.SockAddrUn) - sizeof(ushort) - 1;
 
     private readonly LinuxKernel _kernel;
@@ -93,7 +96,19 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapStatus.NoMemory;
         }
 
-        var registration = new BootstrapRegistration(serviceName, socketPath, lockFile, listener, _kernel.DuplicateSendEnd(receiveRight));
+        LinuxFd serviceSend = _kernel.DuplicateSendEnd(receiveRight);
+        if (serviceSend.IsInvalid)
+        {
+            serviceSend.Dispose();
+            _ = _kernel.ModRefs(receiveRight, MachPortRight.Receive, -1);
+            receiveRight = MachPort.Null;
+            listener.Dispose();
+            _ = Libc.unlink(socketPath);
+            lockFile.Dispose();
+            return BootstrapStatus.NoMemory;
+        }
+
+        var registration = new BootstrapRegistration(serviceName, socketPath, lockFile, listener, serviceSend);
         _kernel.AttachService(receiveRight, registration);
         registration.MonitorKey = _thread.Watch(listener, Libc.EPOLLIN, () => HandOutSendRights(registration));
         return BootstrapStatus.Success;
@@ -137,6 +152,11 @@ internal sealed unsafe class LinuxBootstrap
         Span<byte> data = stackalloc byte[1];
         Span<byte> control = stackalloc byte[SeqPacket.ReceiveControlSize];
         nint received = SeqPacket.Receive(fd, data, control, fds, out _, out _, out _);
+        if (received == 1 && data[0] == OutOfDescriptors[0] && fds.Count == 0)
+        {
+            return BootstrapStatus.NoMemory;
+        }
+
         if (received != 1 || fds.Count != 1 || !SeqPacket.IsPortSocket(fds[0]))
         {
             SeqPacket.CloseAll(fds);
@@ -157,8 +177,12 @@ internal sealed unsafe class LinuxBootstrap
         registration.LockFile.Dispose();
     }
 
-    /// <summary>Runs on the kernel thread: each pending look-up gets a copy of the service's send end.</summary>
-    private static void HandOutSendRights(BootstrapRegistration registration)
+    /// <summary>
+    /// Runs on the kernel thread: each pending look-up gets a copy of the service's send end. With this process's
+    /// descriptor table full, a look-up is refused with <see cref="OutOfDescriptors"/> (BOOTSTRAP_NO_MEMORY at the
+    /// caller) rather than left pending, which would wake the level-triggered watch forever.
+    /// </summary>
+    private void HandOutSendRights(BootstrapRegistration registration)
     {
         if (registration.Listener.IsClosed)
         {
@@ -173,6 +197,17 @@ internal sealed unsafe class LinuxBootstrap
             int connection = Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
             if (connection < 0)
             {
+                int error = Libc.LastError;
+                if (error is Libc.EMFILE or Libc.ENFILE && _thread.Refuse(listener.Number, OutOfDescriptors))
+                {
+                    continue;
+                }
+
+                if (error is not (Libc.EAGAIN or Libc.EINTR))
+                {
+                    _thread.Pause(registration.MonitorKey);
+                }
+
                 return;
             }
 

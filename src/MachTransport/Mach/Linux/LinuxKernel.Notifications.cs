@@ -54,7 +54,12 @@ internal sealed partial class LinuxKernel
 
             if (entry.DeadNameNotify != 0 && _ports.TryGetValue(entry.DeadNameNotify, out PortEntry? old) && old.Receive is not null)
             {
-                previous = NewSendOnce(old.Send!).Name;
+                if (NewSendOnce(old.Send!) is not { } once)
+                {
+                    return KernReturn.ResourceShortage;
+                }
+
+                previous = once.Name;
             }
 
             entry.DeadNameNotify = notify;

@@ -15,6 +15,9 @@ namespace MachTransport.Mach.Linux;
 /// </summary>
 internal sealed partial class LinuxKernel
 {
+    /// <summary>How often a receive without a wake event (none could be created) checks whether its port still exists.</summary>
+    private const int WakelessSliceMilliseconds = 100;
+
     private static readonly int s_ownPid = Libc.getpid();
 
     [ThreadStatic]
@@ -29,7 +32,7 @@ internal sealed partial class LinuxKernel
         }
 
         LinuxFd waitable;
-        LinuxFd wake;
+        LinuxFd? wake;
         PortEntry? port;
         PortSetEntry? set;
         lock (_lock)
@@ -43,7 +46,7 @@ internal sealed partial class LinuxKernel
             else if (_ports.TryGetValue(name, out port) && port.Receive is not null)
             {
                 waitable = port.Receive;
-                wake = port.WakeEvent ??= SeqPacket.CreateEvent();
+                wake = port.WakeEvent ??= SeqPacket.CreateEvent(); // null with the descriptor table full: waits in slices
             }
             else
             {
@@ -52,7 +55,7 @@ internal sealed partial class LinuxKernel
 
             bool added = false;
             waitable.DangerousAddRef(ref added);
-            wake.DangerousAddRef(ref added);
+            wake?.DangerousAddRef(ref added);
         }
 
         try
@@ -80,13 +83,14 @@ internal sealed partial class LinuxKernel
                     return MachMsgReturn.ReceiveTimedOut;
                 }
 
-                int ready = SeqPacket.Wait(waitable.Number, Libc.POLLIN, wake.Number, remaining);
+                int slice = wake is null && (uint)remaining > WakelessSliceMilliseconds ? WakelessSliceMilliseconds : remaining;
+                int ready = SeqPacket.Wait(waitable.Number, Libc.POLLIN, wake?.Number ?? -1, slice);
                 if (ready < 0 || (port is not null && !IsReceivable(port, null)) || (set is not null && !IsLive(set)))
                 {
                     return MachMsgReturn.ReceivePortChanged;
                 }
 
-                if (ready == 0)
+                if (ready == 0 && slice == remaining)
                 {
                     return MachMsgReturn.ReceiveTimedOut;
                 }
@@ -95,7 +99,7 @@ internal sealed partial class LinuxKernel
         finally
         {
             waitable.DangerousRelease();
-            wake.DangerousRelease();
+            wake?.DangerousRelease();
         }
     }
 

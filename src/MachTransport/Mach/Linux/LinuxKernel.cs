@@ -71,7 +71,13 @@ internal sealed partial class LinuxKernel : IMachKernel
                 }
 
                 var epollFd = new LinuxFd(epoll);
-                LinuxFd wake = SeqPacket.CreateEvent();
+                LinuxFd? wake = SeqPacket.CreateEvent();
+                if (wake is null)
+                {
+                    epollFd.Dispose();
+                    return KernReturn.ResourceShortage;
+                }
+
                 lock (_lock)
                 {
                     var set = new PortSetEntry(NewName(), epollFd, wake);
@@ -121,7 +127,12 @@ internal sealed partial class LinuxKernel : IMachKernel
             switch (msgtName)
             {
                 case MachMsgTypeName.MakeSendOnce when entry.Receive is not null:
-                    poly = NewSendOnce(entry.Send!).Name;
+                    if (NewSendOnce(entry.Send!) is not { } once)
+                    {
+                        return KernReturn.ResourceShortage;
+                    }
+
+                    poly = once.Name;
                     polyPoly = MachMsgTypeName.PortSendOnce;
                     return KernReturn.Success;
                 case MachMsgTypeName.MakeSend when entry.Receive is not null:
@@ -385,7 +396,7 @@ internal sealed partial class LinuxKernel : IMachKernel
 
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight) => _bootstrap.LookUp(serviceName, out sendRight);
 
-    /// <summary>A descriptor of the send end of the port <paramref name="receiveRight"/> names (for the bootstrap listener).</summary>
+    /// <summary>A descriptor of the send end of the port <paramref name="receiveRight"/> names (for the bootstrap listener); invalid when none is free.</summary>
     internal LinuxFd DuplicateSendEnd(uint receiveRight)
     {
         lock (_lock)
@@ -427,14 +438,22 @@ internal sealed partial class LinuxKernel : IMachKernel
         return entry;
     }
 
-    private PortEntry NewSendOnce(LinuxFd sendEnd)
+    /// <summary>A send-once right to the port whose send end is <paramref name="sendEnd"/>, or null when no descriptor is free.</summary>
+    private PortEntry? NewSendOnce(LinuxFd sendEnd)
     {
-        PortEntry entry = NewPortEntry();
+        int fd;
         using (LinuxFd.Lease lease = sendEnd.Acquire())
         {
-            entry.Send = new LinuxFd(Libc.dup(lease.Number));
+            fd = Libc.dup(lease.Number);
         }
 
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        PortEntry entry = NewPortEntry();
+        entry.Send = new LinuxFd(fd);
         entry.IsSendOnce = true;
         return entry;
     }

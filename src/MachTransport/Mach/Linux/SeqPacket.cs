@@ -211,7 +211,12 @@ internal static unsafe class SeqPacket
         _ = Libc.write(lease.Number, &one, sizeof(ulong));
     }
 
-    public static LinuxFd CreateEvent() => new(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK));
+    /// <summary>A non-blocking eventfd, or null when none can be had (descriptor table full).</summary>
+    public static LinuxFd? CreateEvent()
+    {
+        int fd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        return fd < 0 ? null : new LinuxFd(fd);
+    }
 
     public static void CloseAll(List<int> fds)
     {
