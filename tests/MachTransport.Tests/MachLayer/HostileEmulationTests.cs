@@ -41,6 +41,39 @@ public class HostileEmulationTests
     }
 
     [LinuxFact]
+    public async Task AHolderShuttingTheSendEndDownNeitherSpinsTheReceiverNorLocksClientsOut()
+    {
+        string name = TestEnvironment.UniqueServiceName("shutdown");
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        await using ChildProcess attacker = ChildProcess.Start(Peer, "shutdown", name);
+        await attacker.ExpectLineAsync("DONE");
+
+        // End-of-file on the receive end is no message: the receive waits (here: times out) instead of failing at once.
+        Assert.Equal(MachMsgReturn.ReceiveTimedOut, Receive(service.Name, timeoutMilliseconds: 200).Result);
+
+        await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "100");
+        await client.ExpectLineAsync(nameof(MachMsgReturn.Success));
+        ReceivedMessage message = Receive(service.Name);
+        Assert.Equal(MachMsgReturn.Success, message.Result);
+        Assert.Equal(11, message.Header.Id);
+    }
+
+    [LinuxFact]
+    public async Task AHolderShrinkingTheSendBufferDoesNotLimitOtherSenders()
+    {
+        string name = TestEnvironment.UniqueServiceName("shrink");
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        await using ChildProcess attacker = ChildProcess.Start(Peer, "shrink", name);
+        await attacker.ExpectLineAsync("DONE");
+
+        await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "65536");
+        await client.ExpectLineAsync(nameof(MachMsgReturn.Success));
+        ReceivedMessage message = Receive(service.Name, bufferSize: 70_000);
+        Assert.Equal(MachMsgReturn.Success, message.Result);
+        Assert.Equal(11, message.Header.Id);
+    }
+
+    [LinuxFact]
     public async Task OutOfLineMemoryTheSenderCanStillWriteIsRefused()
     {
         string name = TestEnvironment.UniqueServiceName("ool-mutable");

@@ -172,9 +172,7 @@ internal sealed unsafe class LinuxBootstrap
     {
         _thread.Unwatch(registration.MonitorKey, registration.Listener);
         _ = Libc.unlink(registration.SocketPath);
-        registration.Listener.Dispose();
-        registration.ServiceSend.Dispose();
-        registration.LockFile.Dispose();
+        registration.Close();
     }
 
     /// <summary>

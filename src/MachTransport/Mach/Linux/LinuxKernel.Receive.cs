@@ -77,6 +77,11 @@ internal sealed partial class LinuxKernel
                     return MachMsgReturn.ReceivePortChanged;
                 }
 
+                if (port is not null)
+                {
+                    FollowRenewal(port, ref waitable);
+                }
+
                 int remaining = deadline == long.MaxValue ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
                 if (remaining == 0)
                 {
@@ -101,6 +106,26 @@ internal sealed partial class LinuxKernel
             waitable.DangerousRelease();
             wake?.DangerousRelease();
         }
+    }
+
+    /// <summary>After <see cref="RenewPort"/>, a receiver blocked on the port waits on its new receive end.</summary>
+    private void FollowRenewal(PortEntry port, ref LinuxFd waitable)
+    {
+        LinuxFd? current;
+        lock (_lock)
+        {
+            current = port.Receive;
+            if (current is null || current == waitable)
+            {
+                return;
+            }
+
+            bool added = false;
+            current.DangerousAddRef(ref added);
+        }
+
+        waitable.DangerousRelease();
+        waitable = current;
     }
 
     private bool IsReceivable(PortEntry entry, PortSetEntry? set)
@@ -179,6 +204,13 @@ internal sealed partial class LinuxKernel
             nint length = SeqPacket.Receive(receive.Number, message, control, fds, out Libc.UCred credentials, out bool hasCredentials, out int flags);
             if (length == -Libc.EAGAIN)
             {
+                return null;
+            }
+
+            if (length == 0 && fds.Count == 0 && SeqPacket.PeerShutDown(receive.Number))
+            {
+                // A holder shut the shared send end down: end-of-file is no message. Renew the port's sockets.
+                RenewPort(entry, receive);
                 return null;
             }
 

@@ -252,9 +252,20 @@ internal sealed partial class LinuxKernel
     private MachMsgReturn Transmit(PortEntry destinationEntry, LinuxFd destination, ReadOnlySpan<byte> bytes, SendScratch scratch, int timeoutMilliseconds)
     {
         long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
+        bool restored = false;
         while (true)
         {
             int error = SeqPacket.Send(destination.Number, bytes, scratch.FdNumbers);
+            if (error is Libc.EAGAIN or Libc.EMSGSIZE && !restored)
+            {
+                // Another holder of this send end may have shrunk its buffer: restore it once and try again.
+                restored = true;
+                if (SeqPacket.RestoreSendBuffer(destination.Number))
+                {
+                    continue;
+                }
+            }
+
             switch (error)
             {
                 case 0:

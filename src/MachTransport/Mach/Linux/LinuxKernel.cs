@@ -500,6 +500,51 @@ internal sealed partial class LinuxKernel : IMachKernel
         }
     }
 
+    /// <summary>
+    /// A holder shut the port's shared send end down (the receive end reads end-of-file forever): the port gets a new
+    /// socketpair under the same name, with its receive right, our send rights, set membership and bootstrap name.
+    /// Other holders see the old port die (dead names); a new look-up reaches the new one.
+    /// </summary>
+    private void RenewPort(PortEntry entry, LinuxFd brokenReceive)
+    {
+        lock (_lock)
+        {
+            if (entry.Receive != brokenReceive)
+            {
+                return; // renewed, moved or destroyed meanwhile
+            }
+
+            if (SeqPacket.CreatePort(out LinuxFd receive, out LinuxFd send) != 0)
+            {
+                Monitor.Wait(_lock, WakelessSliceMilliseconds); // no descriptors: back off rather than read end-of-file in a loop
+                return;
+            }
+
+            if (entry.Set is { } set)
+            {
+                Epoll.Remove(set.Epoll, brokenReceive);
+                _ = Epoll.Add(set.Epoll, receive, Libc.EPOLLIN, entry.Name);
+            }
+
+            entry.Receive = receive;
+            brokenReceive.Dispose();
+            if (_byPortId.TryGetValue(entry.PortId, out PortEntry? indexed) && indexed == entry)
+            {
+                _byPortId.Remove(entry.PortId);
+            }
+
+            entry.Send!.Dispose();
+            AttachSend(entry, send);
+            if (entry.Service is { } service)
+            {
+                LinuxFd serviceSend = DuplicateSendEnd(entry.Name);
+                _kernelThread.Post(() => service.ReplaceServiceSend(serviceSend));
+            }
+
+            // Receivers blocked on the old receive end wake by its end-of-file and follow the renewal (FollowRenewal).
+        }
+    }
+
     private static void LeaveSet(PortEntry entry)
     {
         if (entry.Set is { } set)

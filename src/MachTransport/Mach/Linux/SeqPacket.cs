@@ -29,6 +29,28 @@ internal static unsafe class SeqPacket
         return 0;
     }
 
+    /// <summary>Whether the peer of <paramref name="fd"/> shut down its sending side (reads return end-of-file from now on).</summary>
+    public static bool PeerShutDown(int fd)
+    {
+        var poll = new Libc.PollFd { Fd = fd, Events = Libc.POLLRDHUP };
+        return Libc.poll(&poll, 1, 0) == 1 && (poll.ReturnedEvents & Libc.POLLRDHUP) != 0;
+    }
+
+    /// <summary>
+    /// Gives a shared send end its full send buffer back after any holder shrank it (SO_SNDBUF is per socket, and
+    /// every holder of a send right shares the socket). True if the buffer grew.
+    /// </summary>
+    public static bool RestoreSendBuffer(int fd)
+    {
+        int before = 0, after = 0, bytes = SendBufferBytes;
+        uint length = sizeof(int);
+        _ = Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &before, &length);
+        _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
+        length = sizeof(int);
+        _ = Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &after, &length);
+        return after > before;
+    }
+
     public static void EnablePassCredentials(int fd)
     {
         int one = 1;
