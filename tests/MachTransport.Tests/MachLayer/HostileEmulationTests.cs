@@ -114,6 +114,56 @@ public class HostileEmulationTests
         Assert.True(used < TimeSpan.FromMilliseconds(500), $"the service used {used.TotalMilliseconds} ms of CPU in 2 s while idle");
     }
 
+    [LinuxFact]
+    public void ADeadNameNotificationToAFullPortWaitsForRoomWithoutBlockingTheEmulation()
+    {
+        string name = TestEnvironment.UniqueServiceName("notify-full");
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        using MachReceiveRight notify = MachReceiveRight.Allocate(Kernel);
+        uint carrier = AllocatePort();
+        uint watched = AllocatePort();
+        try
+        {
+            // Our send right to a port whose receive right sits in a queued message: destroying the carrier kills it.
+            Assert.Equal(KernReturn.Success, Kernel.InsertRight(watched, watched, MachMsgTypeName.MakeSend));
+            Assert.Equal(MachMsgReturn.Success, Send(carrier, MachMsgTypeName.MakeSend, 1, attachments: Attachment.Port(watched, MachMsgTypeName.MoveReceive)));
+            Assert.Equal(KernReturn.Success, Kernel.RequestNotification(watched, MachNotifyId.DeadName, 0, notify.Name, MachMsgTypeName.MakeSendOnce, out _));
+
+            int fillers = 0;
+            byte[] filler = new byte[16_384];
+            while (Send(notify.Name, MachMsgTypeName.MakeSend, 2, filler) == MachMsgReturn.Success)
+            {
+                fillers++;
+            }
+
+            Destroy(carrier);
+            carrier = MachPort.Null;
+            SpinWait.SpinUntil(() => Kernel.GetPortType(watched, out MachPortType type) == KernReturn.Success && (type & MachPortType.DeadName) != 0, TimeSpan.FromSeconds(10));
+
+            // The emulation's thread still answers look-ups while the notification waits for room.
+            Assert.Equal(BootstrapStatus.Success, Kernel.BootstrapLookUp(name, out uint lookedUp));
+            Assert.Equal(KernReturn.Success, Kernel.Deallocate(lookedUp));
+
+            for (int i = 0; i < fillers; i++)
+            {
+                Assert.Equal(2, Receive(notify.Name, bufferSize: 20_000).Header.Id);
+            }
+
+            ReceivedMessage notification = Receive(notify.Name);
+            Assert.Equal(MachMsgReturn.Success, notification.Result);
+            Assert.Equal(MachNotifyId.DeadName, notification.Header.Id);
+        }
+        finally
+        {
+            if (carrier != MachPort.Null)
+            {
+                Destroy(carrier);
+            }
+
+            _ = Kernel.ModRefs(watched, MachPortRight.DeadName, -2);
+        }
+    }
+
     private static unsafe byte ReadByte(ulong address) => *(byte*)address;
 
     /// <summary>User plus system time of a process (/proc/pid/stat fields 14 and 15, in clock ticks of 1/100 s).</summary>

@@ -60,6 +60,7 @@ internal static unsafe partial class Libc
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
     public const uint EPOLLIN = 0x1;
+    public const uint EPOLLOUT = 0x4;
     public const uint EPOLLHUP = 0x10;
 
     public const int EFD_CLOEXEC = 0x80000;

@@ -14,6 +14,9 @@ internal sealed partial class LinuxKernel
 
     private readonly KernelThread _kernelThread;
 
+    // By port identity; touched on the kernel thread only.
+    private readonly Dictionary<ulong, PendingNotifications> _pendingNotifications = [];
+
     public KernReturn RequestNotification(uint name, int msgId, uint sync, uint notify, MachMsgTypeName notifyPoly, out uint previous)
     {
         previous = MachPort.Null;
@@ -136,10 +139,16 @@ internal sealed partial class LinuxKernel
     private void PostNotification(uint notifyPort, int id, uint subject)
         => _kernelThread.Post(() => DeliverNotification(notifyPort, id, subject));
 
-    /// <summary>Sends a <c>mach_dead_name_notification_t</c>-shaped message to a send-once right made from <paramref name="notifyPort"/>.</summary>
+    /// <summary>
+    /// Sends a <c>mach_dead_name_notification_t</c>-shaped message to a send-once right made from <paramref name="notifyPort"/>
+    /// (on the kernel thread). Mach exempts messages to send-once rights from the queue limit (mach-abi.md §5.6), so a
+    /// notification to a full port is never dropped: it waits, in order, until the port has room, without blocking
+    /// this thread.
+    /// </summary>
     private unsafe void DeliverNotification(uint notifyPort, int id, uint subject)
     {
         LinuxFd? target;
+        ulong portId;
         lock (_lock)
         {
             target = _ports.TryGetValue(notifyPort, out PortEntry? entry) && entry.Receive is not null ? entry.Send : null;
@@ -148,6 +157,7 @@ internal sealed partial class LinuxKernel
                 return;
             }
 
+            portId = entry!.PortId;
             bool added = false;
             target.DangerousAddRef(ref added);
         }
@@ -168,15 +178,69 @@ internal sealed partial class LinuxKernel
                 NotPort = subject,
             };
             ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<MachDeadNameNotification>(in message));
-            // Notifications go to send-once rights, which Mach exempts from the queue limit: wait for room, bounded.
-            for (int attempt = 0; attempt < 50 && SeqPacket.Send(target.Number, bytes, []) == Libc.EAGAIN; attempt++)
+            if (_pendingNotifications.TryGetValue(portId, out PendingNotifications? pending))
             {
-                _ = SeqPacket.Wait(target.Number, Libc.POLLOUT, -1, 100);
+                pending.Messages.Enqueue(bytes.ToArray());
+            }
+            else if (SeqPacket.Send(target.Number, bytes, []) == Libc.EAGAIN)
+            {
+                HoldUntilRoom(portId, target, bytes.ToArray());
             }
         }
         finally
         {
             target.DangerousRelease();
         }
+    }
+
+    /// <summary>Keeps a notification for a full port and watches (a descriptor of) its send end for room.</summary>
+    private void HoldUntilRoom(ulong portId, LinuxFd target, byte[] message)
+    {
+        int fd = Libc.dup(target.Number);
+        if (fd < 0)
+        {
+            return; // no descriptor to watch with: the one case a notification is lost
+        }
+
+        var pending = new PendingNotifications(new LinuxFd(fd));
+        pending.Messages.Enqueue(message);
+        _pendingNotifications.Add(portId, pending);
+        pending.WatchKey = _kernelThread.Watch(pending.SendEnd, Libc.EPOLLOUT, () => FlushNotifications(portId, pending));
+    }
+
+    /// <summary>On the kernel thread: sends what fits; stops watching once all went out or the port died.</summary>
+    private void FlushNotifications(ulong portId, PendingNotifications pending)
+    {
+        while (pending.Messages.TryPeek(out byte[]? next))
+        {
+            int error = SeqPacket.Send(pending.SendEnd.Number, next, []);
+            if (error == Libc.EAGAIN)
+            {
+                return;
+            }
+
+            if (error != 0)
+            {
+                break; // the port died: its queue, and these notifications, go with it
+            }
+
+            _ = pending.Messages.Dequeue();
+        }
+
+        _kernelThread.Unwatch(pending.WatchKey, pending.SendEnd);
+        pending.SendEnd.Dispose();
+        _ = _pendingNotifications.Remove(portId);
+    }
+
+    /// <summary>Notifications waiting for room in one port's queue (kernel thread only).</summary>
+    private sealed class PendingNotifications
+    {
+        public PendingNotifications(LinuxFd sendEnd) => SendEnd = sendEnd;
+
+        public LinuxFd SendEnd { get; }
+
+        public Queue<byte[]> Messages { get; } = new();
+
+        public ulong WatchKey { get; set; }
     }
 }
