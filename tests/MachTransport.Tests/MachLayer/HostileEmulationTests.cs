@@ -2,6 +2,7 @@ using System.Globalization;
 using MachTransport.Channel;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
+using MachTransport.Mach.Linux;
 using MachTransport.Mach.Messages;
 using MachTransport.Mach.Rights;
 using Xunit;
@@ -161,6 +162,64 @@ public class HostileEmulationTests
             }
 
             _ = Kernel.ModRefs(watched, MachPortRight.DeadName, -2);
+        }
+    }
+
+    [LinuxFact]
+    public void APredictableRegistryDirectoryTakenBySomeoneElseIsPassedOver()
+    {
+        string scratch = Directory.CreateTempSubdirectory("mt-").FullName;
+        try
+        {
+            uint uid = NativeIds.geteuid();
+            string home = Path.Combine(scratch, "home");
+            string shared = Path.Combine(scratch, $"machtransport-{uid}");
+            string fallback = Path.Combine(home, ".machtransport");
+            Assert.Equal(shared, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, home, uid));
+
+            Directory.CreateDirectory(shared, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            Assert.Equal(shared, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, home, uid));
+
+            File.SetUnixFileMode(shared, (UnixFileMode)0x1FF); // 0777, as a squatter would leave it
+            Assert.Equal(fallback, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, home, uid));
+            Assert.Equal(shared, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, null, uid)); // refused later, with a message
+
+            Directory.Delete(shared);
+            string ours = Directory.CreateDirectory(Path.Combine(scratch, "ours"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
+            File.CreateSymbolicLink(shared, ours); // a link the squatter can re-point at will
+            Assert.Equal(fallback, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, home, uid));
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    [LinuxFact]
+    public async Task WithoutXdgRuntimeDirASquattedTemporaryNameFallsBackToTheHomeDirectory()
+    {
+        string scratch = Directory.CreateTempSubdirectory("mt-").FullName;
+        try
+        {
+            string home = Directory.CreateDirectory(Path.Combine(scratch, "h")).FullName;
+            Directory.CreateDirectory(Path.Combine(scratch, $"machtransport-{NativeIds.geteuid()}"), (UnixFileMode)0x1FF);
+            var environment = new Dictionary<string, string>
+            {
+                [LinuxBootstrap.DirectoryVariable] = string.Empty,
+                ["XDG_RUNTIME_DIR"] = string.Empty,
+                ["TMPDIR"] = scratch + "/",
+                ["HOME"] = home,
+            };
+            await using (ChildProcess holder = ChildProcess.Start(Peer, environment, "hold", "com.example.fallback"))
+            {
+                await holder.ExpectLineAsync("READY");
+                Assert.True(File.Exists(Path.Combine(home, ".machtransport", "com.example.fallback.sock")));
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(home, ".machtransport")));
+            }
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
         }
     }
 

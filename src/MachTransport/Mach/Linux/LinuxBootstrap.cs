@@ -9,7 +9,7 @@ namespace MachTransport.Mach.Linux;
 /// holding per service a lock file (held with flock by the live registrant, so a crashed one's name is reclaimed
 /// at once) and a listening SOCK_SEQPACKET socket. A look-up connects and is handed a send right (SCM_RIGHTS).
 /// The directory is <c>$MACHTRANSPORT_BOOTSTRAP_DIR</c>, else <c>$XDG_RUNTIME_DIR/machtransport</c>, else
-/// <c>/tmp/machtransport-&lt;uid&gt;</c>.
+/// <c>machtransport-&lt;uid&gt;</c> in the temporary directory or, when someone else holds that name, <c>$HOME/.machtransport</c>.
 /// </summary>
 internal sealed unsafe class LinuxBootstrap
 {
@@ -32,21 +32,35 @@ internal sealed unsafe class LinuxBootstrap
     }
 
     /// <summary>The registry directory this process uses.</summary>
-    public static string RegistryDirectory
-    {
-        get
-        {
-            string? configured = Environment.GetEnvironmentVariable(DirectoryVariable);
-            if (!string.IsNullOrEmpty(configured))
-            {
-                return configured;
-            }
+    public static string RegistryDirectory => ResolveRegistryDirectory(
+        Environment.GetEnvironmentVariable(DirectoryVariable),
+        Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"),
+        Path.GetTempPath(),
+        Environment.GetEnvironmentVariable("HOME"),
+        Libc.geteuid());
 
-            string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-            return !string.IsNullOrEmpty(runtime)
-                ? Path.Combine(runtime, "machtransport")
-                : $"/tmp/machtransport-{Libc.geteuid()}";
+    /// <summary>
+    /// The configured directory, else <c>machtransport</c> under XDG_RUNTIME_DIR, else <c>machtransport-&lt;uid&gt;</c> in the
+    /// temporary directory. That last name is predictable and the temporary directory shared: another user can create it
+    /// first, so when it exists and is not this user's private directory (a symbolic link is not), <c>$HOME/.machtransport</c>,
+    /// which only the user controls, is used instead. Every process of the user resolves the same way.
+    /// </summary>
+    internal static string ResolveRegistryDirectory(string? configured, string? runtime, string temporaryRoot, string? home, uint uid)
+    {
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return configured;
         }
+
+        if (!string.IsNullOrEmpty(runtime))
+        {
+            return Path.Combine(runtime, "machtransport");
+        }
+
+        string shared = Path.Combine(temporaryRoot, $"machtransport-{uid}");
+        return !Exists(shared) || IsPrivateDirectory(shared, uid) || string.IsNullOrEmpty(home)
+            ? shared
+            : Path.Combine(home, ".machtransport");
     }
 
     public BootstrapStatus CheckIn(string serviceName, out uint receiveRight)
@@ -252,17 +266,24 @@ internal sealed unsafe class LinuxBootstrap
             return null;
         }
 
-        Libc.Statx stat;
-        const int DirectoryType = 0x4000; // S_IFDIR
-        if (Libc.statx(Libc.AT_FDCWD, directory, 0, Libc.STATX_BASIC_STATS, &stat) != 0
-            || (stat.Mode & 0xF000) != DirectoryType
-            || stat.Uid != Libc.geteuid()
-            || (stat.Mode & 0x3F /* 077 */) != 0)
-        {
-            return null;
-        }
+        return IsPrivateDirectory(directory, Libc.geteuid()) ? directory : null;
+    }
 
-        return directory;
+    /// <summary>A directory itself (not a link to one), owned by <paramref name="uid"/>, with no group or other permissions.</summary>
+    private static bool IsPrivateDirectory(string path, uint uid)
+    {
+        const int DirectoryType = 0x4000; // S_IFDIR
+        Libc.Statx stat;
+        return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0
+            && (stat.Mode & 0xF000) == DirectoryType
+            && stat.Uid == uid
+            && (stat.Mode & 0x3F /* 077 */) == 0;
+    }
+
+    private static bool Exists(string path)
+    {
+        Libc.Statx stat;
+        return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0 || Libc.LastError != Libc.ENOENT;
     }
 
     /// <summary>The service name itself when it is a plain, short file name; otherwise a digest of it.</summary>
