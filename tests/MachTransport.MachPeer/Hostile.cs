@@ -15,12 +15,16 @@ internal static unsafe partial class Hostile
     private const int ShutWrite = 1;
     private const int RlimitNofile = 7;
 
-    /// <summary>Sends the service a "receive right" made of an unrelated socket and the service's own send end.</summary>
+    /// <summary>
+    /// Sends the service a "receive right" made of a listener of this process and the service's own <c>O_PATH</c>
+    /// (what a look-up hands out), so that it would install under the service port's name.
+    /// </summary>
     public static void ForgeReceiveRight(IMachKernel kernel, string serviceName)
     {
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         using LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(service.Name);
-        Check(SeqPacket.CreatePort(out LinuxFd unrelated, out LinuxFd unrelatedSend) == 0);
+        using LinuxFd servicePath = LinuxKernel.Instance.DuplicatePath(service.Name);
+        Check(PortSocket.Create(out LinuxFd unrelated, out LinuxFd unrelatedPath) == 0);
         byte[] datagram = new byte[HeaderSize + 4 + 12];
         var header = new MachMsgHeader
         {
@@ -31,9 +35,9 @@ internal static unsafe partial class Hostile
         MemoryMarshal.Write(datagram, in header);
         MemoryMarshal.Write(datagram.AsSpan(HeaderSize), 1u);
         MemoryMarshal.Write(datagram.AsSpan(HeaderSize + 4), MachMsgPortDescriptor.Create(1, MachMsgTypeName.PortReceive));
-        Check(SeqPacket.Send(sendEnd.Number, datagram, [unrelated.Number, sendEnd.Number]) == 0);
+        Check(SeqPacket.Send(sendEnd.Number, datagram, [unrelated.Number, servicePath.Number]) == 0);
         unrelated.Dispose();
-        unrelatedSend.Dispose();
+        unrelatedPath.Dispose();
     }
 
     /// <summary>Sends the service an OOL region whose memfd this process keeps mapped writable, then writes 'B' over it on request.</summary>
@@ -78,10 +82,19 @@ internal static unsafe partial class Hostile
         _ = Console.In.ReadToEnd();
     }
 
-    /// <summary>Looks the service up and sends it one message of <paramref name="inlineBytes"/> inline bytes (id 11); prints the result.</summary>
-    public static void SendInline(IMachKernel kernel, string serviceName, int inlineBytes)
+    /// <summary>
+    /// Looks the service up and sends it one message of <paramref name="inlineBytes"/> inline bytes (id 11); prints the
+    /// result. With <paramref name="later"/>, prints LOOKED-UP first and sends once stdin closes.
+    /// </summary>
+    public static void SendInline(IMachKernel kernel, string serviceName, int inlineBytes, bool later)
     {
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
+        if (later)
+        {
+            Console.WriteLine("LOOKED-UP");
+            _ = Console.In.ReadToEnd();
+        }
+
         byte[] buffer = new byte[64 + inlineBytes];
         var writer = new MachTransport.Mach.Messages.MachMessageWriter(buffer, 11, service.Name, MachMsgTypeName.CopySend);
         writer.WriteInline(new byte[inlineBytes]);

@@ -16,7 +16,8 @@ using MachTransport.Mach.Rights;
 //   forge-receive <name>   send <name> a receive right made of an unrelated socket and <name>'s own send end; print SENT
 //   ool-mutable <name>     send <name> an OOL memfd kept mapped writable; print SENT; on a stdin line write it over; print WRITTEN
 //   shutdown|shrink <name> shut <name>'s shared send end down / shrink its send buffer; print DONE; hold until stdin closes
-//   send-inline <name> <n> send <name> a message with n inline bytes (id 11); print the send result
+//   send-inline <name> <n> [later]  send <name> a message with n inline bytes (id 11); print the send result
+//                          (later: look up, print LOOKED-UP, send once stdin closes)
 //   exhaust <name>         check <name> in, fill the descriptor table; print what the emulation answers, then READY
 IMachKernel kernel = MachKernel.Current;
 string command = args[0];
@@ -85,7 +86,7 @@ switch (command)
         break;
 
     case "send-inline":
-        Hostile.SendInline(kernel, serviceName, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        Hostile.SendInline(kernel, serviceName, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), later: args.Length > 3 && args[3] == "later");
         break;
 
     case "exhaust":

@@ -36,16 +36,17 @@ public class HostileDatagramTests
         uint port = AllocatePort();
         try
         {
-            // A port's first receive creates the event that wakes its receivers: count from after it.
-            Assert.Equal(MachMsgReturn.ReceiveTimedOut, Receive(port, timeoutMilliseconds: 0).Result);
+            using LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port);
+
+            // A well-formed message first: the port accepts this sender's connection and creates the event that wakes
+            // its receivers. Count from after that.
+            Assert.Equal(0, SeqPacket.Send(sendEnd.Number, Header(HeaderSize, MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend), id: 3), []));
+            Assert.Equal(3, Receive(port).Header.Id);
             int baseline = OpenFdCount();
-            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port))
-            {
-                (byte[] datagram, List<LinuxFd> attached) = Build(malformation);
-                int[] numbers = attached.Select(fd => fd.Number).ToArray();
-                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, datagram, numbers));
-                attached.ForEach(fd => fd.Dispose());
-            }
+            (byte[] datagram, List<LinuxFd> attached) = Build(malformation);
+            int[] numbers = attached.Select(fd => fd.Number).ToArray();
+            Assert.Equal(0, SeqPacket.Send(sendEnd.Number, datagram, numbers));
+            attached.ForEach(fd => fd.Dispose());
 
             ReceivedMessage message = Receive(port);
             Assert.Contains(message.Result, new[] { MachMsgReturn.ReceiveHeaderError, MachMsgReturn.ReceiveBodyError });
@@ -164,11 +165,12 @@ public class HostileDatagramTests
         return bytes;
     }
 
-    private static LinuxFd SocketEnd()
+    private static unsafe LinuxFd SocketEnd()
     {
-        Assert.Equal(0, SeqPacket.CreatePort(out LinuxFd receive, out LinuxFd send));
-        receive.Dispose();
-        return send;
+        int* fds = stackalloc int[2];
+        Assert.Equal(0, Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0, fds));
+        _ = Libc.close(fds[0]);
+        return new LinuxFd(fds[1]);
     }
 
     private static unsafe LinuxFd Pipe()

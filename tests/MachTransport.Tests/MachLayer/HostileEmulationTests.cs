@@ -42,32 +42,38 @@ public class HostileEmulationTests
     }
 
     [LinuxFact]
-    public async Task AHolderShuttingTheSendEndDownNeitherSpinsTheReceiverNorLocksClientsOut()
+    public async Task AHolderShuttingItsSendSocketDownAffectsNoOtherHolderAndNeverSpinsTheReceiver()
     {
         string name = TestEnvironment.UniqueServiceName("shutdown");
         using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        await using ChildProcess earlier = ChildProcess.Start(Peer, "send-inline", name, "100", "later");
+        await earlier.ExpectLineAsync("LOOKED-UP");
         await using ChildProcess attacker = ChildProcess.Start(Peer, "shutdown", name);
         await attacker.ExpectLineAsync("DONE");
 
-        // End-of-file on the receive end is no message: the receive waits (here: times out) instead of failing at once.
+        // End-of-file on the attacker's connection is no message: the receive waits (here: times out) instead of failing.
         Assert.Equal(MachMsgReturn.ReceiveTimedOut, Receive(service.Name, timeoutMilliseconds: 200).Result);
 
-        await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "100");
-        await client.ExpectLineAsync(nameof(MachMsgReturn.Success));
-        ReceivedMessage message = Receive(service.Name);
-        Assert.Equal(MachMsgReturn.Success, message.Result);
-        Assert.Equal(11, message.Header.Id);
+        // A holder from before the attack and one from after it both reach the service.
+        earlier.CloseInput();
+        await earlier.ExpectLineAsync(nameof(MachMsgReturn.Success));
+        await using ChildProcess later = ChildProcess.Start(Peer, "send-inline", name, "100");
+        await later.ExpectLineAsync(nameof(MachMsgReturn.Success));
+        Assert.Equal(11, Receive(service.Name).Header.Id);
+        Assert.Equal(11, Receive(service.Name).Header.Id);
     }
 
     [LinuxFact]
-    public async Task AHolderShrinkingTheSendBufferDoesNotLimitOtherSenders()
+    public async Task AHolderShrinkingItsSendBufferDoesNotLimitOtherHolders()
     {
         string name = TestEnvironment.UniqueServiceName("shrink");
         using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "65536", "later");
+        await client.ExpectLineAsync("LOOKED-UP");
         await using ChildProcess attacker = ChildProcess.Start(Peer, "shrink", name);
         await attacker.ExpectLineAsync("DONE");
 
-        await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "65536");
+        client.CloseInput();
         await client.ExpectLineAsync(nameof(MachMsgReturn.Success));
         ReceivedMessage message = Receive(service.Name, bufferSize: 70_000);
         Assert.Equal(MachMsgReturn.Success, message.Result);

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace MachTransport.Mach.Linux;
 
 /// <summary>
-/// The emulated kernel's own thread: it watches descriptors (send ends with dead-name requests, bootstrap
+/// The emulated kernel's own thread: it watches descriptors (connections with dead-name requests, bootstrap
 /// listening sockets) with epoll and runs work posted to it, such as delivering notifications.
 /// Watches are level-triggered, so a handler that cannot consume what woke it (a pending connection with the
 /// descriptor table full) must refuse it with the reserve descriptor or pause the watch, never return as is.
@@ -17,6 +17,8 @@ internal sealed class KernelThread
     private readonly object _lock = new();
     private readonly Dictionary<ulong, (LinuxFd Fd, uint Events, Action Handler)> _handlers = [];
     private readonly List<ulong> _paused = [];
+    private readonly List<Action> _later = [];
+    private long _retryAt;
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly LinuxFd _epoll;
     private readonly LinuxFd _wake;
@@ -107,7 +109,29 @@ internal sealed class KernelThread
             {
                 Epoll.Remove(_epoll, watch.Fd);
                 _paused.Add(key);
+                ScheduleRetry();
             }
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the kernel thread in about 100 ms (a back-off, as for a full descriptor table).</summary>
+    public void Later(Action work)
+    {
+        lock (_lock)
+        {
+            _later.Add(work);
+            ScheduleRetry();
+            EnsureStarted();
+        }
+
+        SeqPacket.Signal(_wake); // recompute the wait's timeout
+    }
+
+    private void ScheduleRetry()
+    {
+        if (_paused.Count + _later.Count == 1)
+        {
+            _retryAt = Environment.TickCount64 + PausedRetryMilliseconds;
         }
     }
 
@@ -129,10 +153,10 @@ internal sealed class KernelThread
             int timeout;
             lock (_lock)
             {
-                timeout = _paused.Count > 0 ? PausedRetryMilliseconds : -1;
+                timeout = _paused.Count + _later.Count > 0 ? (int)Math.Max(0, _retryAt - Environment.TickCount64) : -1;
             }
 
-            if (!Epoll.Wait(_epoll, timeout, out ulong key, out _))
+            if (timeout == 0 || !Epoll.Wait(_epoll, timeout, out ulong key, out _))
             {
                 ResumePaused();
                 continue;
@@ -166,6 +190,7 @@ internal sealed class KernelThread
 
     private void ResumePaused()
     {
+        Action[] later;
         lock (_lock)
         {
             foreach (ulong key in _paused)
@@ -177,6 +202,13 @@ internal sealed class KernelThread
             }
 
             _paused.Clear();
+            later = [.. _later];
+            _later.Clear();
+        }
+
+        foreach (Action work in later)
+        {
+            work();
         }
     }
 }

@@ -21,6 +21,7 @@ internal static unsafe partial class Libc
     public const int SO_TYPE = 3;
     public const int SO_SNDBUF = 7;
     public const int SO_PASSCRED = 16;
+    public const int SO_ACCEPTCONN = 30;
     public const int SO_DOMAIN = 39;
     public const int SO_COOKIE = 57;
     public const int SCM_RIGHTS = 1;
@@ -45,6 +46,7 @@ internal static unsafe partial class Libc
     public const int ECONNRESET = 104;
     public const int ENOTCONN = 107;
     public const int ECONNREFUSED = 111;
+    public const int EADDRINUSE = 98;
     public const int ENOENT = 2;
     public const int EEXIST = 17;
     public const int ENFILE = 23;
@@ -68,6 +70,7 @@ internal static unsafe partial class Libc
 
     public const uint MFD_CLOEXEC = 1;
     public const uint MFD_ALLOW_SEALING = 2;
+    public const int F_GETFL = 3;
     public const int F_ADD_SEALS = 1033;
     public const int F_GET_SEALS = 1034;
     public const int F_SEAL_SHRINK = 0x2;
@@ -161,6 +164,8 @@ internal static unsafe partial class Libc
         [FieldOffset(28)] public ushort Mode;
         [FieldOffset(32)] public ulong Inode;
         [FieldOffset(40)] public ulong Size;
+        [FieldOffset(136)] public uint DeviceMajor;
+        [FieldOffset(140)] public uint DeviceMinor;
     }
 
     [LibraryImport(Library, SetLastError = true)]

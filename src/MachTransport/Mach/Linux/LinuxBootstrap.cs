@@ -110,10 +110,10 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapStatus.NoMemory;
         }
 
-        LinuxFd serviceSend = _kernel.DuplicateSendEnd(receiveRight);
-        if (serviceSend.IsInvalid)
+        LinuxFd servicePath = _kernel.DuplicatePath(receiveRight);
+        if (servicePath.IsInvalid)
         {
-            serviceSend.Dispose();
+            servicePath.Dispose();
             _ = _kernel.ModRefs(receiveRight, MachPortRight.Receive, -1);
             receiveRight = MachPort.Null;
             listener.Dispose();
@@ -122,7 +122,7 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapStatus.NoMemory;
         }
 
-        var registration = new BootstrapRegistration(serviceName, socketPath, lockFile, listener, serviceSend);
+        var registration = new BootstrapRegistration(serviceName, socketPath, lockFile, listener, servicePath);
         _kernel.AttachService(receiveRight, registration);
         registration.MonitorKey = _thread.Watch(listener, Libc.EPOLLIN, () => HandOutSendRights(registration));
         return BootstrapStatus.Success;
@@ -171,13 +171,19 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapStatus.NoMemory;
         }
 
-        if (received != 1 || fds.Count != 1 || !SeqPacket.IsPortSocket(fds[0]))
+        if (received != 1 || fds.Count != 1 || PortSocket.Identity(fds[0]).IsNone)
         {
             SeqPacket.CloseAll(fds);
             return BootstrapStatus.UnknownService;
         }
 
         sendRight = _kernel.InstallSendRight(fds[0]);
+        if (sendRight == MachPort.Dead)
+        {
+            sendRight = MachPort.Null;
+            return BootstrapStatus.UnknownService; // the registrant died between hand-out and connect
+        }
+
         return BootstrapStatus.Success;
     }
 
@@ -186,11 +192,13 @@ internal sealed unsafe class LinuxBootstrap
     {
         _thread.Unwatch(registration.MonitorKey, registration.Listener);
         _ = Libc.unlink(registration.SocketPath);
-        registration.Close();
+        registration.Listener.Dispose();
+        registration.ServicePath.Dispose();
+        registration.LockFile.Dispose();
     }
 
     /// <summary>
-    /// Runs on the kernel thread: each pending look-up gets a copy of the service's send end. With this process's
+    /// Runs on the kernel thread: each pending look-up gets a send right (a copy of the service port's O_PATH). With this process's
     /// descriptor table full, a look-up is refused with <see cref="OutOfDescriptors"/> (BOOTSTRAP_NO_MEMORY at the
     /// caller) rather than left pending, which would wake the level-triggered watch forever.
     /// </summary>
@@ -202,7 +210,7 @@ internal sealed unsafe class LinuxBootstrap
         }
 
         using LinuxFd.Lease listener = registration.Listener.Acquire();
-        using LinuxFd.Lease send = registration.ServiceSend.Acquire();
+        using LinuxFd.Lease send = registration.ServicePath.Acquire();
         Span<int> right = [send.Number];
         while (true)
         {
@@ -258,7 +266,7 @@ internal sealed unsafe class LinuxBootstrap
     /// The registry directory, created 0700 if asked, or null when it is missing or unsafe: not a directory,
     /// not owned by this user, or open to group or others.
     /// </summary>
-    private static string? EnsureDirectory(bool create)
+    internal static string? EnsureDirectory(bool create)
     {
         string directory = RegistryDirectory;
         if (create && Libc.mkdir(directory, 0x1C0 /* 0700 */) != 0 && Libc.LastError != Libc.EEXIST)

@@ -3,7 +3,7 @@ using MachTransport.Mach.Abi;
 
 namespace MachTransport.Mach.Linux;
 
-/// <summary>Dead-name detection (EPOLLHUP / EPIPE on a send end) and notification delivery.</summary>
+/// <summary>Dead-name detection (EPOLLHUP / EPIPE on this space's connection to a port) and notification delivery.</summary>
 internal sealed partial class LinuxKernel
 {
     /// <summary>
@@ -15,7 +15,7 @@ internal sealed partial class LinuxKernel
     private readonly KernelThread _kernelThread;
 
     // By port identity; touched on the kernel thread only.
-    private readonly Dictionary<ulong, PendingNotifications> _pendingNotifications = [];
+    private readonly Dictionary<PortIdentity, PendingNotifications> _pendingNotifications = [];
 
     public KernReturn RequestNotification(uint name, int msgId, uint sync, uint notify, MachMsgTypeName notifyPoly, out uint previous)
     {
@@ -57,7 +57,7 @@ internal sealed partial class LinuxKernel
 
             if (entry.DeadNameNotify != 0 && _ports.TryGetValue(entry.DeadNameNotify, out PortEntry? old) && old.Receive is not null)
             {
-                if (NewSendOnce(old.Send!) is not { } once)
+                if (NewSendOnce(old) is not { } once)
                 {
                     return KernReturn.ResourceShortage;
                 }
@@ -67,10 +67,21 @@ internal sealed partial class LinuxKernel
 
             entry.DeadNameNotify = notify;
             StopMonitoring(entry);
-            if (notify != MachPort.Null && entry.Receive is null && entry.Send is not null)
+            if (notify != MachPort.Null && entry.Receive is null)
             {
+                // The port's death shows as a hang-up on this space's own connection to it.
+                if (EnsureConnected(entry, out int error) is not { } connection)
+                {
+                    if (IsDeadPortError(error))
+                    {
+                        MarkDead(entry);
+                    }
+
+                    return KernReturn.Success;
+                }
+
                 ulong key = 0;
-                key = _kernelThread.Watch(entry.Send, 0, () => OnSendEndHangUp(entry, key));
+                key = _kernelThread.Watch(connection, 0, () => OnSendEndHangUp(entry, key));
                 entry.MonitorKey = key;
             }
 
@@ -148,10 +159,10 @@ internal sealed partial class LinuxKernel
     private unsafe void DeliverNotification(uint notifyPort, int id, uint subject)
     {
         LinuxFd? target;
-        ulong portId;
+        PortIdentity portId;
         lock (_lock)
         {
-            target = _ports.TryGetValue(notifyPort, out PortEntry? entry) && entry.Receive is not null ? entry.Send : null;
+            target = _ports.TryGetValue(notifyPort, out PortEntry? entry) && entry.Receive is not null ? EnsureConnected(entry, out _) : null;
             if (target is null)
             {
                 return;
@@ -193,8 +204,8 @@ internal sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>Keeps a notification for a full port and watches (a descriptor of) its send end for room.</summary>
-    private void HoldUntilRoom(ulong portId, LinuxFd target, byte[] message)
+    /// <summary>Keeps a notification for a full port and watches (a descriptor of) our connection to it for room.</summary>
+    private void HoldUntilRoom(PortIdentity portId, LinuxFd target, byte[] message)
     {
         int fd = Libc.dup(target.Number);
         if (fd < 0)
@@ -209,7 +220,7 @@ internal sealed partial class LinuxKernel
     }
 
     /// <summary>On the kernel thread: sends what fits; stops watching once all went out or the port died.</summary>
-    private void FlushNotifications(ulong portId, PendingNotifications pending)
+    private void FlushNotifications(PortIdentity portId, PendingNotifications pending)
     {
         while (pending.Messages.TryPeek(out byte[]? next))
         {

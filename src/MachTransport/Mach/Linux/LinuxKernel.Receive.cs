@@ -45,7 +45,7 @@ internal sealed partial class LinuxKernel
             }
             else if (_ports.TryGetValue(name, out port) && port.Receive is not null)
             {
-                waitable = port.Receive;
+                waitable = port.Receive.Epoll;
                 wake = port.WakeEvent ??= SeqPacket.CreateEvent(); // null with the descriptor table full: waits in slices
             }
             else
@@ -61,12 +61,13 @@ internal sealed partial class LinuxKernel
         try
         {
             long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
+            bool waited = false;
             while (true)
             {
                 PortEntry? source = port ?? NextReadyMember(set!);
                 if (source is not null && IsReceivable(source, set))
                 {
-                    MachMsgReturn? received = TryReceiveFrom(source, buffer, limit, trailerSize, options);
+                    MachMsgReturn? received = TryReceiveFrom(source, buffer, limit, trailerSize, options, askEpoll: set is not null || waited);
                     if (received is { } result && (port is not null || result != MachMsgReturn.ReceivePortChanged))
                     {
                         return result;
@@ -77,11 +78,6 @@ internal sealed partial class LinuxKernel
                     return MachMsgReturn.ReceivePortChanged;
                 }
 
-                if (port is not null)
-                {
-                    FollowRenewal(port, ref waitable);
-                }
-
                 int remaining = deadline == long.MaxValue ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
                 if (remaining == 0)
                 {
@@ -90,6 +86,7 @@ internal sealed partial class LinuxKernel
 
                 int slice = wake is null && (uint)remaining > WakelessSliceMilliseconds ? WakelessSliceMilliseconds : remaining;
                 int ready = SeqPacket.Wait(waitable.Number, Libc.POLLIN, wake?.Number ?? -1, slice);
+                waited = true;
                 if (ready < 0 || (port is not null && !IsReceivable(port, null)) || (set is not null && !IsLive(set)))
                 {
                     return MachMsgReturn.ReceivePortChanged;
@@ -106,26 +103,6 @@ internal sealed partial class LinuxKernel
             waitable.DangerousRelease();
             wake?.DangerousRelease();
         }
-    }
-
-    /// <summary>After <see cref="RenewPort"/>, a receiver blocked on the port waits on its new receive end.</summary>
-    private void FollowRenewal(PortEntry port, ref LinuxFd waitable)
-    {
-        LinuxFd? current;
-        lock (_lock)
-        {
-            current = port.Receive;
-            if (current is null || current == waitable)
-            {
-                return;
-            }
-
-            bool added = false;
-            current.DangerousAddRef(ref added);
-        }
-
-        waitable.DangerousRelease();
-        waitable = current;
     }
 
     private bool IsReceivable(PortEntry entry, PortSetEntry? set)
@@ -157,22 +134,166 @@ internal sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>One non-blocking attempt; null when the port's queue is empty.</summary>
-    private unsafe MachMsgReturn? TryReceiveFrom(PortEntry entry, byte* buffer, uint limit, int trailerSize, MachMsgOption options)
+    /// <summary>
+    /// One non-blocking attempt; null when the port's queue is empty. The connection of the last message comes first;
+    /// when it is empty, epoll is asked only with <paramref name="askEpoll"/> (else the caller waits on the queue first,
+    /// which costs nothing more when the port is idle and returns at once when another holder has a message).
+    /// </summary>
+    private unsafe MachMsgReturn? TryReceiveFrom(PortEntry entry, byte* buffer, uint limit, int trailerSize, MachMsgOption options, bool askEpoll)
     {
-        LinuxFd? receive;
-        lock (_lock)
+        bool fast = true;
+        while (true)
         {
-            receive = entry.Receive;
-            if (receive is null)
+            LinuxFd? connection = NextReadyConnection(entry, fast, out PortQueue? queue, out ulong key);
+            if (queue is null)
             {
                 return MachMsgReturn.ReceivePortChanged;
             }
 
+            if (connection is null)
+            {
+                return null;
+            }
+
+            try
+            {
+                if (TryReceiveOn(entry, queue, key, connection, buffer, limit, trailerSize, options) is { } result)
+                {
+                    return result;
+                }
+            }
+            finally
+            {
+                connection.DangerousRelease();
+            }
+
+            if (fast && !askEpoll)
+            {
+                return null;
+            }
+
+            fast = false;
+        }
+    }
+
+    /// <summary>
+    /// A holder's connection with a message (or end-of-file) pending, with a reference taken; null when there is none.
+    /// New holders waiting on the listener are accepted on the way. <paramref name="queue"/> is null when the receive right
+    /// is gone. With <paramref name="fast"/>, the connection of the last message comes first, unasked (it may be empty).
+    /// </summary>
+    private LinuxFd? NextReadyConnection(PortEntry entry, bool fast, out PortQueue? queue, out ulong key)
+    {
+        lock (_lock)
+        {
+            queue = entry.Receive;
+            key = 0;
+            if (queue is null)
+            {
+                return null;
+            }
+
+            if (fast && queue.FastTakes < PortQueue.MaxFastTakes && queue.Lease(queue.LastKey) is { } last)
+            {
+                queue.FastTakes++;
+                key = queue.LastKey;
+                return last;
+            }
+
             bool added = false;
-            receive.DangerousAddRef(ref added);
+            queue.Epoll.DangerousAddRef(ref added);
         }
 
+        try
+        {
+            while (Epoll.Wait(queue.Epoll.Number, 0, out key, out _))
+            {
+                lock (_lock)
+                {
+                    if (entry.Receive != queue)
+                    {
+                        return null;
+                    }
+
+                    if (key == PortQueue.ListenerKey)
+                    {
+                        AcceptHolders(entry, queue);
+                    }
+                    else if (queue.Lease(key) is { } connection)
+                    {
+                        queue.LastKey = key;
+                        queue.FastTakes = 0;
+                        return connection;
+                    }
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            queue.Epoll.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Accepts every holder waiting on the port's listener (caller holds _lock). Past <see cref="PortQueue.MaxConnections"/>
+    /// a holder is turned away (it sees the port die); when accepting fails (descriptor table full) the listener rests 100 ms.
+    /// </summary>
+    private unsafe void AcceptHolders(PortEntry entry, PortQueue queue)
+    {
+        using LinuxFd.Lease listener = queue.Listener.Acquire();
+        while (true)
+        {
+            int fd = Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
+            if (fd < 0)
+            {
+                if (Libc.LastError is not (Libc.EAGAIN or Libc.EINTR))
+                {
+                    // EMFILE and the like: the pending holder would keep the listener ready; rest it instead of spinning.
+                    Epoll.Remove(queue.Epoll, queue.Listener);
+                    _kernelThread.Later(() => RearmListener(entry, queue));
+                }
+
+                return;
+            }
+
+            if (queue.ConnectionCount >= PortQueue.MaxConnections)
+            {
+                _ = Libc.close(fd);
+                continue;
+            }
+
+            SeqPacket.EnablePassCredentials(fd);
+            queue.Add(new LinuxFd(fd));
+        }
+    }
+
+    private void RearmListener(PortEntry entry, PortQueue queue)
+    {
+        lock (_lock)
+        {
+            if (entry.Receive == queue)
+            {
+                _ = Epoll.Add(queue.Epoll, queue.Listener, Libc.EPOLLIN, PortQueue.ListenerKey);
+            }
+        }
+    }
+
+    /// <summary>Drops a holder's connection that reached end-of-file or failed: that holder gave up its rights (or broke its own socket).</summary>
+    private void DropConnection(PortEntry entry, PortQueue queue, ulong key, LinuxFd connection)
+    {
+        lock (_lock)
+        {
+            if (entry.Receive == queue)
+            {
+                queue.Drop(key, connection);
+            }
+        }
+    }
+
+    /// <summary>One attempt on one connection; null when it had nothing for us after all (taken by another receiver, or end-of-file).</summary>
+    private unsafe MachMsgReturn? TryReceiveOn(PortEntry entry, PortQueue queue, ulong key, LinuxFd receive, byte* buffer, uint limit, int trailerSize, MachMsgOption options)
+    {
         List<int> fds = t_receivedFds ??= [];
         try
         {
@@ -207,16 +328,11 @@ internal sealed partial class LinuxKernel
                 return null;
             }
 
-            if (length == 0 && fds.Count == 0 && SeqPacket.PeerShutDown(receive.Number))
+            if (length < 0 || (length == 0 && fds.Count == 0 && SeqPacket.PeerShutDown(receive.Number)))
             {
-                // A holder shut the shared send end down: end-of-file is no message. Renew the port's sockets.
-                RenewPort(entry, receive);
+                // End-of-file (or a reset) is no message: that holder's connection goes, the port stays.
+                DropConnection(entry, queue, key, receive);
                 return null;
-            }
-
-            if (length < 0)
-            {
-                return MachMsgReturn.ReceivePortChanged;
             }
 
             uint seqno;
@@ -254,7 +370,6 @@ internal sealed partial class LinuxKernel
         }
         finally
         {
-            receive.DangerousRelease();
             SeqPacket.CloseAll(fds);
         }
     }
@@ -296,15 +411,19 @@ internal sealed partial class LinuxKernel
 
         // Pass 1: every descriptor well formed, and exactly as many descriptors attached as declared.
         int expected = replyCarried ? 1 : 0;
+        int receiveRights = 0;
+        int offset = DescriptorsOffset;
         foreach (MachDescriptor descriptor in reader.Descriptors)
         {
-            int carried = CarriedFdCount(descriptor);
+            int carried = CarriedFdCount(descriptor, message[offset..]);
             if (carried < 0)
             {
                 return MachMsgReturn.ReceiveBodyError;
             }
 
             expected += carried;
+            receiveRights += descriptor.Type == MachMsgDescriptorType.Port && descriptor.Disposition == MachMsgTypeName.PortReceive && carried > 0 ? 1 : 0;
+            offset += MachDescriptor.SizeOf(descriptor.Type);
         }
 
         if (expected != fds.Count)
@@ -312,36 +431,49 @@ internal sealed partial class LinuxKernel
             return MachMsgReturn.ReceiveBodyError;
         }
 
-        // Pass 2: every descriptor is what it claims to be; map OOL memory (undone if anything fails).
+        // Pass 2: every descriptor is what it claims to be; map OOL memory and make each receive right's epoll
+        // instance (undone if anything fails).
         int fdIndex = 0;
-        if (replyCarried && !SeqPacket.IsPortSocket(fds[fdIndex++]))
+        if (replyCarried && PortSocket.Identity(fds[fdIndex++]).IsNone)
         {
             return MachMsgReturn.ReceiveBodyError;
         }
 
         Span<ulong> mapped = stackalloc ulong[Math.Min(reader.DescriptorCount, Libc.ScmMaxFd)];
-        Span<ulong> receivedPorts = stackalloc ulong[Math.Min(reader.DescriptorCount, Libc.ScmMaxFd / 2)];
+        Span<PortIdentity> receivedPorts = stackalloc PortIdentity[receiveRights];
+        Span<int> queueEpolls = stackalloc int[receiveRights];
         int mappedCount = 0;
         int receivedCount = 0;
+        offset = DescriptorsOffset;
         foreach (MachDescriptor descriptor in reader.Descriptors)
         {
             bool valid = true;
-            if (descriptor.Type == MachMsgDescriptorType.Port && descriptor.Name == 1)
+            int carried = CarriedFdCount(descriptor, message[offset..]);
+            if (descriptor.Type == MachMsgDescriptorType.Port && carried > 0)
             {
-                for (int i = 0; i < CarriedFdCount(descriptor); i++)
+                if (descriptor.Disposition == MachMsgTypeName.PortReceive)
                 {
-                    valid &= SeqPacket.IsPortSocket(fds[fdIndex + i]);
+                    // A receive right is the port's listener, its O_PATH and the holders' connections. The listener must
+                    // be bound to the very socket file the O_PATH names, or a sender could pair any socket with the
+                    // O_PATH of one of our own ports.
+                    PortIdentity identity = PortSocket.Identity(fds[fdIndex + 1]);
+                    valid = !identity.IsNone && PortSocket.IsListenerOf(fds[fdIndex], identity);
+                    for (int i = 2; i < carried; i++)
+                    {
+                        valid &= SeqPacket.IsPortSocket(fds[fdIndex + i]);
+                    }
+
+                    int epoll = valid ? Libc.epoll_create1(Libc.EPOLL_CLOEXEC) : -1;
+                    valid &= epoll >= 0;
+                    receivedPorts[receivedCount] = identity;
+                    queueEpolls[receivedCount++] = epoll;
+                }
+                else
+                {
+                    valid = !PortSocket.Identity(fds[fdIndex]).IsNone;
                 }
 
-                if (valid && descriptor.Disposition == MachMsgTypeName.PortReceive)
-                {
-                    // A receive right is its receive and send ends: they must be the two ends of one socketpair,
-                    // or a sender could pair any socket with a send end of one of our own ports.
-                    valid = SocketDiag.ArePeers(fds[fdIndex], fds[fdIndex + 1]);
-                    receivedPorts[receivedCount++] = SeqPacket.GetCookie(fds[fdIndex + 1]);
-                }
-
-                fdIndex += CarriedFdCount(descriptor);
+                fdIndex += carried;
             }
             else if (descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address == 1)
             {
@@ -353,9 +485,10 @@ internal sealed partial class LinuxKernel
                 }
             }
 
+            offset += MachDescriptor.SizeOf(descriptor.Type);
             if (!valid)
             {
-                UnmapAll(reader, mapped[..mappedCount]);
+                UndoCopyOut(reader, mapped[..mappedCount], queueEpolls[..receivedCount]);
                 return MachMsgReturn.ReceiveBodyError;
             }
         }
@@ -364,23 +497,28 @@ internal sealed partial class LinuxKernel
         fdIndex = 0;
         lock (_lock)
         {
-            if (!CanInstallReceiveRights(receivedPorts[..receivedCount]))
+            if (!CanInstallReceiveRights(receivedPorts))
             {
-                UnmapAll(reader, mapped[..mappedCount]);
+                UndoCopyOut(reader, mapped[..mappedCount], queueEpolls);
                 return MachMsgReturn.ReceiveBodyError;
             }
 
             mappedCount = 0;
+            receivedCount = 0;
             header.RemotePort = replyCarried
-                ? Install(replyType, fds, ref fdIndex)
+                ? Install(replyType, fds, ref fdIndex, 0, -1)
                 : header.RemotePort;
-            int offset = Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint);
+            offset = DescriptorsOffset;
             foreach (MachDescriptor descriptor in reader.Descriptors)
             {
                 Span<byte> at = message[offset..];
-                if (descriptor.Type == MachMsgDescriptorType.Port && descriptor.Name == 1)
+                int carried = CarriedFdCount(descriptor, at);
+                if (descriptor.Type == MachMsgDescriptorType.Port && carried > 0)
                 {
-                    MemoryMarshal.AsRef<MachMsgPortDescriptor>(at).Name = Install(descriptor.Disposition, fds, ref fdIndex);
+                    int epoll = descriptor.Disposition == MachMsgTypeName.PortReceive ? queueEpolls[receivedCount++] : -1;
+                    ref MachMsgPortDescriptor port = ref MemoryMarshal.AsRef<MachMsgPortDescriptor>(at);
+                    port.Name = Install(descriptor.Disposition, fds, ref fdIndex, carried, epoll);
+                    port.Pad1 = 0;
                 }
                 else if (descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address == 1)
                 {
@@ -397,17 +535,18 @@ internal sealed partial class LinuxKernel
         return MachMsgReturn.Success;
     }
 
+    private static int DescriptorsOffset => Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint);
+
     /// <summary>
-    /// Whether receive rights to these ports (by send-end cookie) may be installed (caller holds _lock): never for a port
-    /// whose receive right this space already holds, nor twice for one port, or the message would alias our own right
-    /// and disposing of it would destroy that port.
+    /// Whether receive rights to these ports may be installed (caller holds _lock): never for a port whose receive right
+    /// this space already holds, nor twice for one port, or the message would alias our own right and disposing of it
+    /// would destroy that port.
     /// </summary>
-    private bool CanInstallReceiveRights(ReadOnlySpan<ulong> portIds)
+    private bool CanInstallReceiveRights(ReadOnlySpan<PortIdentity> portIds)
     {
         for (int i = 0; i < portIds.Length; i++)
         {
-            if (portIds[i] == 0
-                || portIds[..i].Contains(portIds[i])
+            if (portIds[..i].Contains(portIds[i])
                 || (_byPortId.TryGetValue(portIds[i], out PortEntry? existing) && existing.Receive is not null))
             {
                 return false;
@@ -417,27 +556,46 @@ internal sealed partial class LinuxKernel
         return true;
     }
 
-    /// <summary>Descriptors a wire descriptor carries, or -1 if it is malformed.</summary>
-    private static int CarriedFdCount(MachDescriptor descriptor) => descriptor.Type switch
+    /// <summary>
+    /// Descriptors a wire descriptor carries, or -1 if it is malformed. A port right carries its <c>O_PATH</c>; a receive
+    /// right also its listener and the holders' connections, whose count the wire descriptor's pad1 gives.
+    /// </summary>
+    private static int CarriedFdCount(MachDescriptor descriptor, ReadOnlySpan<byte> at)
     {
-        MachMsgDescriptorType.Port when descriptor.Disposition is not (MachMsgTypeName.PortReceive or MachMsgTypeName.PortSend or MachMsgTypeName.PortSendOnce) => -1,
-        MachMsgDescriptorType.Port => descriptor.Name switch
+        switch (descriptor.Type)
         {
-            MachPort.Null or MachPort.Dead => 0,
-            1 => descriptor.Disposition == MachMsgTypeName.PortReceive ? 2 : 1,
-            _ => -1,
-        },
-        MachMsgDescriptorType.Ool when descriptor.Copy > MachMsgCopyOptions.VirtualCopy => -1,
-        MachMsgDescriptorType.Ool => (descriptor.Address, descriptor.Size) switch
-        {
-            (0, 0) => 0,
-            (1, > 0) => 1,
-            _ => -1,
-        },
-        _ => -1,
-    };
+            case MachMsgDescriptorType.Port:
+                uint connections = MemoryMarshal.Read<MachMsgPortDescriptor>(at).Pad1;
+                if (descriptor.Disposition is not (MachMsgTypeName.PortReceive or MachMsgTypeName.PortSend or MachMsgTypeName.PortSendOnce)
+                    || (connections != 0 && (descriptor.Disposition != MachMsgTypeName.PortReceive || descriptor.Name != 1 || connections > Libc.ScmMaxFd)))
+                {
+                    return -1;
+                }
 
-    private static unsafe void UnmapAll(MachMessageReader reader, ReadOnlySpan<ulong> mapped)
+                return descriptor.Name switch
+                {
+                    MachPort.Null or MachPort.Dead => 0,
+                    1 => descriptor.Disposition == MachMsgTypeName.PortReceive ? 2 + (int)connections : 1,
+                    _ => -1,
+                };
+
+            case MachMsgDescriptorType.Ool when descriptor.Copy > MachMsgCopyOptions.VirtualCopy:
+                return -1;
+
+            case MachMsgDescriptorType.Ool:
+                return (descriptor.Address, descriptor.Size) switch
+                {
+                    (0, 0) => 0,
+                    (1, > 0) => 1,
+                    _ => -1,
+                };
+
+            default:
+                return -1;
+        }
+    }
+
+    private static unsafe void UndoCopyOut(MachMessageReader reader, ReadOnlySpan<ulong> mapped, ReadOnlySpan<int> epolls)
     {
         int index = 0;
         foreach (MachDescriptor descriptor in reader.Descriptors)
@@ -447,57 +605,102 @@ internal sealed partial class LinuxKernel
                 _ = Libc.munmap((void*)mapped[index++], descriptor.Size);
             }
         }
-    }
 
-    /// <summary>Installs one received right and returns its name (caller holds _lock).</summary>
-    private uint Install(MachMsgTypeName type, List<int> fds, ref int index)
-    {
-        switch (type)
+        foreach (int epoll in epolls)
         {
-            case MachMsgTypeName.PortReceive:
-                int receive = fds[index++];
-                int send = fds[index++];
-                SeqPacket.EnablePassCredentials(receive);
-                PortEntry owner = InstallSendEnd(send);
-                owner.Receive = new LinuxFd(receive); // CanInstallReceiveRights ruled out a receive right already held
-                return owner.Name;
-
-            case MachMsgTypeName.PortSendOnce:
-                PortEntry once = NewPortEntry();
-                once.Send = new LinuxFd(fds[index++]);
-                once.IsSendOnce = true;
-                return once.Name;
-
-            default:
-                PortEntry entry = InstallSendEnd(fds[index++]);
-                entry.SendUrefs++;
-                return entry.Name;
+            if (epoll >= 0)
+            {
+                _ = Libc.close(epoll);
+            }
         }
     }
 
-    /// <summary>The entry for the port whose send end is <paramref name="fd"/>: the existing one (the duplicate is closed) or a new one.</summary>
-    private PortEntry InstallSendEnd(int fd)
+    /// <summary>
+    /// Installs one received right and returns its name, or MACH_PORT_DEAD for a right to a port that died on the way
+    /// (caller holds _lock). A receive right takes <paramref name="carried"/> descriptors and <paramref name="epoll"/>.
+    /// </summary>
+    private uint Install(MachMsgTypeName type, List<int> fds, ref int index, int carried, int epoll)
     {
-        ulong portId = SeqPacket.GetCookie(fd);
-        if (_byPortId.TryGetValue(portId, out PortEntry? existing))
+        if (type == MachMsgTypeName.PortReceive)
         {
-            _ = Libc.close(fd);
+            var listener = new LinuxFd(fds[index]);
+            int path = fds[index + 1];
+            var connections = new List<LinuxFd>(carried - 2);
+            for (int i = 2; i < carried; i++)
+            {
+                SeqPacket.EnablePassCredentials(fds[index + i]);
+                connections.Add(new LinuxFd(fds[index + i]));
+            }
+
+            index += carried;
+            PortEntry owner = EntryFor(path);
+            owner.Receive = PortQueue.Create(listener, new LinuxFd(epoll), connections); // CanInstallReceiveRights ruled out a receive right already held
+            return owner.Name;
+        }
+
+        int pathFd = fds[index++];
+        if (type == MachMsgTypeName.PortSendOnce)
+        {
+            // Each send-once right connects on its own; its connection goes when it is used or released.
+            PortEntry once = NewPortEntry();
+            once.Path = new LinuxFd(pathFd);
+            once.PortId = PortSocket.Identity(pathFd);
+            once.IsSendOnce = true;
+            return Connected(once);
+        }
+
+        PortEntry entry = EntryFor(pathFd);
+        entry.SendUrefs++;
+        return Connected(entry);
+    }
+
+    /// <summary>
+    /// The name of <paramref name="entry"/> once this space is connected to its port; a port found dead makes the right
+    /// MACH_PORT_DEAD (as XNU's copy-out of a right to a dead port). A full backlog leaves the connection to the first send.
+    /// </summary>
+    private uint Connected(PortEntry entry)
+    {
+        if (entry.Receive is not null || EnsureConnected(entry, out int error) is not null || !IsDeadPortError(error))
+        {
+            return entry.Name; // our own port needs no connection until we send to it
+        }
+
+        if (entry.IsSendOnce)
+        {
+            entry.IsSendOnce = false;
+        }
+        else
+        {
+            entry.SendUrefs--;
+        }
+
+        ReleaseIfUnused(entry);
+        return MachPort.Dead;
+    }
+
+    /// <summary>The entry for the port <paramref name="path"/> leads to: the existing one (the duplicate is closed) or a new one.</summary>
+    private PortEntry EntryFor(int path)
+    {
+        PortIdentity identity = PortSocket.Identity(path);
+        if (_byPortId.TryGetValue(identity, out PortEntry? existing))
+        {
+            _ = Libc.close(path);
             return existing;
         }
 
         PortEntry entry = NewPortEntry();
-        AttachSend(entry, new LinuxFd(fd));
+        AttachPath(entry, new LinuxFd(path));
         return entry;
     }
 
-    /// <summary>A send right that arrived outside a message (bootstrap look-up).</summary>
-    internal uint InstallSendRight(int fd)
+    /// <summary>A send right that arrived outside a message (bootstrap look-up); MACH_PORT_DEAD if its port is dead.</summary>
+    internal uint InstallSendRight(int path)
     {
         lock (_lock)
         {
-            PortEntry entry = InstallSendEnd(fd);
+            PortEntry entry = EntryFor(path);
             entry.SendUrefs++;
-            return entry.Name;
+            return Connected(entry);
         }
     }
 
