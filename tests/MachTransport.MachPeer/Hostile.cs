@@ -106,14 +106,32 @@ internal static unsafe partial class Hostile
     }
 
     /// <summary>
-    /// Checks the service in, then fills this process's descriptor table (lowered limit) and reports what the emulation
-    /// answers when it needs a descriptor: "extract=… portset=…", then READY; holds until stdin closes.
+    /// Checks the service in (CHECKED-IN) and takes one message from it, then fills this process's descriptor table
+    /// (lowered limit) and reports what the emulation answers when it needs a descriptor: "extract=… portset=…",
+    /// then READY; then receives on the service in the background until stdin closes.
     /// </summary>
     public static void ExhaustDescriptors(IMachKernel kernel, string serviceName)
     {
         using MachReceiveRight service = MachBootstrap.CheckIn(kernel, serviceName);
         TextWriter output = Console.Out; // the console opens its streams (descriptors) on first use
         TextReader input = Console.In;
+        output.WriteLine("CHECKED-IN");
+        output.Flush();
+        byte[] buffer = new byte[4096];
+        Check(ReceiveOne(kernel, service.Name, buffer, 30_000) == MachMsgReturn.Success);
+
+        // The receiving thread starts before the table is full (a thread needs descriptors to start).
+        bool stopping = false;
+        using var filled = new ManualResetEventSlim();
+        var receiver = new Thread(() =>
+        {
+            filled.Wait();
+            while (!Volatile.Read(ref stopping))
+            {
+                _ = ReceiveOne(kernel, service.Name, buffer, 200);
+            }
+        });
+        receiver.Start();
         int open = Directory.GetFiles("/proc/self/fd").Length;
         var limit = new RLimit { Current = (ulong)open + 16, Maximum = (ulong)open + 16 };
         Check(SetRLimit(RlimitNofile, &limit) == 0);
@@ -133,8 +151,19 @@ internal static unsafe partial class Hostile
         output.WriteLine($"extract={extracted} portset={portSet}");
         output.WriteLine("READY");
         output.Flush();
+        filled.Set();
         _ = input.ReadToEnd();
+        Volatile.Write(ref stopping, true);
+        receiver.Join();
         GC.KeepAlive(once + set);
+    }
+
+    private static MachMsgReturn ReceiveOne(IMachKernel kernel, uint port, byte[] buffer, uint timeoutMilliseconds)
+    {
+        fixed (byte* message = buffer)
+        {
+            return kernel.MachMsg(message, MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveTimeout, 0, (uint)buffer.Length, port, timeoutMilliseconds);
+        }
     }
 
     private static void Check(bool condition)

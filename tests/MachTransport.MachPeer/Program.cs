@@ -18,7 +18,8 @@ using MachTransport.Mach.Rights;
 //   shutdown|shrink <name> shut <name>'s shared send end down / shrink its send buffer; print DONE; hold until stdin closes
 //   send-inline <name> <n> [later]  send <name> a message with n inline bytes (id 11); print the send result
 //                          (later: look up, print LOOKED-UP, send once stdin closes)
-//   exhaust <name>         check <name> in, fill the descriptor table; print what the emulation answers, then READY
+//   exhaust <name>         check <name> in (CHECKED-IN), take one message, fill the descriptor table; print what the
+//                          emulation answers, then READY; receive on <name> until stdin closes
 IMachKernel kernel = MachKernel.Current;
 string command = args[0];
 string serviceName = args[1];

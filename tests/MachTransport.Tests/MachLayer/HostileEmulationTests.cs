@@ -108,12 +108,18 @@ public class HostileEmulationTests
     {
         string name = TestEnvironment.UniqueServiceName("exhaust");
         await using ChildProcess service = ChildProcess.Start(Peer, "exhaust", name);
+        await service.ExpectLineAsync("CHECKED-IN");
+        using MachSendRight right = MachBootstrap.LookUp(Kernel, name);
+        Assert.Equal(MachMsgReturn.Success, Send(right.Name, MachMsgTypeName.CopySend, 1));
         string answers = await service.ReadLineAsync();
         await service.ExpectLineAsync("READY");
         Assert.Equal("extract=ResourceShortage portset=ResourceShortage", answers);
 
-        // The look-up is pending on the service's listener while its descriptor table is full.
+        // A look-up pending on the service's bootstrap listener while its descriptor table is full is refused, and a
+        // new holder pending on the port's own listener waits (the service is receiving): neither may spin a thread.
         Assert.Equal(BootstrapStatus.NoMemory, Kernel.BootstrapLookUp(name, out _));
+        using LinuxFd pendingHolder = LinuxKernel.Instance.DuplicateSendEnd(right.Name);
+        Assert.False(pendingHolder.IsInvalid);
 
         TimeSpan before = CpuTime(service.Id);
         await Task.Delay(TimeSpan.FromSeconds(2)); // a measurement window, not a wait for a condition
