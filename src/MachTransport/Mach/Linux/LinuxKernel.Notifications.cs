@@ -12,6 +12,9 @@ internal sealed partial class LinuxKernel
     /// </summary>
     private const uint KernelOriginMarker = 0x4B45524E;
 
+    /// <summary><c>MACH_PORT_QLIMIT_KERNEL</c>: even exempt (send-once) messages stop there (mach-abi.md §5.6).</summary>
+    private const int KernelQueueLimit = 65534;
+
     private readonly KernelThread _kernelThread;
 
     // By port identity; touched on the kernel thread only.
@@ -191,7 +194,10 @@ internal sealed partial class LinuxKernel
             ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<MachDeadNameNotification>(in message));
             if (_pendingNotifications.TryGetValue(portId, out PendingNotifications? pending))
             {
-                pending.Messages.Enqueue(bytes.ToArray());
+                if (pending.Messages.Count < KernelQueueLimit)
+                {
+                    pending.Messages.Enqueue(bytes.ToArray());
+                }
             }
             else if (SeqPacket.Send(target.Number, bytes, []) == Libc.EAGAIN)
             {

@@ -8,7 +8,8 @@ namespace MachTransport.Mach.Linux;
 
 /// <summary>
 /// The send half of <c>mach_msg</c>: validate the message as XNU does, copy in the rights (as descriptors in
-/// SCM_RIGHTS) and out-of-line memory (as sealed memfds), then send one datagram on this space's own connection to the destination.
+/// SCM_RIGHTS) and out-of-line memory (as sealed memfds), then send one datagram on this space's own connection
+/// to the destination.
 /// Rights named with a MOVE disposition are consumed only once the datagram is queued, so every failure leaves
 /// the caller owning everything, as after a stage 1, 2 or 5 failure in XNU (mach-abi.md §5.5).
 /// </summary>

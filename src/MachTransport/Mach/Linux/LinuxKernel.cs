@@ -4,9 +4,9 @@ namespace MachTransport.Mach.Linux;
 
 /// <summary>
 /// Mach IPC emulated in user space for Linux. It plays the kernel's part for this process: an IPC space
-/// (names → rights) over SOCK_SEQPACKET sockets (a listener per port, a connection per holder), copy-in of rights and out-of-line memory on send,
-/// copy-out with names, mapped memory and a trailer on receive, dead-name notifications and a bootstrap
-/// namespace. See docs/linux-emulation.md for the mapping and its limits.
+/// (names → rights) over SOCK_SEQPACKET sockets (a listener per port, a connection per holder), copy-in of rights
+/// and out-of-line memory on send, copy-out with names, mapped memory and a trailer on receive, dead-name
+/// notifications and a bootstrap namespace. See docs/linux-emulation.md for the mapping and its limits.
 /// </summary>
 internal sealed partial class LinuxKernel : IMachKernel
 {

@@ -17,7 +17,7 @@ internal static unsafe class PortSocket
     private const int O_PATH = 0x200000;
     private const int SocketType = 0xC000; // S_IFSOCK
 
-    private static readonly Lazy<string> s_directory = new(PrivateDirectory);
+    private static readonly Lazy<string> s_processDirectory = new(() => Directory.CreateTempSubdirectory("machtransport-ports-").FullName);
 
     /// <summary>A new port: its listener (with SO_PASSCRED, inherited by accepted connections) and its <c>O_PATH</c>. Returns 0 or an errno.</summary>
     public static int Create(out LinuxFd listener, out LinuxFd path)
@@ -34,7 +34,7 @@ internal static unsafe class PortSocket
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, sizeof(int));
         for (int attempt = 0; attempt < 8; attempt++)
         {
-            string name = Path.Combine(s_directory.Value, "p." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
+            string name = Path.Combine(PrivateDirectory(), "p." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
             Libc.SockAddrUn address = Address(name);
             if (Libc.bind(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0)
             {
@@ -147,9 +147,11 @@ internal static unsafe class PortSocket
             && device == (uint)(((identity.Device >> 32) << 20) | (identity.Device & 0xFFFFF)); // the kernel's dev_t: major << 20 | minor
     }
 
-    /// <summary>The registry directory when it is usable (private to the user), else a private directory of this process.</summary>
-    private static string PrivateDirectory()
-        => LinuxBootstrap.EnsureDirectory(create: true) ?? Directory.CreateTempSubdirectory("machtransport-ports-").FullName;
+    /// <summary>
+    /// The registry directory when it is usable (private to the user; made again if something removed it), else a private
+    /// directory of this process.
+    /// </summary>
+    private static string PrivateDirectory() => LinuxBootstrap.EnsureDirectory(create: true) ?? s_processDirectory.Value;
 
     private static Libc.SockAddrUn Address(string path)
     {
