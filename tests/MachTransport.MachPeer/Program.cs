@@ -13,6 +13,13 @@ using MachTransport.Mach.Rights;
 //   hold <name>   check <name> in, print READY, wait for stdin to close
 //   cycles <n>    allocate/send/receive-or-destroy <n> times; print "fds <before> <after>" (this process does nothing else)
 //   forge <name>  look <name> up, ask it (id 5) for rights and a message; send that message to each right; print SENT
+//   forge-receive <name>   send <name> a receive right made of an unrelated socket and <name>'s own send end; print SENT
+//   ool-mutable <name>     send <name> an OOL memfd kept mapped writable; print SENT; on a stdin line write it over; print WRITTEN
+//   shutdown|shrink <name> shut <name>'s shared send end down / shrink its send buffer; print DONE; hold until stdin closes
+//   send-inline <name> <n> [later]  send <name> a message with n inline bytes (id 11); print the send result
+//                          (later: look up, print LOOKED-UP, send once stdin closes)
+//   exhaust <name>         check <name> in (CHECKED-IN), take one message, fill the descriptor table; print what the
+//                          emulation answers, then READY; receive on <name> until stdin closes
 IMachKernel kernel = MachKernel.Current;
 string command = args[0];
 string serviceName = args[1];
@@ -64,6 +71,27 @@ switch (command)
             Console.WriteLine("SENT");
         }
 
+        break;
+
+    case "forge-receive":
+        Hostile.ForgeReceiveRight(kernel, serviceName);
+        Console.WriteLine("SENT");
+        break;
+
+    case "ool-mutable":
+        Hostile.SendMutableMemory(kernel, serviceName);
+        break;
+
+    case "shutdown" or "shrink":
+        Hostile.BreakSendEnd(kernel, serviceName, shutdown: command == "shutdown");
+        break;
+
+    case "send-inline":
+        Hostile.SendInline(kernel, serviceName, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), later: args.Length > 3 && args[3] == "later");
+        break;
+
+    case "exhaust":
+        Hostile.ExhaustDescriptors(kernel, serviceName);
         break;
 
     case "cycles":

@@ -49,8 +49,10 @@ internal static class MachBootstrap
                 $"No Mach service named '{serviceName}' is registered (BOOTSTRAP_UNKNOWN_SERVICE): the server is not running or listens under another name.",
             BootstrapStatus.ServiceActive or BootstrapStatus.NameInUse =>
                 $"The Mach service name '{serviceName}' is already registered by another running process (BOOTSTRAP_SERVICE_ACTIVE).",
+            BootstrapStatus.NoMemory =>
+                $"Could not {operation} the Mach service '{serviceName}': out of descriptors or memory (BOOTSTRAP_NO_MEMORY), in this process or in the service's.",
             BootstrapStatus.NotPrivileged => OperatingSystem.IsLinux()
-                ? $"Access to the Mach service name '{serviceName}' was denied (BOOTSTRAP_NOT_PRIVILEGED): the registry directory '{Linux.LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700."
+                ? $"Access to the Mach service name '{serviceName}' was denied (BOOTSTRAP_NOT_PRIVILEGED): the registry directory '{Linux.LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700 (set XDG_RUNTIME_DIR or MACHTRANSPORT_BOOTSTRAP_DIR to use another)."
                 : $"Access to the Mach service name '{serviceName}' was denied (BOOTSTRAP_NOT_PRIVILEGED): another user's name, or a sandbox rule.",
             _ => $"Could not {operation} the Mach service '{serviceName}': bootstrap status {(int)status}.",
         };

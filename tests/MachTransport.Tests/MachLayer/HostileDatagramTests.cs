@@ -16,6 +16,7 @@ namespace MachTransport.Tests.MachLayer;
 [Collection(FdAccounting.Name)]
 public class HostileDatagramTests
 {
+    private const int FullySealed = Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE;
     private static readonly int HeaderSize = Unsafe.SizeOf<MachMsgHeader>();
 
     public static TheoryData<string> Cases => new()
@@ -24,7 +25,7 @@ public class HostileDatagramTests
         "unknown header bits", "bad destination type", "reply marker without type", "local port set",
         "descriptor count lies", "unknown descriptor type", "bad port disposition",
         "descriptors attached but undeclared", "declared but missing", "pipe as a port right",
-        "ool size beyond the memfd", "ool memfd not sealed", "ool marker without size",
+        "ool size beyond the memfd", "ool memfd not sealed", "ool memfd not write-sealed", "ool regular file", "ool marker without size",
     };
 
     [LinuxTheory]
@@ -35,16 +36,17 @@ public class HostileDatagramTests
         uint port = AllocatePort();
         try
         {
-            // A port's first receive creates the event that wakes its receivers: count from after it.
-            Assert.Equal(MachMsgReturn.ReceiveTimedOut, Receive(port, timeoutMilliseconds: 0).Result);
+            using LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port);
+
+            // A well-formed message first: the port accepts this sender's connection and creates the event that wakes
+            // its receivers. Count from after that.
+            Assert.Equal(0, SeqPacket.Send(sendEnd.Number, Header(HeaderSize, MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend), id: 3), []));
+            Assert.Equal(3, Receive(port).Header.Id);
             int baseline = OpenFdCount();
-            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port))
-            {
-                (byte[] datagram, List<LinuxFd> attached) = Build(malformation);
-                int[] numbers = attached.Select(fd => fd.Number).ToArray();
-                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, datagram, numbers));
-                attached.ForEach(fd => fd.Dispose());
-            }
+            (byte[] datagram, List<LinuxFd> attached) = Build(malformation);
+            int[] numbers = attached.Select(fd => fd.Number).ToArray();
+            Assert.Equal(0, SeqPacket.Send(sendEnd.Number, datagram, numbers));
+            attached.ForEach(fd => fd.Dispose());
 
             ReceivedMessage message = Receive(port);
             Assert.Contains(message.Result, new[] { MachMsgReturn.ReceiveHeaderError, MachMsgReturn.ReceiveBodyError });
@@ -107,9 +109,11 @@ public class HostileDatagramTests
             "descriptors attached but undeclared" => (Header(HeaderSize, simple), [SocketEnd(), SocketEnd()]),
             "declared but missing" => (Complex(complex, 1, Port(1, MachMsgTypeName.PortSend)), []),
             "pipe as a port right" => (Complex(complex, 1, Port(1, MachMsgTypeName.PortSend)), [Pipe()]),
-            "ool size beyond the memfd" => (Complex(complex, 1, Ool(1, 1 << 20)), [Memfd(4096, sealed_: true)]),
-            "ool memfd not sealed" => (Complex(complex, 1, Ool(1, 4096)), [Memfd(4096, sealed_: false)]),
-            "ool marker without size" => (Complex(complex, 1, Ool(1, 0)), [Memfd(4096, sealed_: true)]),
+            "ool size beyond the memfd" => (Complex(complex, 1, Ool(1, 1 << 20)), [Memfd(4096, FullySealed)]),
+            "ool memfd not sealed" => (Complex(complex, 1, Ool(1, 4096)), [Memfd(4096, 0)]),
+            "ool memfd not write-sealed" => (Complex(complex, 1, Ool(1, 4096)), [Memfd(4096, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW)]),
+            "ool regular file" => (Complex(complex, 1, Ool(1, 4096)), [RegularFile(4096)]),
+            "ool marker without size" => (Complex(complex, 1, Ool(1, 0)), [Memfd(4096, FullySealed)]),
             _ => throw new ArgumentOutOfRangeException(nameof(malformation)),
         };
     }
@@ -161,11 +165,12 @@ public class HostileDatagramTests
         return bytes;
     }
 
-    private static LinuxFd SocketEnd()
+    private static unsafe LinuxFd SocketEnd()
     {
-        Assert.Equal(0, SeqPacket.CreatePort(out LinuxFd receive, out LinuxFd send));
-        receive.Dispose();
-        return send;
+        int* fds = stackalloc int[2];
+        Assert.Equal(0, Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0, fds));
+        _ = Libc.close(fds[0]);
+        return new LinuxFd(fds[1]);
     }
 
     private static unsafe LinuxFd Pipe()
@@ -176,16 +181,23 @@ public class HostileDatagramTests
         return new LinuxFd(fds[0]);
     }
 
-    private static LinuxFd Memfd(int size, bool sealed_)
+    private static LinuxFd Memfd(int size, int seals)
     {
         int fd = Libc.memfd_create("hostile", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
         Assert.True(fd >= 0);
         Assert.Equal(0, Libc.ftruncate(fd, size));
-        if (sealed_)
-        {
-            Assert.Equal(0, Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW));
-        }
+        Assert.Equal(0, Libc.fcntl(fd, Libc.F_ADD_SEALS, seals));
+        return new LinuxFd(fd);
+    }
 
+    /// <summary>A file that cannot carry seals at all (F_GET_SEALS fails), which its writer could truncate under a mapping.</summary>
+    private static LinuxFd RegularFile(int size)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"hostile-ool-{Guid.NewGuid():N}");
+        int fd = Libc.open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, 0x180);
+        Assert.True(fd >= 0);
+        _ = Libc.unlink(path);
+        Assert.Equal(0, Libc.ftruncate(fd, size));
         return new LinuxFd(fd);
     }
 }

@@ -67,6 +67,7 @@ public sealed class HostileTests : IAsyncLifetime
 
         await _host.WaitForStatsAsync(s => s["protocolErrors"] >= errorsBefore + 5);
         Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+        service.Dispose(); // on Linux each holder's own connection is one of the server's descriptors while it holds the right
         await WaitForFdsAsync(fdsBefore);
     }
 

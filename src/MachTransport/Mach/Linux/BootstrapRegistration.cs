@@ -1,15 +1,15 @@
 namespace MachTransport.Mach.Linux;
 
-/// <summary>A service name this process holds: the held lock, the listening socket and the send end it hands out.</summary>
+/// <summary>A service name this process holds: the held lock, the listening socket and the port's <c>O_PATH</c> it hands out.</summary>
 internal sealed class BootstrapRegistration
 {
-    public BootstrapRegistration(string serviceName, string socketPath, LinuxFd lockFile, LinuxFd listener, LinuxFd serviceSend)
+    public BootstrapRegistration(string serviceName, string socketPath, LinuxFd lockFile, LinuxFd listener, LinuxFd servicePath)
     {
         ServiceName = serviceName;
         SocketPath = socketPath;
         LockFile = lockFile;
         Listener = listener;
-        ServiceSend = serviceSend;
+        ServicePath = servicePath;
     }
 
     public string ServiceName { get; }
@@ -20,7 +20,8 @@ internal sealed class BootstrapRegistration
 
     public LinuxFd Listener { get; }
 
-    public LinuxFd ServiceSend { get; }
+    /// <summary>A descriptor of the service port's <c>O_PATH</c>: what a look-up is handed (a send right).</summary>
+    public LinuxFd ServicePath { get; }
 
     public ulong MonitorKey { get; set; }
 }

@@ -12,7 +12,7 @@ internal static unsafe class Epoll
 
     private static readonly int s_dataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
 
-    /// <summary>Adds <paramref name="fd"/> with <paramref name="events"/> and a 64-bit key returned by <see cref="Wait"/>.</summary>
+    /// <summary>Adds <paramref name="fd"/> with <paramref name="events"/> and a 64-bit key returned by Wait.</summary>
     public static int Add(LinuxFd epoll, LinuxFd fd, uint events, ulong key)
     {
         byte* ev = stackalloc byte[16];
@@ -34,11 +34,17 @@ internal static unsafe class Epoll
     /// <summary>Waits for one ready registration; returns false on timeout.</summary>
     public static bool Wait(LinuxFd epoll, int timeoutMilliseconds, out ulong key, out uint events)
     {
-        byte* ev = stackalloc byte[16];
         using LinuxFd.Lease e = epoll.Acquire();
+        return Wait(e.Number, timeoutMilliseconds, out key, out events);
+    }
+
+    /// <summary><see cref="Wait(LinuxFd, int, out ulong, out uint)"/> on a descriptor the caller keeps open.</summary>
+    public static bool Wait(int epoll, int timeoutMilliseconds, out ulong key, out uint events)
+    {
+        byte* ev = stackalloc byte[16];
         while (true)
         {
-            int n = Libc.epoll_wait(e.Number, ev, 1, timeoutMilliseconds);
+            int n = Libc.epoll_wait(epoll, ev, 1, timeoutMilliseconds);
             if (n == 1)
             {
                 events = *(uint*)ev;

@@ -3,27 +3,40 @@ using System.Collections.Concurrent;
 namespace MachTransport.Mach.Linux;
 
 /// <summary>
-/// The emulated kernel's own thread: it watches descriptors (send ends with dead-name requests, bootstrap
+/// The emulated kernel's own thread: it watches descriptors (connections with dead-name requests, bootstrap
 /// listening sockets) with epoll and runs work posted to it, such as delivering notifications.
+/// Watches are level-triggered, so a handler that cannot consume what woke it (a pending connection with the
+/// descriptor table full) must refuse it with the reserve descriptor or pause the watch, never return as is.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "One per process, alive until the process exits.")]
 internal sealed class KernelThread
 {
     private const ulong WakeKey = 0;
+    private const int PausedRetryMilliseconds = 100;
 
     private readonly object _lock = new();
-    private readonly Dictionary<ulong, Action> _handlers = [];
+    private readonly Dictionary<ulong, (LinuxFd Fd, uint Events, Action Handler)> _handlers = [];
+    private readonly List<ulong> _paused = [];
+    private readonly List<Action> _later = [];
+    private long _retryAt;
     private readonly ConcurrentQueue<Action> _posted = new();
     private readonly LinuxFd _epoll;
     private readonly LinuxFd _wake;
     private ulong _nextKey;
     private Thread? _thread;
 
+    // A descriptor held in reserve (kernel thread only): closed to make room for one accept at the descriptor limit.
+    private int _reserve = OpenReserve();
+
     public KernelThread()
     {
-        _epoll = new LinuxFd(Libc.epoll_create1(Libc.EPOLL_CLOEXEC));
-        _wake = SeqPacket.CreateEvent();
-        _ = Epoll.Add(_epoll, _wake, Libc.EPOLLIN, WakeKey);
+        int epoll = Libc.epoll_create1(Libc.EPOLL_CLOEXEC);
+        _epoll = new LinuxFd(epoll);
+        _wake = SeqPacket.CreateEvent()!;
+        if (epoll < 0 || _wake is null || Epoll.Add(_epoll, _wake, Libc.EPOLLIN, WakeKey) != 0)
+        {
+            throw new MachException("The Mach emulation could not create its epoll instance or eventfd (descriptor table full?).", 0);
+        }
     }
 
     /// <summary>Runs <paramref name="handler"/> on the kernel thread whenever <paramref name="fd"/> reports <paramref name="events"/> (HUP and ERR always).</summary>
@@ -33,7 +46,7 @@ internal sealed class KernelThread
         lock (_lock)
         {
             key = ++_nextKey;
-            _handlers.Add(key, handler);
+            _handlers.Add(key, (fd, events, handler));
             EnsureStarted();
         }
 
@@ -63,6 +76,67 @@ internal sealed class KernelThread
         SeqPacket.Signal(_wake);
     }
 
+    /// <summary>
+    /// On the kernel thread, with the descriptor table full: takes one pending connection off <paramref name="listener"/>
+    /// through the reserve descriptor, answers it with <paramref name="answer"/> and closes it. False when even the
+    /// reserve is gone; the caller then pauses its watch.
+    /// </summary>
+    public unsafe bool Refuse(int listener, ReadOnlySpan<byte> answer)
+    {
+        if (_reserve < 0 && (_reserve = OpenReserve()) < 0)
+        {
+            return false;
+        }
+
+        _ = Libc.close(_reserve);
+        int connection = Libc.accept4(listener, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
+        if (connection >= 0)
+        {
+            _ = SeqPacket.Send(connection, answer, []);
+            _ = Libc.close(connection);
+        }
+
+        _reserve = OpenReserve();
+        return connection >= 0;
+    }
+
+    /// <summary>On the kernel thread: stops watching <paramref name="key"/> for a while (its handler could not make progress), then watches it again.</summary>
+    public void Pause(ulong key)
+    {
+        lock (_lock)
+        {
+            if (_handlers.TryGetValue(key, out (LinuxFd Fd, uint Events, Action Handler) watch) && !watch.Fd.IsClosed)
+            {
+                Epoll.Remove(_epoll, watch.Fd);
+                _paused.Add(key);
+                ScheduleRetry();
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the kernel thread in about 100 ms (a back-off, as for a full descriptor table).</summary>
+    public void Later(Action work)
+    {
+        lock (_lock)
+        {
+            _later.Add(work);
+            ScheduleRetry();
+            EnsureStarted();
+        }
+
+        SeqPacket.Signal(_wake); // recompute the wait's timeout
+    }
+
+    private void ScheduleRetry()
+    {
+        if (_paused.Count + _later.Count == 1)
+        {
+            _retryAt = Environment.TickCount64 + PausedRetryMilliseconds;
+        }
+    }
+
+    private static int OpenReserve() => Libc.open("/dev/null", Libc.O_CLOEXEC, 0);
+
     private void EnsureStarted()
     {
         if (_thread is null)
@@ -76,8 +150,15 @@ internal sealed class KernelThread
     {
         while (true)
         {
-            if (!Epoll.Wait(_epoll, -1, out ulong key, out _))
+            int timeout;
+            lock (_lock)
             {
+                timeout = _paused.Count + _later.Count > 0 ? (int)Math.Max(0, _retryAt - Environment.TickCount64) : -1;
+            }
+
+            if (timeout == 0 || !Epoll.Wait(_epoll, timeout, out ulong key, out _))
+            {
+                ResumePaused();
                 continue;
             }
 
@@ -100,10 +181,34 @@ internal sealed class KernelThread
             Action? handler;
             lock (_lock)
             {
-                _handlers.TryGetValue(key, out handler);
+                handler = _handlers.TryGetValue(key, out (LinuxFd Fd, uint Events, Action Handler) watch) ? watch.Handler : null;
             }
 
             handler?.Invoke();
+        }
+    }
+
+    private void ResumePaused()
+    {
+        Action[] later;
+        lock (_lock)
+        {
+            foreach (ulong key in _paused)
+            {
+                if (_handlers.TryGetValue(key, out (LinuxFd Fd, uint Events, Action Handler) watch) && !watch.Fd.IsClosed)
+                {
+                    _ = Epoll.Add(_epoll, watch.Fd, watch.Events, key);
+                }
+            }
+
+            _paused.Clear();
+            later = [.. _later];
+            _later.Clear();
+        }
+
+        foreach (Action work in later)
+        {
+            work();
         }
     }
 }

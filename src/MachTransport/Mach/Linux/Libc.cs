@@ -11,6 +11,8 @@ internal static unsafe partial class Libc
     private const string Library = "libc";
 
     public const int AF_UNIX = 1;
+    public const int AF_NETLINK = 16;
+    public const int SOCK_DGRAM = 2;
     public const int SOCK_SEQPACKET = 5;
     public const int SOCK_NONBLOCK = 0x800;
     public const int SOCK_CLOEXEC = 0x80000;
@@ -19,6 +21,7 @@ internal static unsafe partial class Libc
     public const int SO_TYPE = 3;
     public const int SO_SNDBUF = 7;
     public const int SO_PASSCRED = 16;
+    public const int SO_ACCEPTCONN = 30;
     public const int SO_DOMAIN = 39;
     public const int SO_COOKIE = 57;
     public const int SCM_RIGHTS = 1;
@@ -43,18 +46,23 @@ internal static unsafe partial class Libc
     public const int ECONNRESET = 104;
     public const int ENOTCONN = 107;
     public const int ECONNREFUSED = 111;
+    public const int EADDRINUSE = 98;
     public const int ENOENT = 2;
     public const int EEXIST = 17;
+    public const int ENFILE = 23;
+    public const int EMFILE = 24;
 
     public const short POLLIN = 0x1;
     public const short POLLOUT = 0x4;
     public const short POLLERR = 0x8;
     public const short POLLHUP = 0x10;
+    public const short POLLRDHUP = 0x2000;
 
     public const int EPOLL_CLOEXEC = 0x80000;
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
     public const uint EPOLLIN = 0x1;
+    public const uint EPOLLOUT = 0x4;
     public const uint EPOLLHUP = 0x10;
 
     public const int EFD_CLOEXEC = 0x80000;
@@ -62,15 +70,18 @@ internal static unsafe partial class Libc
 
     public const uint MFD_CLOEXEC = 1;
     public const uint MFD_ALLOW_SEALING = 2;
+    public const int F_GETFL = 3;
     public const int F_ADD_SEALS = 1033;
     public const int F_GET_SEALS = 1034;
     public const int F_SEAL_SHRINK = 0x2;
     public const int F_SEAL_GROW = 0x4;
+    public const int F_SEAL_WRITE = 0x8;
 
     public const int PROT_READ = 1;
     public const int PROT_WRITE = 2;
     public const int MAP_SHARED = 1;
     public const int MAP_PRIVATE = 2;
+    public const int MAP_FIXED = 0x10;
 
     public const int O_RDWR = 2;
     public const int O_CREAT = 0x40;
@@ -80,6 +91,7 @@ internal static unsafe partial class Libc
 
     public const int AT_FDCWD = -100;
     public const int AT_EMPTY_PATH = 0x1000;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
     public const uint STATX_BASIC_STATS = 0x7ff;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -150,7 +162,10 @@ internal static unsafe partial class Libc
     {
         [FieldOffset(20)] public uint Uid;
         [FieldOffset(28)] public ushort Mode;
+        [FieldOffset(32)] public ulong Inode;
         [FieldOffset(40)] public ulong Size;
+        [FieldOffset(136)] public uint DeviceMajor;
+        [FieldOffset(140)] public uint DeviceMinor;
     }
 
     [LibraryImport(Library, SetLastError = true)]
@@ -164,6 +179,12 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial nint recvmsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial nint send(int fd, void* buffer, nuint length, int flags);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial nint recv(int fd, void* buffer, nuint length, int flags);
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial int close(int fd);

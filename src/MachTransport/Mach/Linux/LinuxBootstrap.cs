@@ -9,7 +9,7 @@ namespace MachTransport.Mach.Linux;
 /// holding per service a lock file (held with flock by the live registrant, so a crashed one's name is reclaimed
 /// at once) and a listening SOCK_SEQPACKET socket. A look-up connects and is handed a send right (SCM_RIGHTS).
 /// The directory is <c>$MACHTRANSPORT_BOOTSTRAP_DIR</c>, else <c>$XDG_RUNTIME_DIR/machtransport</c>, else
-/// <c>/tmp/machtransport-&lt;uid&gt;</c>.
+/// <c>machtransport-&lt;uid&gt;</c> in the temporary directory or, when someone else holds that name, <c>$HOME/.machtransport</c>.
 /// </summary>
 internal sealed unsafe class LinuxBootstrap
 {
@@ -17,6 +17,9 @@ internal sealed unsafe class LinuxBootstrap
     public const string DirectoryVariable = "MACHTRANSPORT_BOOTSTRAP_DIR";
 
     private const int LookUpTimeoutMilliseconds = 5000;
+
+    /// <summary>The answer to a look-up the registrant has no descriptor for.</summary>
+    private static ReadOnlySpan<byte> OutOfDescriptors => "E"u8;
     private static readonly int s_maxPathBytes = sizeof(Libc.SockAddrUn) - sizeof(ushort) - 1;
 
     private readonly LinuxKernel _kernel;
@@ -29,21 +32,35 @@ internal sealed unsafe class LinuxBootstrap
     }
 
     /// <summary>The registry directory this process uses.</summary>
-    public static string RegistryDirectory
-    {
-        get
-        {
-            string? configured = Environment.GetEnvironmentVariable(DirectoryVariable);
-            if (!string.IsNullOrEmpty(configured))
-            {
-                return configured;
-            }
+    public static string RegistryDirectory => ResolveRegistryDirectory(
+        Environment.GetEnvironmentVariable(DirectoryVariable),
+        Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"),
+        Path.GetTempPath(),
+        Environment.GetEnvironmentVariable("HOME"),
+        Libc.geteuid());
 
-            string? runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-            return !string.IsNullOrEmpty(runtime)
-                ? Path.Combine(runtime, "machtransport")
-                : $"/tmp/machtransport-{Libc.geteuid()}";
+    /// <summary>
+    /// The configured directory, else <c>machtransport</c> under XDG_RUNTIME_DIR, else <c>machtransport-&lt;uid&gt;</c> in the
+    /// temporary directory. That last name is predictable and the temporary directory shared: another user can create it
+    /// first, so when it exists and is not this user's private directory (a symbolic link is not), <c>$HOME/.machtransport</c>,
+    /// which only the user controls, is used instead. Every process of the user resolves the same way.
+    /// </summary>
+    internal static string ResolveRegistryDirectory(string? configured, string? runtime, string temporaryRoot, string? home, uint uid)
+    {
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return configured;
         }
+
+        if (!string.IsNullOrEmpty(runtime))
+        {
+            return Path.Combine(runtime, "machtransport");
+        }
+
+        string shared = Path.Combine(temporaryRoot, $"machtransport-{uid}");
+        return !Exists(shared) || IsPrivateDirectory(shared, uid) || string.IsNullOrEmpty(home)
+            ? shared
+            : Path.Combine(home, ".machtransport");
     }
 
     public BootstrapStatus CheckIn(string serviceName, out uint receiveRight)
@@ -93,7 +110,19 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapStatus.NoMemory;
         }
 
-        var registration = new BootstrapRegistration(serviceName, socketPath, lockFile, listener, _kernel.DuplicateSendEnd(receiveRight));
+        LinuxFd servicePath = _kernel.DuplicatePath(receiveRight);
+        if (servicePath.IsInvalid)
+        {
+            servicePath.Dispose();
+            _ = _kernel.ModRefs(receiveRight, MachPortRight.Receive, -1);
+            receiveRight = MachPort.Null;
+            listener.Dispose();
+            _ = Libc.unlink(socketPath);
+            lockFile.Dispose();
+            return BootstrapStatus.NoMemory;
+        }
+
+        var registration = new BootstrapRegistration(serviceName, socketPath, lockFile, listener, servicePath);
         _kernel.AttachService(receiveRight, registration);
         registration.MonitorKey = _thread.Watch(listener, Libc.EPOLLIN, () => HandOutSendRights(registration));
         return BootstrapStatus.Success;
@@ -137,13 +166,24 @@ internal sealed unsafe class LinuxBootstrap
         Span<byte> data = stackalloc byte[1];
         Span<byte> control = stackalloc byte[SeqPacket.ReceiveControlSize];
         nint received = SeqPacket.Receive(fd, data, control, fds, out _, out _, out _);
-        if (received != 1 || fds.Count != 1 || !SeqPacket.IsPortSocket(fds[0]))
+        if (received == 1 && data[0] == OutOfDescriptors[0] && fds.Count == 0)
+        {
+            return BootstrapStatus.NoMemory;
+        }
+
+        if (received != 1 || fds.Count != 1 || PortSocket.Identity(fds[0]).IsNone)
         {
             SeqPacket.CloseAll(fds);
             return BootstrapStatus.UnknownService;
         }
 
         sendRight = _kernel.InstallSendRight(fds[0]);
+        if (sendRight == MachPort.Dead)
+        {
+            sendRight = MachPort.Null;
+            return BootstrapStatus.UnknownService; // the registrant died between hand-out and connect
+        }
+
         return BootstrapStatus.Success;
     }
 
@@ -153,12 +193,16 @@ internal sealed unsafe class LinuxBootstrap
         _thread.Unwatch(registration.MonitorKey, registration.Listener);
         _ = Libc.unlink(registration.SocketPath);
         registration.Listener.Dispose();
-        registration.ServiceSend.Dispose();
+        registration.ServicePath.Dispose();
         registration.LockFile.Dispose();
     }
 
-    /// <summary>Runs on the kernel thread: each pending look-up gets a copy of the service's send end.</summary>
-    private static void HandOutSendRights(BootstrapRegistration registration)
+    /// <summary>
+    /// Runs on the kernel thread: each pending look-up gets a send right (a copy of the service port's O_PATH). With this process's
+    /// descriptor table full, a look-up is refused with <see cref="OutOfDescriptors"/> (BOOTSTRAP_NO_MEMORY at the
+    /// caller) rather than left pending, which would wake the level-triggered watch forever.
+    /// </summary>
+    private void HandOutSendRights(BootstrapRegistration registration)
     {
         if (registration.Listener.IsClosed)
         {
@@ -166,13 +210,24 @@ internal sealed unsafe class LinuxBootstrap
         }
 
         using LinuxFd.Lease listener = registration.Listener.Acquire();
-        using LinuxFd.Lease send = registration.ServiceSend.Acquire();
+        using LinuxFd.Lease send = registration.ServicePath.Acquire();
         Span<int> right = [send.Number];
         while (true)
         {
             int connection = Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
             if (connection < 0)
             {
+                int error = Libc.LastError;
+                if (error is Libc.EMFILE or Libc.ENFILE && _thread.Refuse(listener.Number, OutOfDescriptors))
+                {
+                    continue;
+                }
+
+                if (error is not (Libc.EAGAIN or Libc.EINTR))
+                {
+                    _thread.Pause(registration.MonitorKey);
+                }
+
                 return;
             }
 
@@ -211,7 +266,7 @@ internal sealed unsafe class LinuxBootstrap
     /// The registry directory, created 0700 if asked, or null when it is missing or unsafe: not a directory,
     /// not owned by this user, or open to group or others.
     /// </summary>
-    private static string? EnsureDirectory(bool create)
+    internal static string? EnsureDirectory(bool create)
     {
         string directory = RegistryDirectory;
         if (create && Libc.mkdir(directory, 0x1C0 /* 0700 */) != 0 && Libc.LastError != Libc.EEXIST)
@@ -219,17 +274,24 @@ internal sealed unsafe class LinuxBootstrap
             return null;
         }
 
-        Libc.Statx stat;
-        const int DirectoryType = 0x4000; // S_IFDIR
-        if (Libc.statx(Libc.AT_FDCWD, directory, 0, Libc.STATX_BASIC_STATS, &stat) != 0
-            || (stat.Mode & 0xF000) != DirectoryType
-            || stat.Uid != Libc.geteuid()
-            || (stat.Mode & 0x3F /* 077 */) != 0)
-        {
-            return null;
-        }
+        return IsPrivateDirectory(directory, Libc.geteuid()) ? directory : null;
+    }
 
-        return directory;
+    /// <summary>A directory itself (not a link to one), owned by <paramref name="uid"/>, with no group or other permissions.</summary>
+    private static bool IsPrivateDirectory(string path, uint uid)
+    {
+        const int DirectoryType = 0x4000; // S_IFDIR
+        Libc.Statx stat;
+        return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0
+            && (stat.Mode & 0xF000) == DirectoryType
+            && stat.Uid == uid
+            && (stat.Mode & 0x3F /* 077 */) == 0;
+    }
+
+    private static bool Exists(string path)
+    {
+        Libc.Statx stat;
+        return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0 || Libc.LastError != Libc.ENOENT;
     }
 
     /// <summary>The service name itself when it is a plain, short file name; otherwise a digest of it.</summary>

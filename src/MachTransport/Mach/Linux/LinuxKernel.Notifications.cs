@@ -3,7 +3,7 @@ using MachTransport.Mach.Abi;
 
 namespace MachTransport.Mach.Linux;
 
-/// <summary>Dead-name detection (EPOLLHUP / EPIPE on a send end) and notification delivery.</summary>
+/// <summary>Dead-name detection (EPOLLHUP / EPIPE on this space's connection to a port) and notification delivery.</summary>
 internal sealed partial class LinuxKernel
 {
     /// <summary>
@@ -12,7 +12,13 @@ internal sealed partial class LinuxKernel
     /// </summary>
     private const uint KernelOriginMarker = 0x4B45524E;
 
+    /// <summary><c>MACH_PORT_QLIMIT_KERNEL</c>: even exempt (send-once) messages stop there (mach-abi.md §5.6).</summary>
+    private const int KernelQueueLimit = 65534;
+
     private readonly KernelThread _kernelThread;
+
+    // By port identity; touched on the kernel thread only.
+    private readonly Dictionary<PortIdentity, PendingNotifications> _pendingNotifications = [];
 
     public KernReturn RequestNotification(uint name, int msgId, uint sync, uint notify, MachMsgTypeName notifyPoly, out uint previous)
     {
@@ -54,15 +60,31 @@ internal sealed partial class LinuxKernel
 
             if (entry.DeadNameNotify != 0 && _ports.TryGetValue(entry.DeadNameNotify, out PortEntry? old) && old.Receive is not null)
             {
-                previous = NewSendOnce(old.Send!).Name;
+                if (NewSendOnce(old) is not { } once)
+                {
+                    return KernReturn.ResourceShortage;
+                }
+
+                previous = once.Name;
             }
 
             entry.DeadNameNotify = notify;
             StopMonitoring(entry);
-            if (notify != MachPort.Null && entry.Receive is null && entry.Send is not null)
+            if (notify != MachPort.Null && entry.Receive is null)
             {
+                // The port's death shows as a hang-up on this space's own connection to it.
+                if (EnsureConnected(entry, out int error) is not { } connection)
+                {
+                    if (IsDeadPortError(error))
+                    {
+                        MarkDead(entry);
+                    }
+
+                    return KernReturn.Success;
+                }
+
                 ulong key = 0;
-                key = _kernelThread.Watch(entry.Send, 0, () => OnSendEndHangUp(entry, key));
+                key = _kernelThread.Watch(connection, 0, () => OnSendEndHangUp(entry, key));
                 entry.MonitorKey = key;
             }
 
@@ -131,18 +153,25 @@ internal sealed partial class LinuxKernel
     private void PostNotification(uint notifyPort, int id, uint subject)
         => _kernelThread.Post(() => DeliverNotification(notifyPort, id, subject));
 
-    /// <summary>Sends a <c>mach_dead_name_notification_t</c>-shaped message to a send-once right made from <paramref name="notifyPort"/>.</summary>
+    /// <summary>
+    /// Sends a <c>mach_dead_name_notification_t</c>-shaped message to a send-once right made from <paramref name="notifyPort"/>
+    /// (on the kernel thread). Mach exempts messages to send-once rights from the queue limit (mach-abi.md §5.6), so a
+    /// notification to a full port is never dropped: it waits, in order, until the port has room, without blocking
+    /// this thread.
+    /// </summary>
     private unsafe void DeliverNotification(uint notifyPort, int id, uint subject)
     {
         LinuxFd? target;
+        PortIdentity portId;
         lock (_lock)
         {
-            target = _ports.TryGetValue(notifyPort, out PortEntry? entry) && entry.Receive is not null ? entry.Send : null;
+            target = _ports.TryGetValue(notifyPort, out PortEntry? entry) && entry.Receive is not null ? EnsureConnected(entry, out _) : null;
             if (target is null)
             {
                 return;
             }
 
+            portId = entry!.PortId;
             bool added = false;
             target.DangerousAddRef(ref added);
         }
@@ -163,15 +192,72 @@ internal sealed partial class LinuxKernel
                 NotPort = subject,
             };
             ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<MachDeadNameNotification>(in message));
-            // Notifications go to send-once rights, which Mach exempts from the queue limit: wait for room, bounded.
-            for (int attempt = 0; attempt < 50 && SeqPacket.Send(target.Number, bytes, []) == Libc.EAGAIN; attempt++)
+            if (_pendingNotifications.TryGetValue(portId, out PendingNotifications? pending))
             {
-                _ = SeqPacket.Wait(target.Number, Libc.POLLOUT, -1, 100);
+                if (pending.Messages.Count < KernelQueueLimit)
+                {
+                    pending.Messages.Enqueue(bytes.ToArray());
+                }
+            }
+            else if (SeqPacket.Send(target.Number, bytes, []) == Libc.EAGAIN)
+            {
+                HoldUntilRoom(portId, target, bytes.ToArray());
             }
         }
         finally
         {
             target.DangerousRelease();
         }
+    }
+
+    /// <summary>Keeps a notification for a full port and watches (a descriptor of) our connection to it for room.</summary>
+    private void HoldUntilRoom(PortIdentity portId, LinuxFd target, byte[] message)
+    {
+        int fd = Libc.dup(target.Number);
+        if (fd < 0)
+        {
+            return; // no descriptor to watch with: the one case a notification is lost
+        }
+
+        var pending = new PendingNotifications(new LinuxFd(fd));
+        pending.Messages.Enqueue(message);
+        _pendingNotifications.Add(portId, pending);
+        pending.WatchKey = _kernelThread.Watch(pending.SendEnd, Libc.EPOLLOUT, () => FlushNotifications(portId, pending));
+    }
+
+    /// <summary>On the kernel thread: sends what fits; stops watching once all went out or the port died.</summary>
+    private void FlushNotifications(PortIdentity portId, PendingNotifications pending)
+    {
+        while (pending.Messages.TryPeek(out byte[]? next))
+        {
+            int error = SeqPacket.Send(pending.SendEnd.Number, next, []);
+            if (error == Libc.EAGAIN)
+            {
+                return;
+            }
+
+            if (error != 0)
+            {
+                break; // the port died: its queue, and these notifications, go with it
+            }
+
+            _ = pending.Messages.Dequeue();
+        }
+
+        _kernelThread.Unwatch(pending.WatchKey, pending.SendEnd);
+        pending.SendEnd.Dispose();
+        _ = _pendingNotifications.Remove(portId);
+    }
+
+    /// <summary>Notifications waiting for room in one port's queue (kernel thread only).</summary>
+    private sealed class PendingNotifications
+    {
+        public PendingNotifications(LinuxFd sendEnd) => SendEnd = sendEnd;
+
+        public LinuxFd SendEnd { get; }
+
+        public Queue<byte[]> Messages { get; } = new();
+
+        public ulong WatchKey { get; set; }
     }
 }

@@ -8,7 +8,8 @@ namespace MachTransport.Mach.Linux;
 
 /// <summary>
 /// The send half of <c>mach_msg</c>: validate the message as XNU does, copy in the rights (as descriptors in
-/// SCM_RIGHTS) and out-of-line memory (as sealed memfds), then send one datagram to the destination's send end.
+/// SCM_RIGHTS) and out-of-line memory (as sealed memfds), then send one datagram on this space's own connection
+/// to the destination.
 /// Rights named with a MOVE disposition are consumed only once the datagram is queued, so every failure leaves
 /// the caller owning everything, as after a stage 1, 2 or 5 failure in XNU (mach-abi.md §5.5).
 /// </summary>
@@ -128,7 +129,7 @@ internal sealed partial class LinuxKernel
                 {
                     replyMarker = MachPort.Dead;
                 }
-                else if (!TryCarry(header.LocalPort, local, scratch))
+                else if (!TryCarry(header.LocalPort, local, scratch, out _))
                 {
                     return MachMsgReturn.SendInvalidReply;
                 }
@@ -187,9 +188,10 @@ internal sealed partial class LinuxKernel
                     return MachMsgReturn.SendInvalidType;
                 }
 
+                uint connections = 0;
                 if (MachPort.IsValid(port.Name))
                 {
-                    if (!TryCarry(port.Name, disposition, scratch))
+                    if (!TryCarry(port.Name, disposition, scratch, out connections))
                     {
                         return MachMsgReturn.SendInvalidRight;
                     }
@@ -198,7 +200,7 @@ internal sealed partial class LinuxKernel
                 }
 
                 port.Disposition = (byte)ReceivedType(disposition);
-                port.Pad1 = 0;
+                port.Pad1 = connections;
                 port.Pad2 = 0;
                 return MachMsgReturn.Success;
 
@@ -237,13 +239,13 @@ internal sealed partial class LinuxKernel
     {
         foreach (OutOfLineRegion region in scratch.Regions)
         {
-            int error = PrepareOutOfLine(region.Address, region.Size, region.Deallocate, out LinuxFd? memfd, out bool owned);
+            int error = PrepareOutOfLine(region.Address, region.Size, region.Deallocate, out LinuxFd? memfd);
             if (error != 0)
             {
                 return error == Libc.EFAULT ? MachMsgReturn.SendInvalidMemory : MachMsgReturn.SendNoBuffer;
             }
 
-            scratch.FillReservedFd(memfd!, owned);
+            scratch.FillReservedFd(memfd!);
         }
 
         return MachMsgReturn.Success;
@@ -278,14 +280,28 @@ internal sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>The send found the port dead: the entry becomes a dead name, unless another thread got there first.</summary>
+    /// <summary>
+    /// The send found the port dead: the entry becomes a dead name, unless another thread got there first. A port we
+    /// receive on is alive; only our connection to it was dropped, and the next send connects again.
+    /// </summary>
     private void OnDestinationDied(PortEntry entry, LinuxFd destination)
     {
         lock (_lock)
         {
-            if (entry.Send == destination)
+            if (entry.Send != destination)
+            {
+                return;
+            }
+
+            if (entry.Receive is null)
             {
                 MarkDead(entry);
+            }
+            else
+            {
+                StopMonitoring(entry);
+                entry.Send.Dispose();
+                entry.Send = null;
             }
         }
     }
@@ -327,8 +343,18 @@ internal sealed partial class LinuxKernel
     /// <summary>Resolves the destination right (caller holds _lock); MOVE dispositions are remembered for consumption.</summary>
     private bool TryResolveSendable(uint name, MachMsgTypeName disposition, SendScratch scratch, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PortEntry? entry)
     {
-        if (!_ports.TryGetValue(name, out entry) || entry.Send is null || !Holds(entry, disposition))
+        if (!_ports.TryGetValue(name, out entry) || !Holds(entry, disposition))
         {
+            return false;
+        }
+
+        if (EnsureConnected(entry, out int error) is null)
+        {
+            if (IsDeadPortError(error) && entry.Receive is null)
+            {
+                MarkDead(entry);
+            }
+
             return false;
         }
 
@@ -336,25 +362,33 @@ internal sealed partial class LinuxKernel
         return true;
     }
 
-    /// <summary>Adds the descriptors that carry one right (two for a receive right: its receive and send ends).</summary>
-    private bool TryCarry(uint name, MachMsgTypeName disposition, SendScratch scratch)
+    /// <summary>
+    /// Adds the descriptors that carry one right: the port's <c>O_PATH</c>; for a receive right first its listener and
+    /// after it every holder's connection (<paramref name="connections"/> of them).
+    /// </summary>
+    private bool TryCarry(uint name, MachMsgTypeName disposition, SendScratch scratch, out uint connections)
     {
-        if (!_ports.TryGetValue(name, out PortEntry? entry) || !Holds(entry, disposition))
-        {
-            return false;
-        }
-
-        if (entry.Send is null)
+        connections = 0;
+        if (!_ports.TryGetValue(name, out PortEntry? entry) || !Holds(entry, disposition) || entry.Path is null)
         {
             return false;
         }
 
         if (disposition == MachMsgTypeName.MoveReceive)
         {
-            scratch.Hold(entry.Receive!);
+            scratch.Hold(entry.Receive!.Listener);
+            scratch.Hold(entry.Path);
+            foreach (LinuxFd connection in entry.Receive.Connections)
+            {
+                scratch.Hold(connection);
+                connections++;
+            }
+        }
+        else
+        {
+            scratch.Hold(entry.Path);
         }
 
-        scratch.Hold(entry.Send);
         scratch.Carried.Add((entry, disposition));
         return true;
     }
@@ -415,17 +449,15 @@ internal sealed partial class LinuxKernel
             _fdNumbers.Add(-1);
         }
 
-        public void FillReservedFd(LinuxFd memfd, bool owned)
+        /// <summary>Fills the next reserved slot with a memfd the scratch then owns.</summary>
+        public void FillReservedFd(LinuxFd memfd)
         {
             int slot = _held.IndexOf(null);
             bool added = false;
             memfd.DangerousAddRef(ref added);
             _held[slot] = memfd;
             _fdNumbers[slot - 1] = memfd.Number;
-            if (owned)
-            {
-                _ownedMemfds.Add(memfd);
-            }
+            _ownedMemfds.Add(memfd);
         }
 
         public void Reset()

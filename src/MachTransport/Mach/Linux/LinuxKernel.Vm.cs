@@ -5,7 +5,8 @@ namespace MachTransport.Mach.Linux;
 /// <summary>
 /// VM memory for out-of-line transfer. Regions from <see cref="VmAllocate"/> are memfd-backed, so sending one
 /// with deallocate-on-send hands its memfd over without a copy; any other memory is copied into a fresh memfd.
-/// Every memfd that travels is sealed against shrinking, so a receiver's mapping can never fault (SIGBUS).
+/// Every memfd that travels is sealed against shrinking, growing and writing, so a receiver's mapping can never
+/// fault (SIGBUS) nor change under it: it is the receiver's own copy, as in Mach.
 /// </summary>
 internal sealed partial class LinuxKernel
 {
@@ -66,22 +67,28 @@ internal sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// The memfd to carry for an OOL descriptor. A whole <see cref="VmAllocate"/> region sent with deallocate travels
-    /// as is (<paramref name="owned"/> false: the region keeps it until freed); anything else is copied.
+    /// The memfd to carry for an OOL descriptor, sealed against writing. A whole <see cref="VmAllocate"/> region sent
+    /// with deallocate travels as is; anything else is copied.
     /// </summary>
-    private unsafe int PrepareOutOfLine(ulong address, uint size, bool deallocate, out LinuxFd? memfd, out bool owned)
+    private unsafe int PrepareOutOfLine(ulong address, uint size, bool deallocate, out LinuxFd? memfd)
     {
         lock (_regions)
         {
             if (deallocate && _regions.TryGetValue(address, out (LinuxFd Memfd, ulong Size) region) && region.Size >= size)
             {
-                memfd = region.Memfd;
-                owned = false;
-                return 0;
+                // The region leaves the table: its memfd goes with the message, and the caller's mapping becomes a
+                // private copy (a failed send leaves the caller its memory; a later send of it copies).
+                _regions.Remove(address);
+                if (SealAgainstWriting(address, region.Memfd, region.Size))
+                {
+                    memfd = region.Memfd;
+                    return 0;
+                }
+
+                region.Memfd.Dispose();
             }
         }
 
-        owned = true;
         memfd = CreateSealedMemfd(size);
         if (memfd is null)
         {
@@ -110,7 +117,27 @@ internal sealed partial class LinuxKernel
             done += (ulong)written;
         }
 
+        if (Libc.fcntl(memfd.Number, Libc.F_ADD_SEALS, Libc.F_SEAL_WRITE) != 0)
+        {
+            int error = Libc.LastError;
+            memfd.Dispose();
+            memfd = null;
+            return error;
+        }
+
         return 0;
+    }
+
+    /// <summary>
+    /// Seals a <see cref="VmAllocate"/> region's memfd against writing. A write seal needs no writable shared mapping,
+    /// so the region is first remapped in place as a private copy-on-write mapping of the same pages: the caller's
+    /// memory reads the same and stays writable, and nothing can write the memfd any more.
+    /// </summary>
+    private static unsafe bool SealAgainstWriting(ulong address, LinuxFd memfd, ulong size)
+    {
+        using LinuxFd.Lease lease = memfd.Acquire();
+        void* remapped = Libc.mmap((void*)address, (nuint)size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_FIXED, lease.Number, 0);
+        return remapped == (void*)address && Libc.fcntl(lease.Number, Libc.F_ADD_SEALS, Libc.F_SEAL_WRITE) == 0;
     }
 
     private static LinuxFd? CreateSealedMemfd(ulong size)
@@ -131,13 +158,20 @@ internal sealed partial class LinuxKernel
         return memfd;
     }
 
-    /// <summary>Maps a received OOL memfd privately (the receiver's own copy, as Mach gives it) after checking it cannot shrink under the mapping.</summary>
+    /// <summary>
+    /// Maps a received OOL memfd privately (the receiver's own copy, as Mach gives it) after checking it can neither
+    /// shrink under the mapping (SIGBUS) nor be written by anyone (the sender keeping a writable mapping). A file that
+    /// cannot carry seals (F_GET_SEALS fails: a regular file, a pipe) is refused.
+    /// </summary>
     private static unsafe ulong MapReceivedOutOfLine(int fd, uint size)
     {
+        const int Required = Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE;
         Libc.Statx stat;
-        if (Libc.statx(fd, string.Empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &stat) != 0
-            || stat.Size < size
-            || (Libc.fcntl(fd, Libc.F_GET_SEALS, 0) & Libc.F_SEAL_SHRINK) == 0)
+        int seals = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
+        if (seals == -1
+            || (seals & Required) != Required
+            || Libc.statx(fd, string.Empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &stat) != 0
+            || stat.Size < size)
         {
             return 0;
         }

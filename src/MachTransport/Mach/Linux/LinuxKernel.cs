@@ -4,16 +4,16 @@ namespace MachTransport.Mach.Linux;
 
 /// <summary>
 /// Mach IPC emulated in user space for Linux. It plays the kernel's part for this process: an IPC space
-/// (names → rights) over SOCK_SEQPACKET socketpairs, copy-in of rights and out-of-line memory on send,
-/// copy-out with names, mapped memory and a trailer on receive, dead-name notifications and a bootstrap
-/// namespace. See docs/linux-emulation.md for the mapping and its limits.
+/// (names → rights) over SOCK_SEQPACKET sockets (a listener per port, a connection per holder), copy-in of rights
+/// and out-of-line memory on send, copy-out with names, mapped memory and a trailer on receive, dead-name
+/// notifications and a bootstrap namespace. See docs/linux-emulation.md for the mapping and its limits.
 /// </summary>
 internal sealed partial class LinuxKernel : IMachKernel
 {
     private readonly object _lock = new();
     private readonly Dictionary<uint, PortEntry> _ports = [];
     private readonly Dictionary<uint, PortSetEntry> _portSets = [];
-    private readonly Dictionary<ulong, PortEntry> _byPortId = [];
+    private readonly Dictionary<PortIdentity, PortEntry> _byPortId = [];
     private readonly LinuxBootstrap _bootstrap;
     private uint _nextNameIndex;
 
@@ -48,16 +48,26 @@ internal sealed partial class LinuxKernel : IMachKernel
         switch (right)
         {
             case MachPortRight.Receive:
-                if (SeqPacket.CreatePort(out LinuxFd receive, out LinuxFd send) != 0)
+                if (PortSocket.Create(out LinuxFd listener, out LinuxFd path) != 0)
                 {
+                    return KernReturn.ResourceShortage;
+                }
+
+                int queueEpoll = Libc.epoll_create1(Libc.EPOLL_CLOEXEC);
+                if (queueEpoll < 0 || PortSocket.CreateOwnConnection(out LinuxFd ownQueueEnd, out LinuxFd ownSend) != 0)
+                {
+                    _ = Libc.close(queueEpoll);
+                    listener.Dispose();
+                    path.Dispose();
                     return KernReturn.ResourceShortage;
                 }
 
                 lock (_lock)
                 {
                     PortEntry entry = NewPortEntry();
-                    entry.Receive = receive;
-                    AttachSend(entry, send);
+                    entry.Receive = PortQueue.Create(listener, new LinuxFd(queueEpoll), [ownQueueEnd]);
+                    entry.Send = ownSend;
+                    AttachPath(entry, path);
                     name = entry.Name;
                 }
 
@@ -71,7 +81,13 @@ internal sealed partial class LinuxKernel : IMachKernel
                 }
 
                 var epollFd = new LinuxFd(epoll);
-                LinuxFd wake = SeqPacket.CreateEvent();
+                LinuxFd? wake = SeqPacket.CreateEvent();
+                if (wake is null)
+                {
+                    epollFd.Dispose();
+                    return KernReturn.ResourceShortage;
+                }
+
                 lock (_lock)
                 {
                     var set = new PortSetEntry(NewName(), epollFd, wake);
@@ -121,7 +137,12 @@ internal sealed partial class LinuxKernel : IMachKernel
             switch (msgtName)
             {
                 case MachMsgTypeName.MakeSendOnce when entry.Receive is not null:
-                    poly = NewSendOnce(entry.Send!).Name;
+                    if (NewSendOnce(entry) is not { } once)
+                    {
+                        return KernReturn.ResourceShortage;
+                    }
+
+                    poly = once.Name;
                     polyPoly = MachMsgTypeName.PortSendOnce;
                     return KernReturn.Success;
                 case MachMsgTypeName.MakeSend when entry.Receive is not null:
@@ -307,7 +328,7 @@ internal sealed partial class LinuxKernel : IMachKernel
                 return KernReturn.AlreadyInSet;
             }
 
-            if (Epoll.Add(set.Epoll, entry.Receive, Libc.EPOLLIN, name) != 0)
+            if (Epoll.Add(set.Epoll, entry.Receive.Epoll, Libc.EPOLLIN, name) != 0)
             {
                 return KernReturn.ResourceShortage;
             }
@@ -385,13 +406,23 @@ internal sealed partial class LinuxKernel : IMachKernel
 
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight) => _bootstrap.LookUp(serviceName, out sendRight);
 
-    /// <summary>A descriptor of the send end of the port <paramref name="receiveRight"/> names (for the bootstrap listener).</summary>
-    internal LinuxFd DuplicateSendEnd(uint receiveRight)
+    /// <summary>A descriptor of the <c>O_PATH</c> of the port <paramref name="name"/> names (what the bootstrap listener hands out); invalid when none is free.</summary>
+    internal LinuxFd DuplicatePath(uint name)
     {
         lock (_lock)
         {
-            using LinuxFd.Lease lease = _ports[receiveRight].Send!.Acquire();
+            using LinuxFd.Lease lease = _ports[name].Path!.Acquire();
             return new LinuxFd(Libc.dup(lease.Number));
+        }
+    }
+
+    /// <summary>A new connection of its own to the port <paramref name="name"/> names, as a holder's (tests write raw datagrams on it); invalid on failure.</summary>
+    internal LinuxFd DuplicateSendEnd(uint name)
+    {
+        lock (_lock)
+        {
+            using LinuxFd.Lease lease = _ports[name].Path!.Acquire();
+            return PortSocket.Connect(lease.Number, out LinuxFd? connection) == 0 ? connection! : new LinuxFd(-1);
         }
     }
 
@@ -427,26 +458,65 @@ internal sealed partial class LinuxKernel : IMachKernel
         return entry;
     }
 
-    private PortEntry NewSendOnce(LinuxFd sendEnd)
+    /// <summary>A send-once right to <paramref name="port"/> (sharing this space's connection), or null when no descriptor is free.</summary>
+    private PortEntry? NewSendOnce(PortEntry port)
     {
-        PortEntry entry = NewPortEntry();
-        using (LinuxFd.Lease lease = sendEnd.Acquire())
+        if (EnsureConnected(port, out _) is not { } connection)
         {
-            entry.Send = new LinuxFd(Libc.dup(lease.Number));
+            return null;
         }
 
+        int send, path;
+        using (LinuxFd.Lease sendLease = connection.Acquire())
+        using (LinuxFd.Lease pathLease = port.Path!.Acquire())
+        {
+            send = Libc.dup(sendLease.Number);
+            path = Libc.dup(pathLease.Number);
+        }
+
+        if (send < 0 || path < 0)
+        {
+            _ = Libc.close(send);
+            _ = Libc.close(path);
+            return null;
+        }
+
+        PortEntry entry = NewPortEntry();
+        entry.Send = new LinuxFd(send);
+        entry.Path = new LinuxFd(path);
+        entry.PortId = port.PortId;
         entry.IsSendOnce = true;
         return entry;
     }
 
-    /// <summary>Gives <paramref name="entry"/> its send end and indexes it by port identity.</summary>
-    private void AttachSend(PortEntry entry, LinuxFd send)
+    /// <summary>Gives <paramref name="entry"/> the port's <c>O_PATH</c> and indexes it by port identity.</summary>
+    private void AttachPath(PortEntry entry, LinuxFd path)
     {
-        entry.Send = send;
-        using LinuxFd.Lease lease = send.Acquire();
-        entry.PortId = SeqPacket.GetCookie(lease.Number);
+        entry.Path = path;
+        using LinuxFd.Lease lease = path.Acquire();
+        entry.PortId = PortSocket.Identity(lease.Number);
         _byPortId[entry.PortId] = entry;
     }
+
+    /// <summary>
+    /// This space's connection to the port of <paramref name="entry"/>, made now if there is none yet (caller holds _lock).
+    /// Null on failure; <paramref name="error"/> is then ECONNREFUSED or ENOENT if the port is dead.
+    /// </summary>
+    private static LinuxFd? EnsureConnected(PortEntry entry, out int error)
+    {
+        error = 0;
+        if (entry.Send is not null || entry.Path is null)
+        {
+            return entry.Send;
+        }
+
+        using LinuxFd.Lease lease = entry.Path.Acquire();
+        error = PortSocket.Connect(lease.Number, out LinuxFd? connection);
+        entry.Send = connection;
+        return connection;
+    }
+
+    private static bool IsDeadPortError(int error) => error is Libc.ECONNREFUSED or Libc.ENOENT;
 
     /// <summary>Destroys the port: blocked receivers wake, and our own send rights to it become dead names.</summary>
     private void DestroyReceive(PortEntry entry)
@@ -485,7 +555,7 @@ internal sealed partial class LinuxKernel : IMachKernel
     {
         if (entry.Set is { } set)
         {
-            Epoll.Remove(set.Epoll, entry.Receive!);
+            Epoll.Remove(set.Epoll, entry.Receive!.Epoll);
             set.Members.Remove(entry.Name);
             entry.Set = null;
         }
@@ -522,21 +592,19 @@ internal sealed partial class LinuxKernel : IMachKernel
         }
     }
 
+    /// <summary>Closes the entry's connection and <c>O_PATH</c>: it denotes no right to the port any more.</summary>
     private void DetachSend(PortEntry entry)
     {
-        if (entry.Send is null)
-        {
-            return;
-        }
-
         StopMonitoring(entry);
-        if (entry.PortId != 0 && _byPortId.TryGetValue(entry.PortId, out PortEntry? indexed) && indexed == entry)
+        if (!entry.PortId.IsNone && _byPortId.TryGetValue(entry.PortId, out PortEntry? indexed) && indexed == entry)
         {
             _byPortId.Remove(entry.PortId);
         }
 
-        entry.Send.Dispose();
+        entry.Send?.Dispose();
         entry.Send = null;
-        entry.PortId = 0;
+        entry.Path?.Dispose();
+        entry.Path = null;
+        entry.PortId = default;
     }
 }

@@ -3,10 +3,10 @@ using MachTransport.Mach.Abi;
 namespace MachTransport.Mach.Linux;
 
 /// <summary>
-/// One name in the emulated IPC space and the rights it denotes: a receive right (the receive end of a
-/// SEQPACKET socketpair), send rights (user references over one send-end descriptor), a send-once right,
-/// or a dead name. A port's identity is the socket cookie of its send end: every holder of a send right to
-/// the same port shares that socket, so rights to one port arriving twice merge under one name, as in Mach.
+/// One name in the emulated IPC space and the rights it denotes: a receive right (the port's queue: its listener
+/// and the holders' connections), send rights (user references over this space's own connection to the port),
+/// a send-once right, or a dead name. Every right keeps the port's <c>O_PATH</c> descriptor, which is what travels
+/// in a message and gives the port's identity (<see cref="PortIdentity"/>).
 /// </summary>
 internal sealed class PortEntry
 {
@@ -14,14 +14,17 @@ internal sealed class PortEntry
 
     public uint Name { get; }
 
-    /// <summary>Receive end; non-null while this task holds the receive right.</summary>
-    public LinuxFd? Receive { get; set; }
+    /// <summary>The port's queue; non-null while this task holds the receive right.</summary>
+    public PortQueue? Receive { get; set; }
 
-    /// <summary>Send end: for send rights, send-once rights and (with the receive right) make-send.</summary>
+    /// <summary>The port's <c>O_PATH</c> descriptor: carried for any right to it, and connected through.</summary>
+    public LinuxFd? Path { get; set; }
+
+    /// <summary>This space's own connection to the port (send and send-once rights); made on first use when absent.</summary>
     public LinuxFd? Send { get; set; }
 
-    /// <summary>Socket cookie of <see cref="Send"/>: the port's identity.</summary>
-    public ulong PortId { get; set; }
+    /// <summary>The port's identity (of <see cref="Path"/>).</summary>
+    public PortIdentity PortId { get; set; }
 
     public uint SendUrefs { get; set; }
 

@@ -7,40 +7,17 @@ internal static unsafe class SeqPacket
     public static readonly int ReceiveControlSize =
         Libc.CmsgHdr.Space(Libc.ScmMaxFd * sizeof(int)) + Libc.CmsgHdr.Space(sizeof(Libc.UCred));
 
-    // Budget of one port's queue: send ends share their socket's send buffer (the kernel caps it at wmem_max).
-    private const int SendBufferBytes = 4 * 1024 * 1024;
-
-    /// <summary>A new port: receive end with SO_PASSCRED (for the audit trailer), send end with a large send buffer.</summary>
-    public static int CreatePort(out LinuxFd receive, out LinuxFd send)
+    /// <summary>Whether the peer of <paramref name="fd"/> shut down its sending side (reads return end-of-file from now on).</summary>
+    public static bool PeerShutDown(int fd)
     {
-        int* fds = stackalloc int[2];
-        if (Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0, fds) != 0)
-        {
-            receive = send = null!;
-            return Libc.LastError;
-        }
-
-        receive = new LinuxFd(fds[0]);
-        send = new LinuxFd(fds[1]);
-        int one = 1;
-        int bytes = SendBufferBytes;
-        _ = Libc.setsockopt(fds[0], Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, sizeof(int));
-        _ = Libc.setsockopt(fds[1], Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
-        return 0;
+        var poll = new Libc.PollFd { Fd = fd, Events = Libc.POLLRDHUP };
+        return Libc.poll(&poll, 1, 0) == 1 && (poll.ReturnedEvents & Libc.POLLRDHUP) != 0;
     }
 
     public static void EnablePassCredentials(int fd)
     {
         int one = 1;
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, sizeof(int));
-    }
-
-    /// <summary>The socket cookie (a per-socket id stable across dup and SCM_RIGHTS), or 0 if <paramref name="fd"/> is not a socket.</summary>
-    public static ulong GetCookie(int fd)
-    {
-        ulong cookie = 0;
-        uint length = sizeof(ulong);
-        return Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_COOKIE, &cookie, &length) == 0 ? cookie : 0;
     }
 
     /// <summary>Whether <paramref name="fd"/> is an AF_UNIX SOCK_SEQPACKET socket, the only thing a port right may be.</summary>
@@ -211,7 +188,12 @@ internal static unsafe class SeqPacket
         _ = Libc.write(lease.Number, &one, sizeof(ulong));
     }
 
-    public static LinuxFd CreateEvent() => new(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK));
+    /// <summary>A non-blocking eventfd, or null when none can be had (descriptor table full).</summary>
+    public static LinuxFd? CreateEvent()
+    {
+        int fd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+        return fd < 0 ? null : new LinuxFd(fd);
+    }
 
     public static void CloseAll(List<int> fds)
     {

@@ -1,0 +1,11 @@
+namespace MachTransport.Mach.Linux;
+
+/// <summary>
+/// Which port a right denotes: the (device, inode) of the port's listening socket, read through the <c>O_PATH</c>
+/// descriptor that travels as the right. The kernel vouches for the inode, so no sender can claim another port's
+/// identity; rights to one port arriving twice merge under one name, as in Mach.
+/// </summary>
+internal readonly record struct PortIdentity(ulong Device, ulong Inode)
+{
+    public bool IsNone => Inode == 0;
+}

@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace MachTransport.Mach.Linux;
+
+/// <summary>
+/// The sockets of a port. A port is a listening SOCK_SEQPACKET socket bound to a random name in a private
+/// directory, opened <c>O_PATH</c> and unlinked at once: the <c>O_PATH</c> descriptor is the capability (a send
+/// right travels as it) and each holder connects its own socket through it (<c>/proc/self/fd/N</c> reaches the
+/// socket also after the unlink).
+/// </summary>
+internal static unsafe class PortSocket
+{
+    /// <summary>Budget of one holder's queue in a port: its connection's send buffer (the kernel caps it at wmem_max).</summary>
+    private const int SendBufferBytes = 4 * 1024 * 1024;
+    private const int Backlog = 4096;
+    private const int O_PATH = 0x200000;
+    private const int SocketType = 0xC000; // S_IFSOCK
+
+    private static readonly Lazy<string> s_processDirectory = new(() => Directory.CreateTempSubdirectory("machtransport-ports-").FullName);
+
+    /// <summary>A new port: its listener (with SO_PASSCRED, inherited by accepted connections) and its <c>O_PATH</c>. Returns 0 or an errno.</summary>
+    public static int Create(out LinuxFd listener, out LinuxFd path)
+    {
+        listener = path = null!;
+        int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
+        if (fd < 0)
+        {
+            return Libc.LastError;
+        }
+
+        var socket = new LinuxFd(fd);
+        int one = 1;
+        _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, sizeof(int));
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            string name = Path.Combine(PrivateDirectory(), "p." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
+            Libc.SockAddrUn address = Address(name);
+            if (Libc.bind(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0)
+            {
+                if (Libc.LastError == Libc.EADDRINUSE)
+                {
+                    continue;
+                }
+
+                break;
+            }
+
+            int opened = Libc.open(name, O_PATH | Libc.O_CLOEXEC, 0);
+            int error = opened < 0 ? Libc.LastError : 0;
+            _ = Libc.unlink(name);
+            if (opened < 0 || Libc.listen(fd, Backlog) != 0)
+            {
+                error = error != 0 ? error : Libc.LastError;
+                if (opened >= 0)
+                {
+                    _ = Libc.close(opened);
+                }
+
+                socket.Dispose();
+                return error;
+            }
+
+            listener = socket;
+            path = new LinuxFd(opened);
+            return 0;
+        }
+
+        int failed = Libc.LastError;
+        socket.Dispose();
+        return failed == 0 ? Libc.EADDRINUSE : failed;
+    }
+
+    /// <summary>
+    /// The owner's own connection to a new port, made at once (a connected pair; one end joins the port's queue) so a
+    /// port costs a fixed number of descriptors from its creation on. Returns 0 or an errno.
+    /// </summary>
+    public static int CreateOwnConnection(out LinuxFd queueEnd, out LinuxFd send)
+    {
+        queueEnd = send = null!;
+        int* fds = stackalloc int[2];
+        if (Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0, fds) != 0)
+        {
+            return Libc.LastError;
+        }
+
+        SeqPacket.EnablePassCredentials(fds[0]);
+        int bytes = SendBufferBytes;
+        _ = Libc.setsockopt(fds[1], Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
+        queueEnd = new LinuxFd(fds[0]);
+        send = new LinuxFd(fds[1]);
+        return 0;
+    }
+
+    /// <summary>
+    /// This holder's own connection to the port behind <paramref name="path"/> (non-blocking: a unix connect completes
+    /// without the owner accepting). Returns 0, ECONNREFUSED/ENOENT (the port is dead), EAGAIN (its backlog is full)
+    /// or another errno.
+    /// </summary>
+    public static int Connect(int path, out LinuxFd? connection)
+    {
+        connection = null;
+        int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
+        if (fd < 0)
+        {
+            return Libc.LastError;
+        }
+
+        Libc.SockAddrUn address = Address($"/proc/self/fd/{path}");
+        if (Libc.connect(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0)
+        {
+            int error = Libc.LastError;
+            _ = Libc.close(fd);
+            return error;
+        }
+
+        int bytes = SendBufferBytes;
+        _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
+        connection = new LinuxFd(fd);
+        return 0;
+    }
+
+    /// <summary>The identity of the port <paramref name="path"/> leads to; none unless it is an <c>O_PATH</c> descriptor of a socket.</summary>
+    public static PortIdentity Identity(int path)
+    {
+        Libc.Statx stat;
+        if (Libc.statx(path, string.Empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &stat) != 0
+            || (stat.Mode & 0xF000) != SocketType
+            || (Libc.fcntl(path, Libc.F_GETFL, 0) & O_PATH) == 0)
+        {
+            return default;
+        }
+
+        return new PortIdentity(((ulong)stat.DeviceMajor << 32) | stat.DeviceMinor, stat.Inode);
+    }
+
+    /// <summary>Whether <paramref name="fd"/> is a listening AF_UNIX SOCK_SEQPACKET socket bound to the socket file <paramref name="identity"/> names.</summary>
+    public static bool IsListenerOf(int fd, PortIdentity identity)
+    {
+        int listening = 0;
+        uint length = sizeof(int);
+        return SeqPacket.IsPortSocket(fd)
+            && Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_ACCEPTCONN, &listening, &length) == 0
+            && listening == 1
+            && SocketDiag.BoundInode(fd, out ulong inode, out uint device)
+            && inode == identity.Inode
+            && device == (uint)(((identity.Device >> 32) << 20) | (identity.Device & 0xFFFFF)); // the kernel's dev_t: major << 20 | minor
+    }
+
+    /// <summary>
+    /// The registry directory when it is usable (private to the user; made again if something removed it), else a private
+    /// directory of this process.
+    /// </summary>
+    private static string PrivateDirectory() => LinuxBootstrap.EnsureDirectory(create: true) ?? s_processDirectory.Value;
+
+    private static Libc.SockAddrUn Address(string path)
+    {
+        var address = new Libc.SockAddrUn { Family = Libc.AF_UNIX };
+        int length = Encoding.UTF8.GetBytes(path, new Span<byte>(address.Path, 107));
+        address.Path[length] = 0;
+        return address;
+    }
+}
