@@ -195,6 +195,9 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         }
     }
 
+    public void OnFailed(Exception error)
+        => AbortCore($"handling a message failed: {error.Message}", MachCloseReason.LocalAbort, new ConnectionAbortedException("The Mach connection failed while handling a message.", error));
+
     public void OnDeadName(uint deadName)
     {
         lock (_lock)
@@ -292,6 +295,13 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
             if (message.DescriptorCount != 1 || ool.Type != MachMsgDescriptorType.Ool || ool.Size != length || length == 0 || ool.Address == 0)
             {
                 Violation(message, $"out-of-line DATA of {length} bytes with {message.DescriptorCount} descriptors (type {ool.Type}, size {ool.Size})");
+                return;
+            }
+
+            // Before the region is touched: a claim beyond the whole window (at most 2 GiB) can never be within credit.
+            if (length > _settings.ByteWindow)
+            {
+                Violation(message, $"out-of-line DATA of {length} bytes exceeds the {_settings.ByteWindow}-byte window");
                 return;
             }
 

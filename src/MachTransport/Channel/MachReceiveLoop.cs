@@ -239,7 +239,14 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
 
         if (_ports.TryGetValue(local, out IMachPortHandler? handler))
         {
-            handler.OnMessage(message);
+            try
+            {
+                handler.OnMessage(message);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Fail(handler, local, ex);
+            }
         }
         else
         {
@@ -267,7 +274,28 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
             return;
         }
 
-        handler.OnDeadName(dead);
+        try
+        {
+            handler.OnDeadName(dead);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Fail(handler, dead, ex);
+        }
+    }
+
+    /// <summary>A handler threw on this thread: it gives up what it serves; the loop goes on for everyone else.</summary>
+    private void Fail(IMachPortHandler handler, uint port, Exception error)
+    {
+        MachTransportLog.HandlerFailed(_logger, error, Name, port);
+        try
+        {
+            handler.OnFailed(error);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            MachTransportLog.HandlerFailed(_logger, ex, Name, port);
+        }
     }
 
     /// <summary>

@@ -46,4 +46,7 @@ internal static partial class MachTransportLog
 
     [LoggerMessage(14, LogLevel.Error, "Connection {ConnectionId}: a ConnectionClosed callback threw.", EventName = "ClosedCallbackFailed")]
     public static partial void ClosedCallbackFailed(ILogger logger, Exception exception, string connectionId);
+
+    [LoggerMessage(15, LogLevel.Debug, "Receive loop {LoopName}: the handler of port {Port:x} threw; what it serves is closed, the loop goes on.", EventName = "HandlerFailed")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception, string loopName, uint port);
 }

@@ -129,6 +129,15 @@ internal static class MachClientConnector
 
         public void OnDeadName(uint deadName) => loop.Kernel.Deallocate(deadName);
 
+        public void OnFailed(Exception error)
+        {
+            if (_result.TrySetException(new IOException($"The answer of Mach service '{serviceName}' could not be handled.", error)))
+            {
+                loop.Unregister(port);
+                port.Dispose();
+            }
+        }
+
         public void Cancel()
         {
             if (Interlocked.CompareExchange(ref _state, Cancelled, Waiting) == Waiting)

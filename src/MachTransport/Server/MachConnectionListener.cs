@@ -163,6 +163,9 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
 
     public void OnDeadName(uint deadName) => _kernel.Deallocate(deadName);
 
+    /// <summary>Handling one CONNECT threw: that request is lost (the loop logged why), the service goes on.</summary>
+    public void OnFailed(Exception error) => MachTransportMetrics.ProtocolErrors.Add(1, ServerTag);
+
     private bool IsAllowed(MachPeerCredentials peer)
     {
         try

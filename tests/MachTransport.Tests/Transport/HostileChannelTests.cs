@@ -1,0 +1,82 @@
+using System.IO.Pipelines;
+using MachTransport.Channel;
+using MachTransport.Client;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Rights;
+using Xunit;
+using static MachTransport.Tests.MachLayer.MachTestMessages;
+
+namespace MachTransport.Tests.Transport;
+
+/// <summary>
+/// A same-user process sending what no well-behaved peer sends to a server's ports: it loses its own connection,
+/// never the server process, the server's other connections or the service.
+/// </summary>
+[Trait("Category", "Hostile")]
+public sealed class HostileChannelTests : IAsyncLifetime
+{
+    private TransportHost _host = null!;
+    private HttpClient _bystander = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await TransportHost.StartAsync("hostile-channel");
+        _bystander = _host.CreateClient();
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _bystander.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Out_of_line_DATA_of_3_GiB_closes_only_that_connection()
+    {
+        // Sparse on Linux, copy-on-write on Darwin: the attacker pays nothing for the size it claims.
+        const uint size = 3u << 30;
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        MachChannel victim = await ConnectAsync();
+        await using (victim)
+        {
+            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            MachOolRegion region = MachOolRegion.Allocate(Kernel, size);
+            MachMsgReturn sent = Send(victim.PeerPortName, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(size),
+                attachments: [Attachment.Memory(region.Address, size, deallocate: true)]);
+            Assert.Equal(MachMsgReturn.Success, sent);
+            region.Detach();
+
+            await AssertAbortedAsync(victim);
+        }
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
+        Assert.False(_host.HasExited);
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+    }
+
+    private Task<MachChannel> ConnectAsync()
+        => MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+    /// <summary>The server answers a violation with ABORT (or its port dies): the victim's reads fail, they do not just end.</summary>
+    internal static Task<IOException> AssertAbortedAsync(MachChannel victim) => Assert.ThrowsAnyAsync<IOException>(async () =>
+    {
+        while (true)
+        {
+            ReadResult result = await victim.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            victim.Input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                throw new InvalidOperationException("the connection ended without an error");
+            }
+        }
+    });
+
+    private static byte[] DataPrefix(uint claimed, int actualBytes = 0)
+    {
+        byte[] body = new byte[MachProtocol.DataPrefixSize + actualBytes];
+        MachProtocol.WriteU32(body, 0, claimed);
+        return body;
+    }
+}
