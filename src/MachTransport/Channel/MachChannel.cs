@@ -307,7 +307,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
 
             region = new MachOolRegion(_kernel, ool.Address, ool.Size);
         }
-        else if (length == 0 || length > body.Length - MachProtocol.DataPrefixSize || body.Length - MachProtocol.DataPrefixSize - length > 3)
+        else if (length == 0 || length > ChannelSettings.MaxInlineReceive || length > body.Length - MachProtocol.DataPrefixSize || body.Length - MachProtocol.DataPrefixSize - length > 3)
         {
             Violation(message, $"inline DATA claiming {length} bytes in a {body.Length}-byte body");
             return;

@@ -56,6 +56,30 @@ public sealed class HostileChannelTests : IAsyncLifetime
         Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
     }
 
+    [Fact]
+    public async Task Oversized_messages_on_two_connections_close_those_two_and_the_service_goes_on()
+    {
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        MachChannel first = await ConnectAsync();
+        MachChannel second = await ConnectAsync();
+        await using (first)
+        await using (second)
+        {
+            await _host.WaitForStatsAsync(s => s["active"] >= 3);
+            // Larger than any message the protocol allows (64 KiB inline), each a little larger than the last.
+            Assert.Equal(MachMsgReturn.Success, Send(first.PeerPortName, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(80_000, 80_000)));
+            Assert.Equal(MachMsgReturn.Success, Send(second.PeerPortName, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(120_000, 120_000)));
+
+            await AssertAbortedAsync(first);
+            await AssertAbortedAsync(second);
+        }
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 2 && s["active"] == 1);
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+        using HttpClient another = _host.CreateClient();
+        Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello"));
+    }
+
     private Task<MachChannel> ConnectAsync()
         => MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 

@@ -15,6 +15,33 @@ namespace MachTransport.Tests.Transport;
 public sealed class ReceiveLoopTests
 {
     [Fact]
+    public void Oversized_messages_queued_on_two_members_reach_their_own_handlers_and_the_loop_goes_on()
+    {
+        using var loop = new MachReceiveLoop(Kernel, "test", NullLogger.Instance);
+        using MachReceiveRight trigger = MachReceiveRight.Allocate(Kernel);
+        using MachReceiveRight first = MachReceiveRight.Allocate(Kernel);
+        using MachReceiveRight second = MachReceiveRight.Allocate(Kernel);
+        var seen = new Recorder();
+        loop.Register(first, seen);
+        loop.Register(second, seen);
+        // Sent from the loop's own thread, so both are queued before the loop receives again: the second receive on
+        // the set may pick the other member's (larger) message.
+        loop.Register(trigger, new Recorder(() =>
+        {
+            Assert.Equal(MachMsgReturn.Success, Send(first.Name, MachMsgTypeName.MakeSend, 1, new byte[80_000]));
+            Assert.Equal(MachMsgReturn.Success, Send(second.Name, MachMsgTypeName.MakeSend, 2, new byte[120_000]));
+        }));
+
+        Assert.Equal(MachMsgReturn.Success, Send(trigger.Name, MachMsgTypeName.MakeSend, 9));
+
+        // Each oversized message is destroyed unread and its port's owner hears of it (id 0: not a protocol message).
+        var undeliverable = new HashSet<(uint, int)> { seen.Next(), seen.Next() };
+        Assert.Equal([(first.Name, 0), (second.Name, 0)], undeliverable);
+        Assert.Equal(MachMsgReturn.Success, Send(first.Name, MachMsgTypeName.MakeSend, 7));
+        Assert.Equal((first.Name, 7), seen.Next());
+    }
+
+    [Fact]
     public void A_handler_that_throws_costs_only_its_own_port()
     {
         using var loop = new MachReceiveLoop(Kernel, "test", NullLogger.Instance);
