@@ -153,7 +153,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         {
             var buffer = new Span<byte>(_controlBuffer, MachProtocol.MaxControlMessage);
             int size = MachHandshake.WriteAccept(buffer, _peerName, _port.Name, MachWindow.From(_settings));
-            MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0);
+            MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0).WithoutSpecialBits();
             if (result == MachMsgReturn.SendTimedOut)
             {
                 MachMessageDisposal.ReclaimUnsent(_kernel, buffer);
@@ -423,7 +423,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         writer.WriteInline((uint)_grantBytes);
         writer.WriteInline((uint)_grantMessages);
         int size = writer.Complete();
-        MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0);
+        MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0).WithoutSpecialBits();
         if (result == MachMsgReturn.Success)
         {
             _peerBytes += _grantBytes;
@@ -480,7 +480,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
                 var writer = new MachMessageWriter(new Span<byte>(_controlBuffer, MachProtocol.MaxControlMessage), MachProtocol.Abort, _peerName, MachMsgTypeName.CopySend);
                 writer.WriteInline((uint)sendReason);
                 int size = writer.Complete();
-                if (_kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0) == MachMsgReturn.SendTimedOut)
+                if (_kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0).WithoutSpecialBits() == MachMsgReturn.SendTimedOut)
                 {
                     MachMessageDisposal.ReclaimUnsent(_kernel, new Span<byte>(_controlBuffer, size));
                 }

@@ -114,7 +114,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         byte* stop = stackalloc byte[MachProtocol.MaxControlMessage];
         var writer = new MachMessageWriter(new Span<byte>(stop, MachProtocol.MaxControlMessage), StopMessageId, _controlSend.Name, MachMsgTypeName.CopySend);
         int size = writer.Complete();
-        MachMsgReturn sent = _kernel.MachMsg(stop, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0);
+        MachMsgReturn sent = _kernel.MachMsg(stop, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits();
         if (sent != MachMsgReturn.Success)
         {
             // The control queue cannot be full (one message ever); destroying the set wakes the thread instead.
@@ -156,7 +156,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     {
         MachMsgHeader* header = (MachMsgHeader*)_buffer;
         header->LocalPort = MachPort.Null;
-        MachMsgReturn result = _kernel.MachMsg(_buffer, ReceiveOptions | extra, 0, MachProtocol.ReceiveBufferSize, source, 0);
+        MachMsgReturn result = _kernel.MachMsg(_buffer, ReceiveOptions | extra, 0, MachProtocol.ReceiveBufferSize, source, 0).WithoutSpecialBits();
         if (result == MachMsgReturn.ReceiveTooLarge)
         {
             // The buffer holds every message the protocol allows, so a larger one is a violation. It stays queued
@@ -164,7 +164,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
             // without RCV_LARGE, the kernel destroys it and hands back its bare header, routed as undeliverable.
             // Receiving on the set instead could take, or destroy, another connection's message.
             uint member = MachPort.IsValid(header->LocalPort) ? header->LocalPort : source;
-            result = _kernel.MachMsg(_buffer, DiscardOptions, 0, MachProtocol.ReceiveBufferSize, member, 0);
+            result = _kernel.MachMsg(_buffer, DiscardOptions, 0, MachProtocol.ReceiveBufferSize, member, 0).WithoutSpecialBits();
             if (result is not (MachMsgReturn.Success or MachMsgReturn.ReceiveTooLarge or MachMsgReturn.ReceiveHeaderError or MachMsgReturn.ReceiveBodyError))
             {
                 return true; // the port went away, and its message with it

@@ -75,7 +75,7 @@ internal static class MachClientConnector
         int size = MachHandshake.WriteConnect(buffer, service, port, MachWindow.From(settings));
         fixed (byte* message = buffer)
         {
-            return kernel.MachMsg(message, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0);
+            return kernel.MachMsg(message, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits();
         }
     }
 

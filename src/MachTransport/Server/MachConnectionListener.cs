@@ -218,7 +218,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         byte* buffer = stackalloc byte[MachProtocol.MaxControlMessage];
         var span = new Span<byte>(buffer, MachProtocol.MaxControlMessage);
         int size = MachHandshake.WriteReject(span, client, reason, text);
-        if (_kernel.MachMsg(buffer, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0) == MachMsgReturn.SendTimedOut)
+        if (_kernel.MachMsg(buffer, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits() == MachMsgReturn.SendTimedOut)
         {
             MachMessageDisposal.ReclaimUnsent(_kernel, span);
         }

@@ -1,8 +1,11 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MachTransport.Channel;
 using MachTransport.Client;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
+using MachTransport.Mach.Linux;
 using MachTransport.Mach.Rights;
 using Xunit;
 using static MachTransport.Tests.MachLayer.MachTestMessages;
@@ -76,6 +79,41 @@ public sealed class HostileChannelTests : IAsyncLifetime
 
         await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 2 && s["active"] == 1);
         Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+        using HttpClient another = _host.CreateClient();
+        Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello"));
+    }
+
+    [LinuxFact]
+    public async Task Memory_the_server_cannot_map_closes_only_that_connection()
+    {
+        // The emulation reports such a region as XNU does, MACH_RCV_BODY_ERROR | MACH_MSG_VM_SPACE: the loop must
+        // read the code without its special bits.
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        MachChannel victim = await ConnectAsync();
+        await using (victim)
+        {
+            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            byte[] datagram = new byte[Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint) + Unsafe.SizeOf<MachMsgOolDescriptor>()];
+            var header = new MachMsgHeader
+            {
+                Bits = MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend, complex: true),
+                Size = (uint)datagram.Length,
+                Id = MachProtocol.Data,
+            };
+            MemoryMarshal.Write(datagram, in header);
+            MemoryMarshal.Write(datagram.AsSpan(Unsafe.SizeOf<MachMsgHeader>()), 1u);
+            MemoryMarshal.Write(datagram.AsSpan(Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint)), MachMsgOolDescriptor.Create(1, 4096, false, MachMsgCopyOptions.VirtualCopy));
+            using var unsealed = new LinuxFd(Libc.memfd_create("unsealed", Libc.MFD_CLOEXEC));
+            Assert.Equal(0, Libc.ftruncate(unsealed.Number, 4096));
+            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(victim.PeerPortName))
+            {
+                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, datagram, [unsealed.Number]));
+            }
+
+            await AssertAbortedAsync(victim);
+        }
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
         using HttpClient another = _host.CreateClient();
         Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello"));
     }

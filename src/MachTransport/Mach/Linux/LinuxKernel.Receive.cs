@@ -308,7 +308,10 @@ internal sealed partial class LinuxKernel
             if (!valid)
             {
                 UnmapAll(reader, mapped[..mappedCount]);
-                return MachMsgReturn.ReceiveBodyError;
+                // Memory that cannot be placed in this task is reported as XNU reports it (mach-abi.md §5.2).
+                return descriptor.Type == MachMsgDescriptorType.Ool
+                    ? (MachMsgReturn)((int)MachMsgReturn.ReceiveBodyError | MachMsgReturnBits.VmSpace)
+                    : MachMsgReturn.ReceiveBodyError;
             }
         }
 
