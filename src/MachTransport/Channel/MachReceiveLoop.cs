@@ -74,6 +74,13 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     /// <summary>Stops routing for <paramref name="port"/>; destroying the right afterwards also takes it out of the set.</summary>
     public void Unregister(MachReceiveRight port) => _ports.TryRemove(port.Name, out _);
 
+    /// <summary>Stops routing for <paramref name="port"/> and takes it out of the set, so another loop can take it.</summary>
+    public void Release(MachReceiveRight port)
+    {
+        _ports.TryRemove(port.Name, out _);
+        _set.Remove(port);
+    }
+
     /// <summary>Asks for a dead-name notification on <paramref name="peer"/>; false if that name is already watched or the request failed.</summary>
     public bool WatchDeadName(uint peer, IMachPortHandler handler)
     {

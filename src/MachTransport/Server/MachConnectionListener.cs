@@ -52,7 +52,8 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         MachReceiveRight service;
         try
         {
-            service = MachBootstrap.CheckIn(kernel, endPoint.ServiceName);
+            // A listener stopped earlier in this process kept the port (and the name): take it back.
+            service = MachRetiredServices.TryReclaim(endPoint.ServiceName) ?? MachBootstrap.CheckIn(kernel, endPoint.ServiceName);
         }
         catch (MachBootstrapException ex) when (ex.Status is (int)BootstrapStatus.ServiceActive or (int)BootstrapStatus.NameInUse)
         {
@@ -60,9 +61,18 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
             throw new AddressInUseException(ex.Message, ex);
         }
 
-        service.SetQueueLimit(MachPort.QueueLimitMax);
-        MachTransportLog.ListenerBound(logger, endPoint.ServiceName);
-        return new MachConnectionListener(endPoint, options, logger, kernel, service);
+        try
+        {
+            service.SetQueueLimit(MachPort.QueueLimitMax);
+            var listener = new MachConnectionListener(endPoint, options, logger, kernel, service);
+            MachTransportLog.ListenerBound(logger, endPoint.ServiceName);
+            return listener;
+        }
+        catch
+        {
+            service.Dispose();
+            throw;
+        }
     }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
@@ -84,17 +94,15 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         return null;
     }
 
-    /// <summary>Stops taking connections: the service name is unregistered, established connections go on.</summary>
+    /// <summary>
+    /// Stops taking connections; established connections go on. The service port stays and answers every CONNECT
+    /// with REJECT "shutting down", after disposal too (<see cref="MachRetiredServices"/>), so no client waits for a
+    /// listener that is gone.
+    /// </summary>
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
-        if (!_unbound)
-        {
-            _unbound = true;
-            _loop.Unregister(_service);
-            _service.Dispose();
-            _accepted.Writer.TryComplete();
-        }
-
+        _unbound = true;
+        _accepted.Writer.TryComplete();
         return ValueTask.CompletedTask;
     }
 
@@ -117,6 +125,8 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
             await channel.DisposeAsync().ConfigureAwait(false);
         }
 
+        _loop.Release(_service);
+        MachRetiredServices.Retire(_endPoint.ServiceName, _service);
         _loop.Dispose();
     }
 
@@ -213,16 +223,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
     }
 
-    private unsafe void Reject(uint client, MachCloseReason reason, string text)
-    {
-        byte* buffer = stackalloc byte[MachProtocol.MaxControlMessage];
-        var span = new Span<byte>(buffer, MachProtocol.MaxControlMessage);
-        int size = MachHandshake.WriteReject(span, client, reason, text);
-        if (_kernel.MachMsg(buffer, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits() == MachMsgReturn.SendTimedOut)
-        {
-            MachMessageDisposal.ReclaimUnsent(_kernel, span);
-        }
-    }
+    private void Reject(uint client, MachCloseReason reason, string text) => MachHandshake.SendReject(_kernel, client, reason, text);
 
     private void DropMalformed(in MachMessageReader message, string reason)
     {

@@ -1,0 +1,46 @@
+using MachTransport.Channel;
+using MachTransport.Client;
+using MachTransport.Server;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace MachTransport.Tests.Transport;
+
+/// <summary>After a listener stops, a client learns it at once, however launchd treats the service's port.</summary>
+[Trait("Category", "CrossProcess")]
+public sealed class ListenerStopTests
+{
+    [Fact]
+    public async Task A_stopped_listener_rejects_at_once_and_a_listener_bound_again_serves()
+    {
+        var endPoint = new MachEndPoint(TestEnvironment.UniqueServiceName("stopped"));
+        var options = new MachTransportOptions();
+        var client = new MachClientOptions { ConnectTimeout = TimeSpan.FromSeconds(60) };
+        MachConnectionListener listener = MachConnectionListener.Bind(endPoint, options, NullLogger.Instance);
+
+        await listener.UnbindAsync();
+        await AssertShuttingDownAsync(endPoint, client);
+        await listener.DisposeAsync();
+        await AssertShuttingDownAsync(endPoint, client);
+
+        await using MachConnectionListener again = MachConnectionListener.Bind(endPoint, options, NullLogger.Instance);
+        Task<ConnectionContext?> accepting = again.AcceptAsync().AsTask();
+        MachChannel channel = await MachClientConnector.ConnectAsync(endPoint.ServiceName, client, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await using (channel)
+        {
+            ConnectionContext? accepted = await accepting.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.NotNull(accepted);
+            await accepted.DisposeAsync();
+        }
+    }
+
+    /// <summary>Well within the client's 60 s connect timeout: a REJECT, not a wait for an answer that never comes.</summary>
+    private static async Task AssertShuttingDownAsync(MachEndPoint endPoint, MachClientOptions client)
+    {
+        MachConnectionRejectedException rejected = await Assert.ThrowsAsync<MachConnectionRejectedException>(
+            () => MachClientConnector.ConnectAsync(endPoint.ServiceName, client, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(4, rejected.ReasonCode);
+        Assert.Contains("shutting down", rejected.Message, StringComparison.Ordinal);
+    }
+}
