@@ -49,4 +49,7 @@ internal static partial class MachTransportLog
 
     [LoggerMessage(15, LogLevel.Debug, "Receive loop {LoopName}: the handler of port {Port:x} threw; what it serves is closed, the loop goes on.", EventName = "HandlerFailed")]
     public static partial void HandlerFailed(ILogger logger, Exception exception, string loopName, uint port);
+
+    [LoggerMessage(16, LogLevel.Debug, "Mach service {ServiceName} refused a connection from pid {Pid} (uid {Uid}): {Reason}, {Detail}.", EventName = "ConnectionRefused")]
+    public static partial void ConnectionRefused(ILogger logger, string serviceName, int pid, uint uid, MachCloseReason reason, string detail);
 }

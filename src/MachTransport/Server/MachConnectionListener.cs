@@ -29,6 +29,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
     private readonly Channel<MachConnectionContext> _accepted = System.Threading.Channels.Channel.CreateUnbounded<MachConnectionContext>(
         new UnboundedChannelOptions { SingleWriter = true });
     private readonly ConcurrentDictionary<MachChannel, byte> _live = new();
+    private readonly MachPeerAccounting _accounting;
     private volatile bool _unbound;
     private int _disposed;
 
@@ -39,6 +40,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         _logger = logger;
         _kernel = kernel;
         _service = service;
+        _accounting = new MachPeerAccounting(options);
         _settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger);
         _loop = new MachReceiveLoop(kernel, $"server {endPoint.ServiceName}", logger);
         _loop.Register(_service, this);
@@ -150,21 +152,28 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
             return;
         }
 
+        string detail = string.Empty;
         MachCloseReason refusal = _unbound ? MachCloseReason.ShuttingDown
             : !IsAllowed(peer) ? MachCloseReason.PeerNotAllowed
-            : _live.Count >= _options.MaxConnections ? MachCloseReason.ServerBusy
-            : MachCloseReason.None;
-        if (refusal != MachCloseReason.None)
+            : _accounting.TryAdmit(peer, client, out detail);
+        switch (refusal)
         {
-            if (refusal == MachCloseReason.PeerNotAllowed)
-            {
+            case MachCloseReason.None:
+                break;
+            case MachCloseReason.ProtocolError:
+                // The client port already belongs to a connection: answering would reach that connection.
+                DropMalformed(message, detail);
+                return;
+            case MachCloseReason.PeerNotAllowed:
                 MachTransportMetrics.RejectedPeers.Add(1, ServerTag);
-            }
-
-            MachTransportLog.PeerRejected(_logger, _endPoint.ServiceName, peer.Pid, peer.Uid, refusal);
-            Reject(client, refusal, refusal == MachCloseReason.PeerNotAllowed ? $"uid {peer.Uid} pid {peer.Pid} is not allowed" : refusal.ToString());
-            MachMessageDisposal.Destroy(_kernel, message);
-            return;
+                MachTransportLog.PeerRejected(_logger, _endPoint.ServiceName, peer.Pid, peer.Uid, refusal);
+                RejectAndDrop(message, client, refusal, $"uid {peer.Uid} pid {peer.Pid} is not allowed");
+                return;
+            default:
+                // Busy or stopping: routine under load, and a hostile client could flood a louder log.
+                MachTransportLog.ConnectionRefused(_logger, _endPoint.ServiceName, peer.Pid, peer.Uid, refusal, detail);
+                RejectAndDrop(message, client, refusal, refusal == MachCloseReason.ServerBusy ? $"busy: {detail}" : "shutting down");
+                return;
         }
 
         // From here the client's send right belongs to the channel.
@@ -199,6 +208,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         catch (MachException)
         {
             Reject(client.Name, MachCloseReason.ResourceFailure, "no port for the connection");
+            _accounting.Release(peer, client.Name);
             client.Dispose();
             return;
         }
@@ -207,7 +217,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         var channel = new MachChannel(_loop, port, client, peer, window, _settings, "server");
         _live[channel] = 0;
         MachMsgReturn accepted = MachMsgReturn.SendInvalidDest;
-        if (!channel.Start(c => _live.TryRemove(c, out _)) || (accepted = channel.SendAccept()) != MachMsgReturn.Success)
+        if (!channel.Start(OnReleased) || (accepted = channel.SendAccept()) != MachMsgReturn.Success)
         {
             MachTransportLog.SendFailed(_logger, channel.Id, "ACCEPT", MachException.Describe(accepted));
             channel.Abort("the handshake failed");
@@ -223,7 +233,21 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
     }
 
+    private void OnReleased(MachChannel channel)
+    {
+        if (_live.TryRemove(channel, out _))
+        {
+            _accounting.Release(channel.Peer, channel.PeerPortName);
+        }
+    }
+
     private void Reject(uint client, MachCloseReason reason, string text) => MachHandshake.SendReject(_kernel, client, reason, text);
+
+    private void RejectAndDrop(in MachMessageReader message, uint client, MachCloseReason reason, string text)
+    {
+        Reject(client, reason, text);
+        MachMessageDisposal.Destroy(_kernel, message);
+    }
 
     private void DropMalformed(in MachMessageReader message, string reason)
     {

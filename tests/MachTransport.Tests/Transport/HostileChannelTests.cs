@@ -8,6 +8,7 @@ using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;
 using MachTransport.Mach.Rights;
 using Xunit;
+using MachTransport.Tests.MachLayer;
 using static MachTransport.Tests.MachLayer.MachTestMessages;
 
 namespace MachTransport.Tests.Transport;
@@ -118,6 +119,27 @@ public sealed class HostileChannelTests : IAsyncLifetime
         Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello"));
     }
 
+    [Fact]
+    public async Task A_second_CONNECT_with_a_connected_client_port_is_dropped_and_the_first_connection_stays_watched()
+    {
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        using MachSendRight service = MachBootstrap.LookUp(Kernel, _host.Service);
+        MachReceiveRight client = MachReceiveRight.Allocate(Kernel);
+        Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, ConnectBody(), attachments: [Attachment.Port(client.Name, MachMsgTypeName.MakeSend)]));
+        ReceivedMessage accept = Receive(client.Name);
+        Assert.Equal(MachProtocol.Accept, accept.Header.Id);
+        Assert.Equal(KernReturn.Success, Kernel.Deallocate(accept.Descriptors[0].Name));
+        await _host.WaitForStatsAsync(s => s["active"] == 2);
+
+        Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, ConnectBody(), attachments: [Attachment.Port(client.Name, MachMsgTypeName.MakeSend)]));
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1);
+        Assert.Equal(2, (await _host.StatsAsync())["active"]);
+
+        // The first connection must still hear of its client's end: no zombie left behind.
+        client.Dispose();
+        await _host.WaitForStatsAsync(s => s["active"] == 1);
+    }
+
     private Task<MachChannel> ConnectAsync()
         => MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -134,6 +156,18 @@ public sealed class HostileChannelTests : IAsyncLifetime
             }
         }
     });
+
+    private static byte[] ConnectBody()
+    {
+        byte[] body = new byte[MachProtocol.ConnectBodySize];
+        uint[] words = [MachProtocol.Version, MachProtocol.Version, 1 << 20, 64, 16384];
+        for (int i = 0; i < words.Length; i++)
+        {
+            MachProtocol.WriteU32(body, i, words[i]);
+        }
+
+        return body;
+    }
 
     private static byte[] DataPrefix(uint claimed, int actualBytes = 0)
     {
