@@ -27,6 +27,10 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     private readonly MachReceiveRight _port;
     private readonly MachSendRight _peer;
     private readonly uint _peerName;
+
+    // A pid alone can be reused; Darwin's audit token pairs it with p_idversion (val[7]). The Linux emulation has
+    // no such counter and reports 0 for every sender, so there the pin is the pid alone (docs/linux-emulation.md).
+    private readonly uint _peerPidVersion;
     private readonly ChannelSettings _settings;
     private readonly ILogger _logger;
     private readonly KeyValuePair<string, object?> _sideTag;
@@ -69,6 +73,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         MachReceiveRight port,
         MachSendRight peer,
         MachPeerCredentials peerCredentials,
+        uint peerPidVersion,
         MachWindow peerWindow,
         ChannelSettings settings,
         string side)
@@ -82,6 +87,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         _logger = settings.Logger;
         _sideTag = new("machtransport.side", side);
         Peer = peerCredentials;
+        _peerPidVersion = peerPidVersion;
         Id = $"{side}-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_nextId):x}";
         _peerWindow = peerWindow;
         _inlineLimit = (int)Math.Min((uint)settings.InlineThreshold, peerWindow.MaxInline);
@@ -168,7 +174,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
 
     public void OnMessage(in MachMessageReader message)
     {
-        if (!message.TryGetAuditTrailer(out MachMsgAuditTrailer trailer) || trailer.Audit.Pid != Peer.Pid)
+        if (!message.TryGetAuditTrailer(out MachMsgAuditTrailer trailer) || trailer.Audit.Pid != Peer.Pid || trailer.Audit.PidVersion != _peerPidVersion)
         {
             MachTransportLog.ForeignSenderDropped(_logger, Id, message.Id, trailer.Audit.Pid, Peer.Pid);
             MachMessageDisposal.Destroy(_kernel, message);

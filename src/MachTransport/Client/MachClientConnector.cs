@@ -107,7 +107,7 @@ internal static class MachClientConnector
             {
                 case MachProtocol.Accept when MachHandshake.TryParseAccept(message, out uint connectionPort, out MachWindow window, out _):
                     var credentials = new MachPeerCredentials(trailer.Audit.Pid, trailer.Audit.EffectiveUid, trailer.Audit.EffectiveGid);
-                    var channel = new MachChannel(loop, port, new MachSendRight(kernel, connectionPort), credentials, window, settings, "client");
+                    var channel = new MachChannel(loop, port, new MachSendRight(kernel, connectionPort), credentials, trailer.Audit.PidVersion, window, settings, "client");
                     if (!channel.Start(null))
                     {
                         channel.Abort("the server's connection port died during the handshake");

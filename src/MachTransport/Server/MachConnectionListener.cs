@@ -177,7 +177,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
 
         // From here the client's send right belongs to the channel.
-        Establish(new MachSendRight(_kernel, client), peer, window);
+        Establish(new MachSendRight(_kernel, client), peer, trailer.Audit.PidVersion, window);
     }
 
     public void OnDeadName(uint deadName) => _kernel.Deallocate(deadName);
@@ -198,7 +198,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
     }
 
-    private void Establish(MachSendRight client, MachPeerCredentials peer, MachWindow window)
+    private void Establish(MachSendRight client, MachPeerCredentials peer, uint pidVersion, MachWindow window)
     {
         MachReceiveRight port;
         try
@@ -214,7 +214,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
 
         _kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(_options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
-        var channel = new MachChannel(_loop, port, client, peer, window, _settings, "server");
+        var channel = new MachChannel(_loop, port, client, peer, pidVersion, window, _settings, "server");
         _live[channel] = 0;
         MachMsgReturn accepted = MachMsgReturn.SendInvalidDest;
         if (!channel.Start(OnReleased) || (accepted = channel.SendAccept()) != MachMsgReturn.Success)
