@@ -24,11 +24,14 @@ internal static class MachClientConnector
 
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);
-        kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
         var pending = new PendingConnect(loop, port, serviceName, settings);
-        loop.Register(port, pending);
+        bool watching = false;
         try
         {
+            kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
+            loop.Register(port, pending);
+            // A server that dies before answering fails the connect at once, not after the whole ConnectTimeout.
+            watching = loop.WatchDeadName(service.Name, pending);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.ConnectTimeout);
             await SendConnectAsync(kernel, service, port, serviceName, settings, timeout.Token).ConfigureAwait(false);
@@ -43,6 +46,13 @@ internal static class MachClientConnector
         {
             pending.Cancel();
             throw;
+        }
+        finally
+        {
+            if (watching)
+            {
+                loop.UnwatchDeadName(service.Name);
+            }
         }
     }
 
@@ -127,7 +137,17 @@ internal static class MachClientConnector
             }
         }
 
-        public void OnDeadName(uint deadName) => loop.Kernel.Deallocate(deadName);
+        /// <summary>The service's port died before it answered: its server exited.</summary>
+        public void OnDeadName(uint deadName)
+        {
+            loop.Kernel.Deallocate(deadName);
+            if (Interlocked.CompareExchange(ref _state, Answered, Waiting) == Waiting)
+            {
+                loop.Unregister(port);
+                port.Dispose();
+                _result.TrySetException(new IOException($"The Mach service '{serviceName}' went away before answering the connection request: its server exited."));
+            }
+        }
 
         public void OnFailed(Exception error)
         {

@@ -1,5 +1,9 @@
 using MachTransport.Channel;
 using MachTransport.Client;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Rights;
+using MachTransport.Tests.MachLayer;
 using MachTransport.Server;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -33,6 +37,24 @@ public sealed class ListenerStopTests
             Assert.NotNull(accepted);
             await accepted.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_server_that_dies_before_answering_fails_the_connect_at_once()
+    {
+        string name = TestEnvironment.UniqueServiceName("dies");
+        MachReceiveRight service = MachBootstrap.CheckIn(MachTestMessages.Kernel, name);
+        var client = new MachClientOptions { ConnectTimeout = TimeSpan.FromSeconds(60) };
+        Task<MachChannel> connecting = MachClientConnector.ConnectAsync(name, client, CancellationToken.None);
+
+        // The CONNECT arrived, then the server's port dies without an answer.
+        ReceivedMessage connect = await Task.Run(() => MachTestMessages.Receive(service.Name));
+        Assert.Equal(MachProtocol.Connect, connect.Header.Id);
+        Assert.Equal(KernReturn.Success, MachTestMessages.Kernel.Deallocate(connect.Descriptors[0].Name));
+        service.Dispose();
+
+        IOException error = await Assert.ThrowsAsync<IOException>(() => connecting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("went away before answering", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Well within the client's 60 s connect timeout: a REJECT, not a wait for an answer that never comes.</summary>
