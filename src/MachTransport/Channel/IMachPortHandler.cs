@@ -14,4 +14,10 @@ internal interface IMachPortHandler
     /// handler now owns.
     /// </summary>
     void OnDeadName(uint deadName);
+
+    /// <summary>
+    /// One of the calls above threw (a bug, or input nobody foresaw): give up what this handler serves, quietly.
+    /// The loop goes on for every other port; rights the failed call had not taken over yet may be lost.
+    /// </summary>
+    void OnFailed(Exception error);
 }

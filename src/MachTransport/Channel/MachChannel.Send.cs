@@ -218,7 +218,7 @@ internal sealed partial class MachChannel
     {
         lock (_lock)
         {
-            return _released ? MachMsgReturn.SendInvalidDest : _kernel.MachMsg(_sendBuffer, SendNow, (uint)size, 0, 0, 0);
+            return _released ? MachMsgReturn.SendInvalidDest : _kernel.MachMsg(_sendBuffer, SendNow, (uint)size, 0, 0, 0).WithoutSpecialBits();
         }
     }
 
@@ -251,7 +251,7 @@ internal sealed partial class MachChannel
             var buffer = new Span<byte>(_controlBuffer, MachProtocol.MaxControlMessage);
             var writer = new MachMessageWriter(buffer, id, _peerName, MachMsgTypeName.CopySend);
             int size = writer.Complete();
-            MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0);
+            MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0).WithoutSpecialBits();
             if (result == MachMsgReturn.SendTimedOut)
             {
                 MachMessageDisposal.ReclaimUnsent(_kernel, buffer);

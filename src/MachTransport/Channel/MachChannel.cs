@@ -27,6 +27,10 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     private readonly MachReceiveRight _port;
     private readonly MachSendRight _peer;
     private readonly uint _peerName;
+
+    // A pid alone can be reused; Darwin's audit token pairs it with p_idversion (val[7]). The Linux emulation has
+    // no such counter and reports 0 for every sender, so there the pin is the pid alone (docs/linux-emulation.md).
+    private readonly uint _peerPidVersion;
     private readonly ChannelSettings _settings;
     private readonly ILogger _logger;
     private readonly Pipe _input;
@@ -67,6 +71,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         MachReceiveRight port,
         MachSendRight peer,
         MachPeerCredentials peerCredentials,
+        uint peerPidVersion,
         MachWindow peerWindow,
         ChannelSettings settings,
         string side)
@@ -79,6 +84,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         _settings = settings;
         _logger = settings.Logger;
         Peer = peerCredentials;
+        _peerPidVersion = peerPidVersion;
         Id = $"{side}-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_nextId):x}";
         _peerWindow = peerWindow;
         _inlineLimit = (int)Math.Min((uint)settings.InlineThreshold, peerWindow.MaxInline);
@@ -147,7 +153,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         {
             var buffer = new Span<byte>(_controlBuffer, MachProtocol.MaxControlMessage);
             int size = MachHandshake.WriteAccept(buffer, _peerName, _port.Name, MachWindow.From(_settings));
-            MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0);
+            MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0).WithoutSpecialBits();
             if (result == MachMsgReturn.SendTimedOut)
             {
                 MachMessageDisposal.ReclaimUnsent(_kernel, buffer);
@@ -162,7 +168,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
 
     public void OnMessage(in MachMessageReader message)
     {
-        if (!message.TryGetAuditTrailer(out MachMsgAuditTrailer trailer) || trailer.Audit.Pid != Peer.Pid)
+        if (!message.TryGetAuditTrailer(out MachMsgAuditTrailer trailer) || trailer.Audit.Pid != Peer.Pid || trailer.Audit.PidVersion != _peerPidVersion)
         {
             MachTransportLog.ForeignSenderDropped(_logger, Id, message.Id, trailer.Audit.Pid, Peer.Pid);
             MachMessageDisposal.Destroy(_kernel, message);
@@ -188,6 +194,9 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
                 break;
         }
     }
+
+    public void OnFailed(Exception error)
+        => AbortCore($"handling a message failed: {error.Message}", MachCloseReason.LocalAbort, new ConnectionAbortedException("The Mach connection failed while handling a message.", error));
 
     public void OnDeadName(uint deadName)
     {
@@ -289,9 +298,16 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
                 return;
             }
 
+            // Before the region is touched: a claim beyond the whole window (at most 2 GiB) can never be within credit.
+            if (length > _settings.ByteWindow)
+            {
+                Violation(message, $"out-of-line DATA of {length} bytes exceeds the {_settings.ByteWindow}-byte window");
+                return;
+            }
+
             region = new MachOolRegion(_kernel, ool.Address, ool.Size);
         }
-        else if (length == 0 || length > body.Length - MachProtocol.DataPrefixSize || body.Length - MachProtocol.DataPrefixSize - length > 3)
+        else if (length == 0 || length > ChannelSettings.MaxInlineReceive || length > body.Length - MachProtocol.DataPrefixSize || body.Length - MachProtocol.DataPrefixSize - length > 3)
         {
             Violation(message, $"inline DATA claiming {length} bytes in a {body.Length}-byte body");
             return;
@@ -403,7 +419,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         writer.WriteInline((uint)_grantBytes);
         writer.WriteInline((uint)_grantMessages);
         int size = writer.Complete();
-        MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0);
+        MachMsgReturn result = _kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0).WithoutSpecialBits();
         if (result == MachMsgReturn.Success)
         {
             _peerBytes += _grantBytes;
@@ -460,7 +476,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
                 var writer = new MachMessageWriter(new Span<byte>(_controlBuffer, MachProtocol.MaxControlMessage), MachProtocol.Abort, _peerName, MachMsgTypeName.CopySend);
                 writer.WriteInline((uint)sendReason);
                 int size = writer.Complete();
-                if (_kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0) == MachMsgReturn.SendTimedOut)
+                if (_kernel.MachMsg(_controlBuffer, SendNow, (uint)size, 0, 0, 0).WithoutSpecialBits() == MachMsgReturn.SendTimedOut)
                 {
                     MachMessageDisposal.ReclaimUnsent(_kernel, new Span<byte>(_controlBuffer, size));
                 }

@@ -1,4 +1,5 @@
 using System.Text;
+using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 
@@ -45,6 +46,18 @@ internal static class MachHandshake
         Span<byte> utf8 = writer.AppendInline(length);
         Encoding.UTF8.GetBytes(text.AsSpan(0, Math.Min(text.Length, length)), utf8);
         return writer.Complete();
+    }
+
+    /// <summary>Sends REJECT to <paramref name="client"/> without waiting; a full queue loses it (the client's timeout covers that).</summary>
+    public static unsafe void SendReject(IMachKernel kernel, uint client, MachCloseReason reason, string text)
+    {
+        byte* buffer = stackalloc byte[MachProtocol.MaxControlMessage];
+        var span = new Span<byte>(buffer, MachProtocol.MaxControlMessage);
+        int size = WriteReject(span, client, reason, text);
+        if (kernel.MachMsg(buffer, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits() == MachMsgReturn.SendTimedOut)
+        {
+            MachMessageDisposal.ReclaimUnsent(kernel, span);
+        }
     }
 
     /// <summary>

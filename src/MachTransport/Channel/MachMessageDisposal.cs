@@ -76,32 +76,44 @@ internal static unsafe class MachMessageDisposal
     }
 
     /// <summary>
-    /// After a send failed with <see cref="MachMsgReturn.SendTimedOut"/> the buffer describes what we own again
-    /// (mach-abi.md §5.5): a destination sent COPY_SEND that came back as a moved send right is one extra
-    /// reference, and an OOL region may have come back at a new address. Releases the extra reference and
-    /// returns the address the region now has (0 if none).
+    /// After a send failed with <see cref="MachMsgReturn.SendTimedOut"/> the kernel has pseudo-received the message
+    /// back into <paramref name="buffer"/> (mach-abi.md §5.5): header rights not reversed, each right as the type we
+    /// now hold, possibly under a new name, an OOL region possibly at a new address. The transport only ever copies
+    /// or makes the rights it sends (never moves them), so every send or send-once right that came back is one
+    /// reference more than we had: all are released, a CONNECT's or ACCEPT's made send right included. Returns the
+    /// address the OOL region now has (0 if none).
     /// </summary>
     public static ulong ReclaimUnsent(IMachKernel kernel, Span<byte> buffer)
     {
         MachMsgHeader header = MemoryMarshal.Read<MachMsgHeader>(buffer);
-        if (header.RemoteDisposition == MachMsgTypeName.PortSend)
-        {
-            kernel.Deallocate(header.RemotePort);
-        }
-
+        ReleaseReturned(kernel, header.RemotePort, header.RemoteDisposition);
+        ReleaseReturned(kernel, header.LocalPort, header.LocalDisposition);
         if (!header.IsComplex || !MachMessageReader.TryCreate(buffer[..(int)header.Size], out MachMessageReader reader, out _))
         {
             return 0;
         }
 
+        ulong region = 0;
         foreach (MachDescriptor descriptor in reader.Descriptors)
         {
-            if (descriptor.Type == MachMsgDescriptorType.Ool)
+            if (descriptor.Type == MachMsgDescriptorType.Port)
             {
-                return descriptor.Address;
+                ReleaseReturned(kernel, descriptor.Name, descriptor.Disposition);
+            }
+            else if (descriptor.Type == MachMsgDescriptorType.Ool)
+            {
+                region = descriptor.Address;
             }
         }
 
-        return 0;
+        return region;
+    }
+
+    private static void ReleaseReturned(IMachKernel kernel, uint name, MachMsgTypeName type)
+    {
+        if (type is MachMsgTypeName.PortSend or MachMsgTypeName.PortSendOnce)
+        {
+            ReleaseRight(kernel, name, type);
+        }
     }
 }

@@ -15,10 +15,11 @@ namespace MachTransport.Channel;
 /// </summary>
 internal sealed unsafe class MachReceiveLoop : IDisposable
 {
-    private const MachMsgOption ReceiveOptions = MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveLarge | MachMsgOption.ReceiveTrailerAudit;
+    private const MachMsgOption ReceiveOptions = MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveLarge | MachMsgOption.ReceiveLargeIdentity | MachMsgOption.ReceiveTrailerAudit;
 
-    // Darwin refuses inline messages above ~48 MiB; anything claiming more is destroyed unread.
-    private const int LargestReceive = 64 * 1024 * 1024;
+    // Without RCV_LARGE a message too large for the buffer is dequeued and destroyed; the timeout keeps a port that
+    // was emptied meanwhile from blocking the loop.
+    private const MachMsgOption DiscardOptions = MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveTrailerAudit | MachMsgOption.ReceiveTimeout;
     private const int StopMessageId = 0x4D54_00FF;
 
     private static readonly Lazy<MachReceiveLoop> s_client = new(
@@ -34,7 +35,6 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     private readonly ConcurrentDictionary<uint, IMachPortHandler> _deadNames = new();
     private readonly Thread _thread;
     private byte* _buffer;
-    private int _bufferSize;
     private volatile bool _stopping;
 
     public MachReceiveLoop(IMachKernel kernel, string name, ILogger logger)
@@ -48,8 +48,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         _notify = MachReceiveRight.Allocate(kernel);
         _set.Add(_control);
         _set.Add(_notify);
-        _bufferSize = MachProtocol.ReceiveBufferSize;
-        _buffer = (byte*)NativeMemory.Alloc((nuint)_bufferSize);
+        _buffer = (byte*)NativeMemory.Alloc(MachProtocol.ReceiveBufferSize);
         _thread = new Thread(Run) { IsBackground = true, Name = $"Mach receive ({name})" };
         _thread.Start();
     }
@@ -77,6 +76,13 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
 
     /// <summary>Stops routing for <paramref name="port"/>; destroying the right afterwards also takes it out of the set.</summary>
     public void Unregister(MachReceiveRight port) => _ports.TryRemove(port.Name, out _);
+
+    /// <summary>Stops routing for <paramref name="port"/> and takes it out of the set, so another loop can take it.</summary>
+    public void Release(MachReceiveRight port)
+    {
+        _ports.TryRemove(port.Name, out _);
+        _set.Remove(port);
+    }
 
     /// <summary>Asks for a dead-name notification on <paramref name="peer"/>; false if that name is already watched or the request failed.</summary>
     public bool WatchDeadName(uint peer, IMachPortHandler handler)
@@ -118,7 +124,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         byte* stop = stackalloc byte[MachProtocol.MaxControlMessage];
         var writer = new MachMessageWriter(new Span<byte>(stop, MachProtocol.MaxControlMessage), StopMessageId, _controlSend.Name, MachMsgTypeName.CopySend);
         int size = writer.Complete();
-        MachMsgReturn sent = _kernel.MachMsg(stop, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0);
+        MachMsgReturn sent = _kernel.MachMsg(stop, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits();
         if (sent != MachMsgReturn.Success)
         {
             // The control queue cannot be full (one message ever); destroying the set wakes the thread instead.
@@ -158,36 +164,31 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     /// <summary>Receives and routes one message from <paramref name="source"/>; false when the loop must end.</summary>
     private bool ReceiveOne(uint source, MachMsgOption extra = MachMsgOption.None)
     {
-        MachMsgReturn result = _kernel.MachMsg(_buffer, ReceiveOptions | extra, 0, (uint)_bufferSize, source, 0);
+        MachMsgHeader* header = (MachMsgHeader*)_buffer;
+        header->LocalPort = MachPort.Null;
+        MachMsgReturn result = _kernel.MachMsg(_buffer, ReceiveOptions | extra, 0, MachProtocol.ReceiveBufferSize, source, 0).WithoutSpecialBits();
         if (result == MachMsgReturn.ReceiveTooLarge)
         {
-            uint needed = ((MachMsgHeader*)_buffer)->Size + MachMsgAuditTrailer.MaxSize;
-            if (needed > LargestReceive)
+            // The buffer holds every message the protocol allows, so a larger one is a violation. It stays queued
+            // (RCV_LARGE) on the member LARGE_IDENTITY names (mach-abi.md §5.4): received again from that port alone
+            // without RCV_LARGE, the kernel destroys it and hands back its bare header, routed as undeliverable.
+            // Receiving on the set instead could take, or destroy, another connection's message.
+            uint member = MachPort.IsValid(header->LocalPort) ? header->LocalPort : source;
+            result = _kernel.MachMsg(_buffer, DiscardOptions, 0, MachProtocol.ReceiveBufferSize, member, 0).WithoutSpecialBits();
+            if (result is not (MachMsgReturn.Success or MachMsgReturn.ReceiveTooLarge or MachMsgReturn.ReceiveHeaderError or MachMsgReturn.ReceiveBodyError))
             {
-                // Without RCV_LARGE the kernel dequeues and destroys a message that does not fit (mach-abi.md §5.4).
-                _kernel.MachMsg(_buffer, MachMsgOption.ReceiveMsg | (extra & MachMsgOption.ReceiveTimeout), 0, (uint)_bufferSize, source, 0);
-                return true;
+                return true; // the port went away, and its message with it
             }
-
-            Resize((int)needed);
-            result = _kernel.MachMsg(_buffer, ReceiveOptions | extra, 0, (uint)_bufferSize, source, 0);
         }
 
-        bool keepGoing = result switch
+        return result switch
         {
             MachMsgReturn.Success => Route(),
-            MachMsgReturn.ReceiveHeaderError or MachMsgReturn.ReceiveBodyError => RouteUndeliverable(),
+            MachMsgReturn.ReceiveTooLarge or MachMsgReturn.ReceiveHeaderError or MachMsgReturn.ReceiveBodyError => RouteUndeliverable(),
             MachMsgReturn.ReceiveTimedOut => false,
             MachMsgReturn.ReceiveInterrupted => true,
             _ => Stopped(result, source),
         };
-
-        if (_bufferSize > MachProtocol.ReceiveBufferSize)
-        {
-            Resize(MachProtocol.ReceiveBufferSize);
-        }
-
-        return keepGoing;
     }
 
     private bool Stopped(MachMsgReturn result, uint source)
@@ -201,27 +202,22 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         return false;
     }
 
-    private void Resize(int size)
-    {
-        NativeMemory.Free(_buffer);
-        _buffer = (byte*)NativeMemory.Alloc((nuint)size);
-        _bufferSize = size;
-    }
-
     /// <summary>
-    /// A message the kernel would not deliver (the Linux emulation checks every datagram a peer writes): what comes
-    /// back is a bare header naming the port and a trailer naming the sender. It is routed with no id (the protocol
-    /// uses none), so the port's owner treats it as the violation it is and the loop goes on for everyone else.
+    /// A message the kernel would not deliver (too large, or a datagram the Linux emulation refused): what comes
+    /// back is a bare header naming the port, then the trailer naming the sender. It is routed as an empty message
+    /// with no id (the protocol uses none), so the port's owner treats it as the violation it is and the loop goes
+    /// on for everyone else.
     /// </summary>
     private bool RouteUndeliverable()
     {
-        ((MachMsgHeader*)_buffer)->Id = 0;
+        MachMsgHeader* header = (MachMsgHeader*)_buffer;
+        *header = new MachMsgHeader { Size = (uint)sizeof(MachMsgHeader), LocalPort = header->LocalPort };
         return Route();
     }
 
     private bool Route()
     {
-        var span = new ReadOnlySpan<byte>(_buffer, _bufferSize);
+        var span = new ReadOnlySpan<byte>(_buffer, MachProtocol.ReceiveBufferSize);
         if (!MachMessageReader.TryCreate(span, out MachMessageReader message, out _))
         {
             return true;
@@ -242,7 +238,14 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
 
         if (_ports.TryGetValue(local, out IMachPortHandler? handler))
         {
-            handler.OnMessage(message);
+            try
+            {
+                handler.OnMessage(message);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Fail(handler, local, ex);
+            }
         }
         else
         {
@@ -270,7 +273,28 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
             return;
         }
 
-        handler.OnDeadName(dead);
+        try
+        {
+            handler.OnDeadName(dead);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Fail(handler, dead, ex);
+        }
+    }
+
+    /// <summary>A handler threw on this thread: it gives up what it serves; the loop goes on for everyone else.</summary>
+    private void Fail(IMachPortHandler handler, uint port, Exception error)
+    {
+        MachTransportLog.HandlerFailed(_logger, error, Name, port);
+        try
+        {
+            handler.OnFailed(error);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            MachTransportLog.HandlerFailed(_logger, ex, Name, port);
+        }
     }
 
     /// <summary>

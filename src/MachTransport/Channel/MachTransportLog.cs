@@ -9,7 +9,7 @@ namespace MachTransport.Channel;
 internal static partial class MachTransportLog
 {
     /// <summary>Events another process can cause at will; the rate limiter bounds them.</summary>
-    public static bool IsPeerCaused(int eventId) => eventId is 2 or 3 or 4 or 8 or 11 or 12 or 13;
+    public static bool IsPeerCaused(int eventId) => eventId is 2 or 3 or 4 or 8 or 11 or 12 or 13 or 16 or 17;
 
     [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} established with pid {Pid} (uid {Uid}, gid {Gid}).", EventName = "ConnectionEstablished")]
     public static partial void ConnectionEstablished(ILogger logger, string connectionId, int pid, uint uid, uint gid);
@@ -55,4 +55,10 @@ internal static partial class MachTransportLog
 
     [LoggerMessage(EventId = 15, EventName = "EventsSuppressed", Message = "{Count} {EventName} events were not logged: at most {Limit} a second are.")]
     public static partial void EventsSuppressed(ILogger logger, LogLevel level, int count, string? eventName, int limit);
+
+    [LoggerMessage(16, LogLevel.Debug, "Receive loop {LoopName}: the handler of port {Port:x} threw; what it serves is closed, the loop goes on.", EventName = "HandlerFailed")]
+    public static partial void HandlerFailed(ILogger logger, Exception exception, string loopName, uint port);
+
+    [LoggerMessage(17, LogLevel.Debug, "Mach service {ServiceName} refused a connection from pid {Pid} (uid {Uid}): {Reason}, {Detail}.", EventName = "ConnectionRefused")]
+    public static partial void ConnectionRefused(ILogger logger, string serviceName, int pid, uint uid, MachCloseReason reason, string detail);
 }

@@ -30,11 +30,14 @@ internal static class MachClientConnector
 
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);
-        kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
         var pending = new PendingConnect(loop, port, serviceName, settings);
-        loop.Register(port, pending);
+        bool watching = false;
         try
         {
+            kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
+            loop.Register(port, pending);
+            // A server that dies before answering fails the connect at once, not after the whole ConnectTimeout.
+            watching = loop.WatchDeadName(service.Name, pending);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.ConnectTimeout);
             await SendConnectAsync(kernel, service, port, serviceName, settings, timeout.Token).ConfigureAwait(false);
@@ -51,6 +54,13 @@ internal static class MachClientConnector
         {
             pending.Cancel();
             throw;
+        }
+        finally
+        {
+            if (watching)
+            {
+                loop.UnwatchDeadName(service.Name);
+            }
         }
     }
 
@@ -83,7 +93,7 @@ internal static class MachClientConnector
         int size = MachHandshake.WriteConnect(buffer, service, port, MachWindow.From(settings));
         fixed (byte* message = buffer)
         {
-            return kernel.MachMsg(message, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0);
+            return kernel.MachMsg(message, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits();
         }
     }
 
@@ -115,7 +125,7 @@ internal static class MachClientConnector
             {
                 case MachProtocol.Accept when MachHandshake.TryParseAccept(message, out uint connectionPort, out MachWindow window, out _):
                     var credentials = new MachPeerCredentials(trailer.Audit.Pid, trailer.Audit.EffectiveUid, trailer.Audit.EffectiveGid);
-                    var channel = new MachChannel(loop, port, new MachSendRight(kernel, connectionPort), credentials, window, settings, "client");
+                    var channel = new MachChannel(loop, port, new MachSendRight(kernel, connectionPort), credentials, trailer.Audit.PidVersion, window, settings, "client");
                     if (!channel.Start(null))
                     {
                         channel.Abort("the server's connection port died during the handshake");
@@ -135,7 +145,26 @@ internal static class MachClientConnector
             }
         }
 
-        public void OnDeadName(uint deadName) => loop.Kernel.Deallocate(deadName);
+        /// <summary>The service's port died before it answered: its server exited.</summary>
+        public void OnDeadName(uint deadName)
+        {
+            loop.Kernel.Deallocate(deadName);
+            if (Interlocked.CompareExchange(ref _state, Answered, Waiting) == Waiting)
+            {
+                loop.Unregister(port);
+                port.Dispose();
+                _result.TrySetException(new IOException($"The Mach service '{serviceName}' went away before answering the connection request: its server exited."));
+            }
+        }
+
+        public void OnFailed(Exception error)
+        {
+            if (_result.TrySetException(new IOException($"The answer of Mach service '{serviceName}' could not be handled.", error)))
+            {
+                loop.Unregister(port);
+                port.Dispose();
+            }
+        }
 
         public void Cancel()
         {

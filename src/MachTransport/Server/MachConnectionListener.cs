@@ -27,6 +27,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
     private readonly Channel<MachConnectionContext> _accepted = System.Threading.Channels.Channel.CreateUnbounded<MachConnectionContext>(
         new UnboundedChannelOptions { SingleWriter = true });
     private readonly ConcurrentDictionary<MachChannel, byte> _live = new();
+    private readonly MachPeerAccounting _accounting;
     private volatile bool _unbound;
     private int _disposed;
 
@@ -37,6 +38,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         _logger = logger;
         _kernel = kernel;
         _service = service;
+        _accounting = new MachPeerAccounting(options);
         _settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger, metrics);
         _loop = new MachReceiveLoop(kernel, $"server {endPoint.ServiceName}", logger);
         _loop.Register(_service, this);
@@ -50,7 +52,8 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         MachReceiveRight service;
         try
         {
-            service = MachBootstrap.CheckIn(kernel, endPoint.ServiceName);
+            // A listener stopped earlier in this process kept the port (and the name): take it back.
+            service = MachRetiredServices.TryReclaim(endPoint.ServiceName) ?? MachBootstrap.CheckIn(kernel, endPoint.ServiceName);
         }
         catch (MachBootstrapException ex) when (ex.Status is (int)BootstrapStatus.ServiceActive or (int)BootstrapStatus.NameInUse)
         {
@@ -58,9 +61,18 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
             throw new AddressInUseException(ex.Message, ex);
         }
 
-        service.SetQueueLimit(MachPort.QueueLimitMax);
-        MachTransportLog.ListenerBound(logger, endPoint.ServiceName);
-        return new MachConnectionListener(endPoint, options, logger, metrics, kernel, service);
+        try
+        {
+            service.SetQueueLimit(MachPort.QueueLimitMax);
+            var listener = new MachConnectionListener(endPoint, options, logger, metrics, kernel, service);
+            MachTransportLog.ListenerBound(logger, endPoint.ServiceName);
+            return listener;
+        }
+        catch
+        {
+            service.Dispose();
+            throw;
+        }
     }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)
@@ -82,17 +94,15 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         return null;
     }
 
-    /// <summary>Stops taking connections: the service name is unregistered, established connections go on.</summary>
+    /// <summary>
+    /// Stops taking connections; established connections go on. The service port stays and answers every CONNECT
+    /// with REJECT "shutting down", after disposal too (<see cref="MachRetiredServices"/>), so no client waits for a
+    /// listener that is gone.
+    /// </summary>
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
-        if (!_unbound)
-        {
-            _unbound = true;
-            _loop.Unregister(_service);
-            _service.Dispose();
-            _accepted.Writer.TryComplete();
-        }
-
+        _unbound = true;
+        _accepted.Writer.TryComplete();
         return ValueTask.CompletedTask;
     }
 
@@ -115,6 +125,8 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
             await channel.DisposeAsync().ConfigureAwait(false);
         }
 
+        _loop.Release(_service);
+        MachRetiredServices.Retire(_endPoint.ServiceName, _service);
         _loop.Dispose();
     }
 
@@ -138,28 +150,38 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
             return;
         }
 
+        string detail = string.Empty;
         MachCloseReason refusal = _unbound ? MachCloseReason.ShuttingDown
             : !IsAllowed(peer) ? MachCloseReason.PeerNotAllowed
-            : _live.Count >= _options.MaxConnections ? MachCloseReason.ServerBusy
-            : MachCloseReason.None;
-        if (refusal != MachCloseReason.None)
+            : _accounting.TryAdmit(peer, client, out detail);
+        switch (refusal)
         {
-            if (refusal == MachCloseReason.PeerNotAllowed)
-            {
+            case MachCloseReason.None:
+                break;
+            case MachCloseReason.ProtocolError:
+                // The client port already belongs to a connection: answering would reach that connection.
+                DropMalformed(message, detail);
+                return;
+            case MachCloseReason.PeerNotAllowed:
                 _settings.Metrics.PeerRejected();
-            }
-
-            MachTransportLog.PeerRejected(_logger, _endPoint.ServiceName, peer.Pid, peer.Uid, refusal);
-            Reject(client, refusal, refusal == MachCloseReason.PeerNotAllowed ? $"uid {peer.Uid} pid {peer.Pid} is not allowed" : refusal.ToString());
-            MachMessageDisposal.Destroy(_kernel, message);
-            return;
+                MachTransportLog.PeerRejected(_logger, _endPoint.ServiceName, peer.Pid, peer.Uid, refusal);
+                RejectAndDrop(message, client, refusal, $"uid {peer.Uid} pid {peer.Pid} is not allowed");
+                return;
+            default:
+                // Busy or stopping: routine under load, and a hostile client could flood a louder log.
+                MachTransportLog.ConnectionRefused(_logger, _endPoint.ServiceName, peer.Pid, peer.Uid, refusal, detail);
+                RejectAndDrop(message, client, refusal, refusal == MachCloseReason.ServerBusy ? $"busy: {detail}" : "shutting down");
+                return;
         }
 
         // From here the client's send right belongs to the channel.
-        Establish(new MachSendRight(_kernel, client), peer, window);
+        Establish(new MachSendRight(_kernel, client), peer, trailer.Audit.PidVersion, window);
     }
 
     public void OnDeadName(uint deadName) => _kernel.Deallocate(deadName);
+
+    /// <summary>Handling one CONNECT threw: that request is lost (the loop logged why), the service goes on.</summary>
+    public void OnFailed(Exception error) => _settings.Metrics.ProtocolError();
 
     private bool IsAllowed(MachPeerCredentials peer)
     {
@@ -174,7 +196,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
     }
 
-    private void Establish(MachSendRight client, MachPeerCredentials peer, MachWindow window)
+    private void Establish(MachSendRight client, MachPeerCredentials peer, uint pidVersion, MachWindow window)
     {
         MachReceiveRight port;
         try
@@ -184,15 +206,16 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         catch (MachException)
         {
             Reject(client.Name, MachCloseReason.ResourceFailure, "no port for the connection");
+            _accounting.Release(peer, client.Name);
             client.Dispose();
             return;
         }
 
         _kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(_options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
-        var channel = new MachChannel(_loop, port, client, peer, window, _settings, "server");
+        var channel = new MachChannel(_loop, port, client, peer, pidVersion, window, _settings, "server");
         _live[channel] = 0;
         MachMsgReturn accepted = MachMsgReturn.SendInvalidDest;
-        if (!channel.Start(c => _live.TryRemove(c, out _)) || (accepted = channel.SendAccept()) != MachMsgReturn.Success)
+        if (!channel.Start(OnReleased) || (accepted = channel.SendAccept()) != MachMsgReturn.Success)
         {
             MachTransportLog.SendFailed(_logger, channel.Id, "ACCEPT", MachException.Describe(accepted));
             channel.Abort("the handshake failed");
@@ -208,15 +231,20 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
     }
 
-    private unsafe void Reject(uint client, MachCloseReason reason, string text)
+    private void OnReleased(MachChannel channel)
     {
-        byte* buffer = stackalloc byte[MachProtocol.MaxControlMessage];
-        var span = new Span<byte>(buffer, MachProtocol.MaxControlMessage);
-        int size = MachHandshake.WriteReject(span, client, reason, text);
-        if (_kernel.MachMsg(buffer, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0) == MachMsgReturn.SendTimedOut)
+        if (_live.TryRemove(channel, out _))
         {
-            MachMessageDisposal.ReclaimUnsent(_kernel, span);
+            _accounting.Release(channel.Peer, channel.PeerPortName);
         }
+    }
+
+    private void Reject(uint client, MachCloseReason reason, string text) => MachHandshake.SendReject(_kernel, client, reason, text);
+
+    private void RejectAndDrop(in MachMessageReader message, uint client, MachCloseReason reason, string text)
+    {
+        Reject(client, reason, text);
+        MachMessageDisposal.Destroy(_kernel, message);
     }
 
     private void DropMalformed(in MachMessageReader message, string reason)

@@ -20,8 +20,18 @@ public sealed class MachTransportOptions
     /// <summary>Queue limit of each connection port (2..1024); half of it is the DATA message window. Default 1024.</summary>
     public int QueueLimit { get; set => field = ChannelLimits.QueueLimit(value); } = 1024;
 
-    /// <summary>Connections open at once per listener; more are rejected (REJECT "server busy"). Default 10,000.</summary>
-    public int MaxConnections { get; set => field = ChannelLimits.Positive(value, nameof(MaxConnections)); } = 10_000;
+    /// <summary>
+    /// Connections open at once per listener; more are rejected (REJECT "server busy"). Default: on Linux what the
+    /// process's open-file limit (RLIMIT_NOFILE) allows at about 3 descriptors per connection, less 256 descriptors
+    /// of headroom; at most 10,000.
+    /// </summary>
+    public int MaxConnections { get; set => field = ChannelLimits.Positive(value, nameof(MaxConnections)); } = ConnectionBudget.DefaultMaxConnections;
+
+    /// <summary>Connections one peer process may have open at once per listener; more are rejected (REJECT "server busy"). Default 1,024.</summary>
+    public int MaxConnectionsPerPeerProcess { get; set => field = ChannelLimits.Positive(value, nameof(MaxConnectionsPerPeerProcess)); } = 1024;
+
+    /// <summary>Connections the processes of one user may have open at once per listener; more are rejected (REJECT "server busy"). Default 4,096.</summary>
+    public int MaxConnectionsPerUser { get; set => field = ChannelLimits.Positive(value, nameof(MaxConnectionsPerUser)); } = 4096;
 
     /// <summary>
     /// Decides whether a peer may connect, from the kernel's identity of its process. Default: the same effective

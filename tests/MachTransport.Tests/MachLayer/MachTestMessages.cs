@@ -76,7 +76,7 @@ internal static unsafe class MachTestMessages
         }
 
         MachMsgHeader header = MemoryMarshal.Read<MachMsgHeader>(buffer);
-        if (result is not (MachMsgReturn.Success or MachMsgReturn.ReceiveHeaderError or MachMsgReturn.ReceiveBodyError)
+        if (result.WithoutSpecialBits() is not (MachMsgReturn.Success or MachMsgReturn.ReceiveHeaderError or MachMsgReturn.ReceiveBodyError)
             || !MachMessageReader.TryCreate(buffer, out MachMessageReader reader, out _))
         {
             return new ReceivedMessage(result, header, [], [], default);

@@ -489,7 +489,10 @@ internal sealed partial class LinuxKernel
             if (!valid)
             {
                 UndoCopyOut(reader, mapped[..mappedCount], queueEpolls[..receivedCount]);
-                return MachMsgReturn.ReceiveBodyError;
+                // Memory that cannot be placed in this task is reported as XNU reports it (mach-abi.md §5.2).
+                return descriptor.Type == MachMsgDescriptorType.Ool
+                    ? (MachMsgReturn)((int)MachMsgReturn.ReceiveBodyError | MachMsgReturnBits.VmSpace)
+                    : MachMsgReturn.ReceiveBodyError;
             }
         }
 

@@ -74,6 +74,10 @@ internal sealed partial class LinuxKernel
             {
                 ConsumeMovedRights(scratch);
             }
+            else if (result == MachMsgReturn.SendTimedOut)
+            {
+                ReturnUnsent(message, sendSize, scratch);
+            }
 
             return result;
         }

@@ -1,0 +1,41 @@
+using System.Globalization;
+
+namespace MachTransport.Server;
+
+/// <summary>
+/// The default connection limit: on Linux each connection costs descriptors (its two socket ends and the dead-name
+/// watch, about 3), so the limit follows the process's RLIMIT_NOFILE, leaving headroom for everything else. Darwin
+/// connections cost Mach port names, not descriptors: there the fixed cap applies.
+/// </summary>
+internal static class ConnectionBudget
+{
+    public const int Cap = 10_000;
+    private const int DescriptorsPerConnection = 3;
+    private const int Headroom = 256;
+
+    public static int DefaultMaxConnections { get; } = FromOpenFileLimit(OperatingSystem.IsLinux() ? SoftOpenFileLimit() : null);
+
+    public static int FromOpenFileLimit(long? limit)
+        => limit is long soft ? (int)Math.Clamp((soft - Headroom) / DescriptorsPerConnection, 1, Cap) : Cap;
+
+    /// <summary>The soft "Max open files" of /proc/self/limits; null when unlimited or unreadable.</summary>
+    private static long? SoftOpenFileLimit()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    string[] fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    return long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out long soft) ? soft : null;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,178 @@
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using MachTransport.Channel;
+using MachTransport.Client;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Linux;
+using MachTransport.Mach.Rights;
+using Xunit;
+using MachTransport.Tests.MachLayer;
+using static MachTransport.Tests.MachLayer.MachTestMessages;
+
+namespace MachTransport.Tests.Transport;
+
+/// <summary>
+/// A same-user process sending what no well-behaved peer sends to a server's ports: it loses its own connection,
+/// never the server process, the server's other connections or the service.
+/// </summary>
+[Trait("Category", "Hostile")]
+public sealed class HostileChannelTests : IAsyncLifetime
+{
+    private TransportHost _host = null!;
+    private HttpClient _bystander = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = await TransportHost.StartAsync("hostile-channel");
+        _bystander = _host.CreateClient();
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _bystander.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Out_of_line_DATA_of_3_GiB_closes_only_that_connection()
+    {
+        // Sparse on Linux, copy-on-write on Darwin: the attacker pays nothing for the size it claims.
+        const uint size = 3u << 30;
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        MachChannel victim = await ConnectAsync();
+        await using (victim)
+        {
+            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            MachOolRegion region = MachOolRegion.Allocate(Kernel, size);
+            MachMsgReturn sent = Send(victim.PeerPortName, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(size),
+                attachments: [Attachment.Memory(region.Address, size, deallocate: true)]);
+            Assert.Equal(MachMsgReturn.Success, sent);
+            region.Detach();
+
+            await AssertAbortedAsync(victim);
+        }
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
+        Assert.False(_host.HasExited);
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+    }
+
+    [Fact]
+    public async Task Oversized_messages_on_two_connections_close_those_two_and_the_service_goes_on()
+    {
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        MachChannel first = await ConnectAsync();
+        MachChannel second = await ConnectAsync();
+        await using (first)
+        await using (second)
+        {
+            await _host.WaitForStatsAsync(s => s["active"] >= 3);
+            // Larger than any message the protocol allows (64 KiB inline), each a little larger than the last.
+            Assert.Equal(MachMsgReturn.Success, Send(first.PeerPortName, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(80_000, 80_000)));
+            Assert.Equal(MachMsgReturn.Success, Send(second.PeerPortName, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(120_000, 120_000)));
+
+            await AssertAbortedAsync(first);
+            await AssertAbortedAsync(second);
+        }
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 2 && s["active"] == 1);
+        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+        using HttpClient another = _host.CreateClient();
+        Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello"));
+    }
+
+    [LinuxFact]
+    public async Task Memory_the_server_cannot_map_closes_only_that_connection()
+    {
+        // The emulation reports such a region as XNU does, MACH_RCV_BODY_ERROR | MACH_MSG_VM_SPACE: the loop must
+        // read the code without its special bits.
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        MachChannel victim = await ConnectAsync();
+        await using (victim)
+        {
+            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            byte[] datagram = new byte[Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint) + Unsafe.SizeOf<MachMsgOolDescriptor>()];
+            var header = new MachMsgHeader
+            {
+                Bits = MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend, complex: true),
+                Size = (uint)datagram.Length,
+                Id = MachProtocol.Data,
+            };
+            MemoryMarshal.Write(datagram, in header);
+            MemoryMarshal.Write(datagram.AsSpan(Unsafe.SizeOf<MachMsgHeader>()), 1u);
+            MemoryMarshal.Write(datagram.AsSpan(Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint)), MachMsgOolDescriptor.Create(1, 4096, false, MachMsgCopyOptions.VirtualCopy));
+            using var unsealed = new LinuxFd(Libc.memfd_create("unsealed", Libc.MFD_CLOEXEC));
+            Assert.Equal(0, Libc.ftruncate(unsealed.Number, 4096));
+            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(victim.PeerPortName))
+            {
+                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, datagram, [unsealed.Number]));
+            }
+
+            await AssertAbortedAsync(victim);
+        }
+
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
+        using HttpClient another = _host.CreateClient();
+        Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello"));
+    }
+
+    [Fact]
+    public async Task A_second_CONNECT_with_a_connected_client_port_is_dropped_and_the_first_connection_stays_watched()
+    {
+        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        using MachSendRight service = MachBootstrap.LookUp(Kernel, _host.Service);
+        MachReceiveRight client = MachReceiveRight.Allocate(Kernel);
+        Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, ConnectBody(), attachments: [Attachment.Port(client.Name, MachMsgTypeName.MakeSend)]));
+        ReceivedMessage accept = Receive(client.Name);
+        Assert.Equal(MachProtocol.Accept, accept.Header.Id);
+        Assert.Equal(KernReturn.Success, Kernel.Deallocate(accept.Descriptors[0].Name));
+        await _host.WaitForStatsAsync(s => s["active"] == 2);
+
+        Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, ConnectBody(), attachments: [Attachment.Port(client.Name, MachMsgTypeName.MakeSend)]));
+        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1);
+        Assert.Equal(2, (await _host.StatsAsync())["active"]);
+
+        // The first connection must still hear of its client's end: no zombie left behind.
+        client.Dispose();
+        await _host.WaitForStatsAsync(s => s["active"] == 1);
+    }
+
+    private Task<MachChannel> ConnectAsync()
+        => MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+    /// <summary>The server answers a violation with ABORT (or its port dies): the victim's reads fail, they do not just end.</summary>
+    internal static Task<IOException> AssertAbortedAsync(MachChannel victim) => Assert.ThrowsAnyAsync<IOException>(async () =>
+    {
+        while (true)
+        {
+            ReadResult result = await victim.Input.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            victim.Input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                throw new InvalidOperationException("the connection ended without an error");
+            }
+        }
+    });
+
+    private static byte[] ConnectBody()
+    {
+        byte[] body = new byte[MachProtocol.ConnectBodySize];
+        uint[] words = [MachProtocol.Version, MachProtocol.Version, 1 << 20, 64, 16384];
+        for (int i = 0; i < words.Length; i++)
+        {
+            MachProtocol.WriteU32(body, i, words[i]);
+        }
+
+        return body;
+    }
+
+    private static byte[] DataPrefix(uint claimed, int actualBytes = 0)
+    {
+        byte[] body = new byte[MachProtocol.DataPrefixSize + actualBytes];
+        MachProtocol.WriteU32(body, 0, claimed);
+        return body;
+    }
+}

@@ -1,0 +1,68 @@
+using MachTransport.Channel;
+using MachTransport.Client;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Rights;
+using MachTransport.Tests.MachLayer;
+using MachTransport.Server;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
+
+namespace MachTransport.Tests.Transport;
+
+/// <summary>After a listener stops, a client learns it at once, however launchd treats the service's port.</summary>
+[Trait("Category", "CrossProcess")]
+public sealed class ListenerStopTests
+{
+    [Fact]
+    public async Task A_stopped_listener_rejects_at_once_and_a_listener_bound_again_serves()
+    {
+        var endPoint = new MachEndPoint(TestEnvironment.UniqueServiceName("stopped"));
+        var options = new MachTransportOptions();
+        var client = new MachClientOptions { ConnectTimeout = TimeSpan.FromSeconds(60) };
+        MachConnectionListener listener = MachConnectionListener.Bind(endPoint, options, NullLogger.Instance, TestMetrics.Server);
+
+        await listener.UnbindAsync();
+        await AssertShuttingDownAsync(endPoint, client);
+        await listener.DisposeAsync();
+        await AssertShuttingDownAsync(endPoint, client);
+
+        await using MachConnectionListener again = MachConnectionListener.Bind(endPoint, options, NullLogger.Instance, TestMetrics.Server);
+        Task<ConnectionContext?> accepting = again.AcceptAsync().AsTask();
+        MachChannel channel = await MachClientConnector.ConnectAsync(endPoint.ServiceName, client, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await using (channel)
+        {
+            ConnectionContext? accepted = await accepting.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.NotNull(accepted);
+            await accepted.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_server_that_dies_before_answering_fails_the_connect_at_once()
+    {
+        string name = TestEnvironment.UniqueServiceName("dies");
+        MachReceiveRight service = MachBootstrap.CheckIn(MachTestMessages.Kernel, name);
+        var client = new MachClientOptions { ConnectTimeout = TimeSpan.FromSeconds(60) };
+        Task<MachChannel> connecting = MachClientConnector.ConnectAsync(name, client, CancellationToken.None);
+
+        // The CONNECT arrived, then the server's port dies without an answer.
+        ReceivedMessage connect = await Task.Run(() => MachTestMessages.Receive(service.Name));
+        Assert.Equal(MachProtocol.Connect, connect.Header.Id);
+        Assert.Equal(KernReturn.Success, MachTestMessages.Kernel.Deallocate(connect.Descriptors[0].Name));
+        service.Dispose();
+
+        IOException error = await Assert.ThrowsAsync<IOException>(() => connecting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("went away before answering", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Well within the client's 60 s connect timeout: a REJECT, not a wait for an answer that never comes.</summary>
+    private static async Task AssertShuttingDownAsync(MachEndPoint endPoint, MachClientOptions client)
+    {
+        MachConnectionRejectedException rejected = await Assert.ThrowsAsync<MachConnectionRejectedException>(
+            () => MachClientConnector.ConnectAsync(endPoint.ServiceName, client, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(4, rejected.ReasonCode);
+        Assert.Contains("shutting down", rejected.Message, StringComparison.Ordinal);
+    }
+}
