@@ -7,7 +7,6 @@ internal static class Harness
 {
     public static async Task<int> RunAsync(Settings settings, string directory)
     {
-        Directory.CreateDirectory(Path.Combine(directory, "bootstrap"));
         Console.Error.WriteLine($"{(settings.Quick ? "quick" : "full")} run: {settings.WarmupRounds} warm-up + {settings.Rounds} rounds, variants: {string.Join(", ", settings.Variants.Select(v => v.Name))}");
         string Id(string name) => string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}.{name}");
         Task<ServerProcess> mainStart = ServerProcess.StartAsync(new ServerAddresses(Id("default"), directory), Variant.Default);

@@ -13,9 +13,10 @@ if (Settings.Parse(args) is not Settings settings)
     return 2;
 }
 
-// A private registry directory and socket directory for this run (the servers inherit the variable).
+// A private registry and socket directory for this run (0700, as the registry requires; the servers inherit the variable).
 string directory = Directory.CreateTempSubdirectory("machtransport-bench-").FullName;
-Environment.SetEnvironmentVariable("MACHTRANSPORT_BOOTSTRAP_DIR", Path.Combine(directory, "bootstrap"));
+string registry = Directory.CreateTempSubdirectory("machtransport-bench-registry-").FullName;
+Environment.SetEnvironmentVariable("MACHTRANSPORT_BOOTSTRAP_DIR", registry);
 try
 {
     return await Harness.RunAsync(settings, directory);
@@ -23,4 +24,5 @@ try
 finally
 {
     Directory.Delete(directory, recursive: true);
+    Directory.Delete(registry, recursive: true);
 }

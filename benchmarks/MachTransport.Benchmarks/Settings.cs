@@ -33,6 +33,7 @@ internal sealed record Settings
     public const string Usage = """
         usage: MachTransport.Benchmarks [--quick | --full] [--rounds N] [--only s1,s2] [--transports mach,uds,tcp,floor]
                                         [--idle N] [--json PATH] [--attach 'COMMAND {pid} {name}']
+                                        [--variants none | v1,v2 (tuned, h2win, inline64k, window8m)]
           --quick   about a minute: default settings and the 'tuned' variant (the default mode)
           --full    longer rounds and larger batches, plus one variant per proposal (h2win, inline64k, window8m)
           --attach  e.g. 'strace -f -c -o /tmp/{name}.strace -p {pid}' or 'perf stat -e page-faults,context-switches -o /tmp/{name}.perf -p {pid}'
@@ -80,6 +81,10 @@ internal sealed record Settings
                     break;
                 case "--json" when value is not null:
                     settings = settings with { JsonPath = Path.GetFullPath(value) };
+                    i++;
+                    break;
+                case "--variants" when value is not null:
+                    settings = settings with { Variants = value == "none" ? [] : [.. value.Split(',').Select(Variant.Named)] };
                     i++;
                     break;
                 case "--attach" when value is not null:

@@ -23,6 +23,9 @@ internal sealed record Variant(string Name, int? Http2Window = null, int? Inline
         new("window8m", ReadWindow: 8 << 20),
     ];
 
+    public static Variant Named(string name)
+        => SingleFactors.Append(Tuned).FirstOrDefault(v => v.Name == name) ?? throw new ArgumentException($"No variant named '{name}'.", nameof(name));
+
     public string Suffix => Name.Length == 0 ? "" : "-" + Name;
 
     public IEnumerable<string> ToArguments()
