@@ -35,7 +35,8 @@ internal sealed record Settings
                                         [--idle N] [--json PATH] [--attach 'COMMAND {pid} {name}']
                                         [--variants none | v1,v2 (tuned, h2win, inline64k, window8m)]
           --quick   about a minute: default settings and the 'tuned' variant (the default mode)
-          --full    longer rounds and larger batches, plus one variant per proposal (h2win, inline64k, window8m)
+          --full    more rounds and larger batches, plus one variant per proposal (h2win, inline64k, window8m): about 10 minutes
+          --json    default: machtransport-bench-<mode>.json next to the assembly
           --attach  e.g. 'strace -f -c -o /tmp/{name}.strace -p {pid}' or 'perf stat -e page-faults,context-switches -o /tmp/{name}.perf -p {pid}'
         """;
 
@@ -50,11 +51,11 @@ internal sealed record Settings
         {
             Quick = !full,
             WarmupRounds = full ? 3 : 2,
-            Rounds = full ? 30 : 8,
-            BatchScale = full ? 4 : 1,
+            Rounds = full ? 12 : 8,
+            BatchScale = full ? 2 : 1,
             Variants = full ? [Variant.Tuned, .. Variant.SingleFactors] : [Variant.Tuned],
             IdleConnections = full ? 200 : 50,
-            JsonPath = Path.GetFullPath(full ? "machtransport-bench-full.json" : "machtransport-bench-quick.json"),
+            JsonPath = Path.Combine(AppContext.BaseDirectory, full ? "machtransport-bench-full.json" : "machtransport-bench-quick.json"),
         };
         for (int i = 0; i < args.Length; i++)
         {
