@@ -35,7 +35,7 @@ internal sealed record Settings
                                         [--idle N] [--json PATH] [--attach 'COMMAND {pid} {name}']
                                         [--variants none | v1,v2 (tuned, h2win, inline64k, window8m)]
           --quick   about a minute: default settings and the 'tuned' variant (the default mode)
-          --full    more rounds and larger batches, plus one variant per proposal (h2win, inline64k, window8m): about 10 minutes
+          --full    more rounds and larger batches, plus one variant per proposal (h2win, inline64k, window8m): several minutes
           --json    default: machtransport-bench-<mode>.json next to the assembly
           --attach  e.g. 'strace -f -c -o /tmp/{name}.strace -p {pid}' or 'perf stat -e page-faults,context-switches -o /tmp/{name}.perf -p {pid}'
         """;
