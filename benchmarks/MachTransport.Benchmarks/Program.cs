@@ -1,20 +1,28 @@
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
+// Entry point. `server <id> <directory> [variant options]`: the server process the harness starts. Anything else:
+// the harness (see Settings.Usage): servers up, interleaved rounds, report, servers down.
 using MachTransport.Benchmarks;
 
-// `server <service> <uds path>`: the server process the benchmarks start (Mach, Unix socket and TCP at once).
-// Anything else: run the benchmarks (arguments go to BenchmarkDotNet, e.g. --filter '*').
-if (args.Length == 3 && args[0] == "server")
+if (args.Length >= 3 && args[0] == "server")
 {
-    return await BenchmarkServer.RunAsync(args[1], args[2]);
+    return await BenchServer.RunAsync(new ServerAddresses(args[1], args[2]), Variant.Parse(args[3..]));
 }
 
-// In process: the client side is measured here, the server is always a separate process.
-IConfig config = DefaultConfig.Instance.AddJob(Job.Default
-    .WithToolchain(InProcessEmitToolchain.Instance)
-    .WithWarmupCount(3)
-    .WithIterationCount(15));
-BenchmarkSwitcher.FromAssembly(typeof(HttpTransportBenchmarks).Assembly).Run(args, config);
-return 0;
+if (Settings.Parse(args) is not Settings settings)
+{
+    Console.Error.WriteLine(Settings.Usage);
+    return 2;
+}
+
+// A private registry and socket directory for this run (0700, as the registry requires; the servers inherit the variable).
+string directory = Directory.CreateTempSubdirectory("machtransport-bench-").FullName;
+string registry = Directory.CreateTempSubdirectory("machtransport-bench-registry-").FullName;
+Environment.SetEnvironmentVariable("MACHTRANSPORT_BOOTSTRAP_DIR", registry);
+try
+{
+    return await Harness.RunAsync(settings, directory);
+}
+finally
+{
+    Directory.Delete(directory, recursive: true);
+    Directory.Delete(registry, recursive: true);
+}

@@ -1,0 +1,194 @@
+// The scenarios of a run and the clients they use: gRPC (unary small, 1 MiB and 16 MiB echo, a server stream of
+// small messages) per server variant, and the 64-byte round trip on the raw channel, a raw Unix socket and the floor.
+using System.Diagnostics;
+using System.Net.Sockets;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using MachTransport.Benchmarks.Grpc;
+using MachTransport.Client;
+
+namespace MachTransport.Benchmarks;
+
+internal sealed class Catalog : IAsyncDisposable
+{
+    public const int SmallSize = 64;
+
+    private readonly List<IDisposable> _owned = [];
+    private readonly List<Stream> _streams = [];
+    private readonly Dictionary<int, ByteString> _payloads = [];
+
+    public List<Scenario> Scenarios { get; } = [];
+
+    public static async Task<Catalog> BuildAsync(Settings settings, ServerProcess main, IReadOnlyList<ServerProcess> variants, StatsProbe probe)
+    {
+        var catalog = new Catalog();
+        int scale = settings.BatchScale;
+        catalog.AddGrpc(settings, main, probe, includeStream: true, scale);
+        foreach (ServerProcess server in variants)
+        {
+            catalog.AddGrpc(settings, server, null, includeStream: false, scale);
+        }
+
+        await catalog.AddChannelRoundTripAsync(settings, main, probe, scale);
+        catalog.Scenarios.RemoveAll(s => s.Cases.Count == 0);
+        return catalog;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (Stream stream in _streams)
+        {
+            await stream.DisposeAsync();
+        }
+
+        foreach (IDisposable owned in _owned)
+        {
+            owned.Dispose();
+        }
+    }
+
+    private static long Elapsed(long start) => Stopwatch.GetTimestamp() - start;
+
+    private ByteString Payload(int size)
+    {
+        if (!_payloads.TryGetValue(size, out ByteString? payload))
+        {
+            byte[] bytes = new byte[size];
+            Random.Shared.NextBytes(bytes);
+            _payloads[size] = payload = ByteString.CopyFrom(bytes);
+        }
+
+        return payload;
+    }
+
+    private void AddGrpc(Settings settings, ServerProcess server, StatsProbe? probe, bool includeStream, int scale)
+    {
+        string suffix = server.Variant.Suffix;
+        var clients = new Dictionary<string, Bench.BenchClient>();
+        Bench.BenchClient Client(string transport)
+        {
+            if (!clients.TryGetValue(transport, out Bench.BenchClient? client))
+            {
+                GrpcChannel channel = GrpcClients.Create(transport, server);
+                _owned.Add(channel);
+                clients[transport] = client = new Bench.BenchClient(channel);
+            }
+
+            return client;
+        }
+
+        Func<Task<long>>? serverAllocated = probe is null ? null : probe.AllocatedAsync;
+        List<Case> Cases(string scenario, Func<Bench.BenchClient, BatchRunner> runner)
+            => [.. GrpcClients.Transports.Where(t => settings.Includes(scenario, t)).Select(t => new Case(t, runner(Client(t)), serverAllocated))];
+
+        const string Unary = "grpc-unary";
+        var small = new Payload { Data = Payload(SmallSize) };
+        Scenarios.Add(new Scenario(Unary, suffix, ScenarioKind.Latency, "µs", 100 * scale, Cases(Unary + suffix, client => async (count, latencies) =>
+        {
+            for (int i = 0; i < count; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                _ = await client.EchoAsync(small);
+                latencies.Add(Elapsed(start));
+            }
+
+            return count;
+        })));
+
+        foreach ((string name, int size, int batch) in new[] { ("grpc-1mib", 1 << 20, 4 * scale), ("grpc-16mib", 16 << 20, scale) })
+        {
+            string scenario = name + suffix;
+            var message = new Payload { Data = Payload(size) };
+            Scenarios.Add(new Scenario(name, suffix, ScenarioKind.Throughput, "MB/s", batch, Cases(scenario, client => async (count, _) =>
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    Payload reply = await client.EchoAsync(message);
+                    if (reply.Data.Length != size)
+                    {
+                        throw new InvalidOperationException($"The echo returned {reply.Data.Length} bytes, not {size}.");
+                    }
+                }
+
+                return 2L * size * count;
+            })));
+        }
+
+        if (includeStream)
+        {
+            const string Stream = "grpc-stream-msgs";
+            string scenario = Stream + suffix;
+            Scenarios.Add(new Scenario(Stream, suffix, ScenarioKind.Throughput, "msg/s", 1000 * scale, Cases(scenario, client => async (count, _) =>
+            {
+                using AsyncServerStreamingCall<Payload> call = client.Stream(new StreamRequest { Count = count, Size = SmallSize });
+                long received = 0;
+                await foreach (Payload reply in call.ResponseStream.ReadAllAsync())
+                {
+                    received++;
+                }
+
+                return received;
+            })));
+        }
+    }
+
+    private async Task AddChannelRoundTripAsync(Settings settings, ServerProcess server, StatsProbe probe, int scale)
+    {
+        const string Name = "channel-rtt";
+        var cases = new List<Case>();
+        if (settings.Includes(Name, "mach"))
+        {
+            Stream mach = await new MachConnectionFactory(server.Addresses.RawMachService, GrpcClients.MachOptions(Variant.Default)).ConnectAsync();
+            _streams.Add(mach);
+            cases.Add(new Case("mach", (count, latencies) => StreamRoundTripsAsync(mach, count, latencies), probe.AllocatedAsync));
+        }
+
+        if (settings.Includes(Name, "uds"))
+        {
+            Stream uds = await GrpcClients.ConnectUnixAsync(server.Addresses.RawUdsPath, CancellationToken.None);
+            _streams.Add(uds);
+            cases.Add(new Case("uds", (count, latencies) => StreamRoundTripsAsync(uds, count, latencies), probe.AllocatedAsync));
+        }
+
+        if (settings.Includes(Name, "floor"))
+        {
+            Socket floor = FloorEcho.Connect(server.Addresses.FloorPath);
+            _owned.Add(floor);
+            cases.Add(new Case("floor", (count, latencies) => Task.FromResult(FloorRoundTrips(floor, count, latencies))));
+        }
+
+        Scenarios.Add(new Scenario(Name, "", ScenarioKind.Latency, "µs", 500 * scale, cases));
+    }
+
+    private static async Task<long> StreamRoundTripsAsync(Stream stream, int count, List<long> latencies)
+    {
+        byte[] message = new byte[SmallSize];
+        byte[] reply = new byte[SmallSize];
+        for (int i = 0; i < count; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            await stream.WriteAsync(message);
+            await stream.FlushAsync();
+            await stream.ReadExactlyAsync(reply);
+            latencies.Add(Elapsed(start));
+        }
+
+        return count;
+    }
+
+    private static long FloorRoundTrips(Socket socket, int count, List<long> latencies)
+    {
+        byte[] message = new byte[FloorEcho.MessageSize];
+        byte[] reply = new byte[FloorEcho.MessageSize];
+        for (int i = 0; i < count; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            _ = socket.Send(message);
+            _ = socket.Receive(reply);
+            latencies.Add(Elapsed(start));
+        }
+
+        return count;
+    }
+}
