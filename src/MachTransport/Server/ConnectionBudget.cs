@@ -3,14 +3,16 @@ using System.Globalization;
 namespace MachTransport.Server;
 
 /// <summary>
-/// The default connection limit: on Linux each connection costs descriptors (its two socket ends and the dead-name
-/// watch, about 3), so the limit follows the process's RLIMIT_NOFILE, leaving headroom for everything else. Darwin
+/// The default connection limit: on Linux each connection costs descriptors (its receive port: listener, O_PATH,
+/// epoll, wake event and the client's connection to it; its send right to the client's port: O_PATH and connection;
+/// 8 in all, measured by ConnectionLimitTests), so the limit follows the process's RLIMIT_NOFILE, leaving headroom
+/// for everything else. Darwin
 /// connections cost Mach port names, not descriptors: there the fixed cap applies.
 /// </summary>
 internal static class ConnectionBudget
 {
     public const int Cap = 10_000;
-    private const int DescriptorsPerConnection = 3;
+    public const int DescriptorsPerConnection = 8;
     private const int Headroom = 256;
 
     public static int DefaultMaxConnections { get; } = FromOpenFileLimit(OperatingSystem.IsLinux() ? SoftOpenFileLimit() : null);

@@ -40,8 +40,8 @@ public sealed class ConnectionLimitTests
     }
 
     [Theory]
-    [InlineData(20_000L, 6581)]
-    [InlineData(1024L, 256)]
+    [InlineData(20_000L, 2468)]
+    [InlineData(1024L, 96)]
     [InlineData(100L, 1)]
     [InlineData(null, ConnectionBudget.Cap)]
     public void The_default_limit_follows_the_open_file_limit_with_headroom(long? openFiles, int expected)
@@ -49,7 +49,36 @@ public sealed class ConnectionLimitTests
 
     [LinuxFact]
     public void The_default_limit_fits_this_process_open_file_limit()
-        => Assert.True(new MachTransportOptions().MaxConnections * 3L < OpenFileLimit());
+        => Assert.True(new MachTransportOptions().MaxConnections * (long)ConnectionBudget.DescriptorsPerConnection < OpenFileLimit());
+
+    [LinuxFact]
+    public async Task The_descriptor_cost_the_default_limit_assumes_covers_what_a_connection_holds_on_the_server()
+    {
+        const int Connections = 20;
+        await using TransportHost host = await TransportHost.StartAsync("fdcost");
+        var factory = new MachConnectionFactory(host.Service);
+        await using (Stream warmUp = await factory.ConnectAsync())
+        {
+            await host.WaitForStatsAsync(s => s["active"] == 1); // the listener's own one-time descriptors exist now
+        }
+
+        await host.WaitForStatsAsync(s => s["active"] == 0);
+        int before = host.CountOpenFds();
+        var streams = new List<Stream>();
+        for (int i = 0; i < Connections; i++)
+        {
+            streams.Add(await factory.ConnectAsync());
+        }
+
+        await host.WaitForStatsAsync(s => s["active"] == Connections);
+        int perConnection = (host.CountOpenFds() - before + Connections - 1) / Connections;
+        foreach (Stream stream in streams)
+        {
+            await stream.DisposeAsync();
+        }
+
+        Assert.InRange(perConnection, 1, ConnectionBudget.DescriptorsPerConnection);
+    }
 
     private static long OpenFileLimit()
     {
