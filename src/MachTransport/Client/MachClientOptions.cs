@@ -15,7 +15,7 @@ public sealed class MachClientOptions
     /// <summary>Bytes buffered for sending before writes wait. Default 64 KiB.</summary>
     public long MaxWriteBufferSize { get; set => field = ChannelLimits.WriteBufferSize(value); } = 64 * 1024;
 
-    /// <summary>Payloads up to this many bytes travel inside the message; larger ones out of line. Default 16 KiB (docs/protocol.md).</summary>
+    /// <summary>Payloads up to this many bytes travel inside the message; larger ones out of line. Default 64 KiB (docs/protocol.md).</summary>
     public int InlineThreshold { get; set => field = ChannelLimits.InlineThreshold(value); } = MachTransport.Server.MachTransportOptions.DefaultInlineThreshold;
 
     /// <summary>Queue limit of the client's receive port (2..1024). Default 1024.</summary>

@@ -5,8 +5,8 @@ namespace MachTransport.Server;
 /// <summary>Options of the Mach transport for Kestrel (set with <c>UseMachTransport(options => ...)</c>).</summary>
 public sealed class MachTransportOptions
 {
-    /// <summary>Default <see cref="InlineThreshold"/>: 16 KiB, measured (docs/protocol.md).</summary>
-    public const int DefaultInlineThreshold = 16 * 1024;
+    /// <summary>Default <see cref="InlineThreshold"/>: 64 KiB, above one full HTTP/2 frame, measured (docs/protocol.md).</summary>
+    public const int DefaultInlineThreshold = 64 * 1024;
 
     /// <summary>Bytes a client may send ahead of what the application has read (the read window). Default 1 MiB.</summary>
     public long MaxReadBufferSize { get; set => field = ChannelLimits.ReadBufferSize(value); } = 1024 * 1024;
