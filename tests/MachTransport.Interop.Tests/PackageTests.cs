@@ -134,7 +134,7 @@ public sealed class PackageTests
 
             using (var channel = MachGrpcChannel.ForService(service))
             {
-                string reply = await channel.CreateCallInvoker().AsyncUnaryCall(Echo.Say, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)), "hello");
+                string reply = await channel.CreateCallInvoker().AsyncUnaryCall(Echo.SayMethod, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)), "hello");
                 Console.WriteLine($"pid {Environment.ProcessId}");
                 Console.WriteLine($"reply: {reply}");
             }
@@ -142,16 +142,17 @@ public sealed class PackageTests
             await app.StopAsync();
 
             [BindServiceMethod(typeof(Echo), nameof(Bind))]
-            public sealed class Echo
+            // Grpc.AspNetCore binds a method to a virtual of the type BindServiceMethod names, as generated bases have.
+            public class Echo
             {
                 private static readonly Marshaller<string> Text = Marshallers.Create(s => Encoding.UTF8.GetBytes(s), b => Encoding.UTF8.GetString(b));
 
-                public static readonly Method<string, string> Say = new(MethodType.Unary, "consumer.Echo", nameof(Say), Text, Text);
+                public static readonly Method<string, string> SayMethod = new(MethodType.Unary, "consumer.Echo", "Say", Text, Text);
 
-                public static void Bind(ServiceBinderBase binder, Echo? service) => binder.AddMethod(Say, (UnaryServerMethod<string, string>?)null);
+                public static void Bind(ServiceBinderBase binder, Echo? service) => binder.AddMethod(SayMethod, (UnaryServerMethod<string, string>?)null);
 
                 // The kernel's identity of the caller: only a Mach connection has one.
-                public Task<string> Say(string request, ServerCallContext context)
+                public virtual Task<string> Say(string request, ServerCallContext context)
                     => Task.FromResult($"{request} from Mach peer pid {context.GetMachPeer()?.Pid}");
             }
             """);
