@@ -62,6 +62,9 @@ internal sealed class FuzzReport
 
     public long ActiveConnectionsEnd { get; set; }
 
+    /// <summary>The last lines the server wrote to stderr (warnings and errors only).</summary>
+    public string ServerLog { get; set; } = string.Empty;
+
     public bool Passed => Crashes == 0 && ClientFailures == 0 && FdsEnd <= FdsStart && MappingsEnd <= MappingsStart + MappingSlack && MemfdMappingsEnd <= MemfdMappingsStart;
 
     public void Add(FuzzCounters counters)
@@ -90,6 +93,11 @@ internal sealed class FuzzReport
         text.AppendLine(culture, $"  server descriptors: {FdsStart} at start, {FdsEnd} at end ({FdKindsStart} -> {FdKindsEnd})");
         text.AppendLine(culture, $"  server mappings: {MappingsStart} at start, {MappingsEnd} at end (slack {MappingSlack} for the runtime's own); memfd (out-of-line) mappings {MemfdMappingsStart} -> {MemfdMappingsEnd}");
         text.AppendLine(culture, $"  protocol errors counted by the server: {ProtocolErrorsEnd - ProtocolErrorsStart}; Mach connections still active: {ActiveConnectionsEnd}");
+        if (ServerLog.Length > 0)
+        {
+            text.AppendLine("  server log (stderr, last lines):").AppendLine(ServerLog);
+        }
+
         text.Append(Passed ? "PASS" : "FAIL");
         return text.ToString();
     }

@@ -100,6 +100,7 @@ internal static class FuzzRun
             }
         }
 
+        report.ServerLog = server.StderrTail;
         report.ClientRequests = bystander.Succeeded;
         report.ClientFailures = bystander.FailureCount;
         report.ClientFailureDetails = [.. bystander.Failures.Take(10)];
