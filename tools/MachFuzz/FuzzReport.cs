@@ -27,6 +27,9 @@ internal sealed class FuzzReport
 
     public int Crashes { get; set; }
 
+    /// <summary>Runs ended because the server, alive, stopped serving the well-behaved client.</summary>
+    public int Stalls { get; set; }
+
     public string? CrashDetail { get; set; }
 
     public long ClientRequests { get; set; }
@@ -65,7 +68,7 @@ internal sealed class FuzzReport
     /// <summary>The last lines the server wrote to stderr (warnings and errors only).</summary>
     public string ServerLog { get; set; } = string.Empty;
 
-    public bool Passed => Crashes == 0 && ClientFailures == 0 && FdsEnd <= FdsStart && MappingsEnd <= MappingsStart + MappingSlack && MemfdMappingsEnd <= MemfdMappingsStart;
+    public bool Passed => Crashes == 0 && Stalls == 0 && ClientFailures == 0 && FdsEnd <= FdsStart && MappingsEnd <= MappingsStart + MappingSlack && MemfdMappingsEnd <= MemfdMappingsStart;
 
     public void Add(FuzzCounters counters)
     {
@@ -82,7 +85,7 @@ internal sealed class FuzzReport
         var culture = CultureInfo.InvariantCulture;
         text.AppendLine(culture, $"seed {Seed}: {MessagesSent} messages sent in {Seconds:0.0} s ({MessagesSent / Math.Max(Seconds, 0.001):0}/s), {Connections} connections");
         text.AppendLine(culture, $"  refused by the socket layer (port gone): {(MessagesRefused.Count == 0 ? "none" : string.Join(", ", MessagesRefused.Select(e => $"{e.Key} {e.Value}")))}; skipped {MessagesSkipped}; connect failures {ConnectFailures}");
-        text.AppendLine(culture, $"  server crashes: {Crashes}{(CrashDetail is null ? string.Empty : "\n" + CrashDetail)}");
+        text.AppendLine(culture, $"  server crashes: {Crashes}, stalls: {Stalls}{(CrashDetail is null ? string.Empty : "\n" + CrashDetail)}");
         text.AppendLine(culture, $"  well-behaved client: {ClientRequests} requests checked, {ClientFailures} failures");
         foreach (string failure in ClientFailureDetails)
         {

@@ -54,11 +54,24 @@ internal static class FuzzRun
 
         long next = -1;
         long total = settings.Indices?.Count ?? settings.Messages;
-        using var progress = new Timer(_ => Progress(settings, server, bystander, workers, watch, Interlocked.Read(ref next) + 1, total), null, 10_000, 10_000);
+        // A server that stops serving without dying (the client's requests make no progress for 30 s) ends the run too.
+        long lastSucceeded = -1, stalledTicks = 0, stalled = 0;
+        using var progress = new Timer(
+            _ =>
+            {
+                Progress(settings, server, bystander, workers, watch, Interlocked.Read(ref next) + 1, total);
+                long succeeded = bystander.Succeeded;
+                stalledTicks = succeeded == lastSucceeded ? stalledTicks + 1 : 0;
+                lastSucceeded = succeeded;
+                Interlocked.Exchange(ref stalled, stalledTicks >= 3 ? 1 : 0);
+            },
+            null,
+            10_000,
+            10_000);
         await Task.WhenAll(workers.Select(worker => Task.Run(async () =>
         {
             long position;
-            while ((position = Interlocked.Increment(ref next)) < total && !server.HasExited)
+            while ((position = Interlocked.Increment(ref next)) < total && !server.HasExited && Interlocked.Read(ref stalled) == 0)
             {
                 long index = settings.Indices?[(int)position] ?? position;
                 await worker.SendAsync(CaseGenerator.Generate(settings.Seed, index)).ConfigureAwait(false);
@@ -66,6 +79,12 @@ internal static class FuzzRun
         }))).ConfigureAwait(false);
         await progress.DisposeAsync().ConfigureAwait(false);
         report.Seconds = watch.Elapsed.TotalSeconds;
+
+        if (Interlocked.Read(ref stalled) != 0 && !server.HasExited)
+        {
+            report.Stalls = 1;
+            report.CrashDetail = $"the server stopped serving (no client request completed for 30 s); indices sent last: {string.Join(' ', workers.SelectMany(w => w.Recent).Order())}";
+        }
 
         if (server.HasExited)
         {
@@ -82,7 +101,7 @@ internal static class FuzzRun
         }
 
         report.Add(counters);
-        if (report.Crashes == 0)
+        if (report.Crashes == 0 && report.Stalls == 0)
         {
             _ = await bystander.RoundAsync().ConfigureAwait(false); // still serving after the fuzzing stopped
             var settling = Stopwatch.StartNew();
