@@ -17,7 +17,7 @@ namespace MachTransport.TestHost;
 
 internal static class Host
 {
-    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold)
+    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold, int? keepAliveSeconds = null)
     {
         using var counters = new TransportCounters();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -40,6 +40,7 @@ internal static class Host
             kestrel.ListenMach(service + ".h1", listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
             kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.KeepAliveTimeout = keepAliveSeconds is int seconds ? TimeSpan.FromSeconds(seconds) : kestrel.Limits.KeepAliveTimeout;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
 

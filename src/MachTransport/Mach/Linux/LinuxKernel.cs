@@ -406,22 +406,38 @@ internal sealed partial class LinuxKernel : IMachKernel
 
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight) => _bootstrap.LookUp(serviceName, out sendRight);
 
-    /// <summary>A descriptor of the <c>O_PATH</c> of the port <paramref name="name"/> names (what the bootstrap listener hands out); invalid when none is free.</summary>
+    /// <summary>
+    /// A descriptor of the <c>O_PATH</c> of the port <paramref name="name"/> names (what the bootstrap listener hands out);
+    /// invalid when none is free or the name no longer names a port (another thread may release it meanwhile).
+    /// </summary>
     internal LinuxFd DuplicatePath(uint name)
     {
         lock (_lock)
         {
-            using LinuxFd.Lease lease = _ports[name].Path!.Acquire();
+            if (!_ports.TryGetValue(name, out PortEntry? entry) || entry.Path is null)
+            {
+                return new LinuxFd(-1);
+            }
+
+            using LinuxFd.Lease lease = entry.Path.Acquire();
             return new LinuxFd(Libc.dup(lease.Number));
         }
     }
 
-    /// <summary>A new connection of its own to the port <paramref name="name"/> names, as a holder's (tests write raw datagrams on it); invalid on failure.</summary>
+    /// <summary>
+    /// A new connection of its own to the port <paramref name="name"/> names, as a holder's (tests and the fuzzer write raw
+    /// datagrams on it); invalid on failure or when the name no longer names a port.
+    /// </summary>
     internal LinuxFd DuplicateSendEnd(uint name)
     {
         lock (_lock)
         {
-            using LinuxFd.Lease lease = _ports[name].Path!.Acquire();
+            if (!_ports.TryGetValue(name, out PortEntry? entry) || entry.Path is null)
+            {
+                return new LinuxFd(-1);
+            }
+
+            using LinuxFd.Lease lease = entry.Path.Acquire();
             return PortSocket.Connect(lease.Number, out LinuxFd? connection) == 0 ? connection! : new LinuxFd(-1);
         }
     }
