@@ -177,37 +177,44 @@ internal sealed partial class MachChannel
         return result;
     }
 
+    /// <summary>
+    /// Sends the payload as a copied (not moved) region from a pooled array: the send is synchronous and the kernel
+    /// takes its own copy before mach_msg returns (Linux: written into a sealed memfd, no mapping and no page faults
+    /// here; Darwin: a virtual copy), so the array goes back to the pool at once. A fresh VM region per message cost a
+    /// mapping, a page fault per page and, on Linux, the remap needed to seal it.
+    /// </summary>
     private unsafe MachMsgReturn SendOutOfLine(ReadOnlySequence<byte> payload)
     {
         int length = checked((int)payload.Length);
-        ulong pageMask = (ulong)_kernel.PageSize - 1;
-        MachOolRegion region = MachOolRegion.Allocate(_kernel, ((ulong)length + pageMask) & ~pageMask);
-        payload.CopyTo(region.Span);
-        var buffer = new Span<byte>(_sendBuffer, _sendBufferSize);
-        var writer = new MachMessageWriter(buffer, MachProtocol.Data, _peerName, MachMsgTypeName.CopySend, descriptorCount: 1);
-        writer.AddOutOfLine(region.Address, (uint)length, deallocate: true, MachMsgCopyOptions.VirtualCopy);
-        writer.WriteInline((uint)length);
-        int size = writer.Complete();
-        MachMsgReturn result = SendLocked(size);
-        if (result == MachMsgReturn.Success)
+        byte[] staging = ArrayPool<byte>.Shared.Rent(length);
+        try
         {
-            region.Detach();
-            return result;
-        }
-
-        if (result == MachMsgReturn.SendTimedOut)
-        {
-            // The region came back to us, possibly at another address (mach-abi.md §5.5).
-            ulong returned = MachMessageDisposal.ReclaimUnsent(_kernel, buffer);
-            if (returned != 0 && returned != region.Address)
+            payload.CopyTo(staging);
+            fixed (byte* bytes = staging)
             {
-                region.Detach();
-                region = new MachOolRegion(_kernel, returned, region.Size);
+                var buffer = new Span<byte>(_sendBuffer, _sendBufferSize);
+                var writer = new MachMessageWriter(buffer, MachProtocol.Data, _peerName, MachMsgTypeName.CopySend, descriptorCount: 1);
+                writer.AddOutOfLine((ulong)bytes, (uint)length, deallocate: false, MachMsgCopyOptions.VirtualCopy);
+                writer.WriteInline((uint)length);
+                int size = writer.Complete();
+                MachMsgReturn result = SendLocked(size);
+                if (result == MachMsgReturn.SendTimedOut)
+                {
+                    // Darwin hands the copy back as a region of its own (mach-abi.md §5.5); the emulation, our array.
+                    ulong returned = MachMessageDisposal.ReclaimUnsent(_kernel, buffer);
+                    if (returned != 0 && returned != (ulong)bytes)
+                    {
+                        _ = _kernel.VmDeallocate(returned, (ulong)length);
+                    }
+                }
+
+                return result;
             }
         }
-
-        region.Dispose();
-        return result;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(staging);
+        }
     }
 
     /// <summary>
