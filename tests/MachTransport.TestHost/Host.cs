@@ -116,7 +116,7 @@ internal sealed class TransportCounters : IDisposable
 
     public long Cancelled;
 
-    /// <summary>Requests inside /wait now: the server has the request, not just the connection.</summary>
+    /// <summary>Requests inside /wait or /hang now: the server has the request, not just the connection.</summary>
     public long Waiting;
 
     /// <summary>The distinct tag sets Kestrel recorded for Mach connections, one line each: "instrument key=value ...".</summary>
@@ -255,6 +255,22 @@ internal static class Endpoints
             {
                 await Task.Delay(ms);
                 return "done";
+            }
+            finally
+            {
+                Interlocked.Decrement(ref counters.Waiting);
+            }
+        });
+        // Honours RequestAborted: a request whose client died must end, and its connection with it.
+        app.MapGet("/hang", async (HttpContext context) =>
+        {
+            Interlocked.Increment(ref counters.Waiting);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
             }
             finally
             {

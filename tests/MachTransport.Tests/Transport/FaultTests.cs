@@ -39,14 +39,15 @@ public sealed class FaultTests
         long activeBefore = (await host.StatsAsync())["active"];
         int fdsBefore = host.CountOpenFds();
 
-        await using (ChildProcess client = ChildProcess.Start("MachTransport.TestHost", "client", host.Service, "/wait?ms=600000"))
+        await using (ChildProcess client = ChildProcess.Start("MachTransport.TestHost", "client", host.Service, "/hang"))
         {
-            await host.WaitForStatsAsync(s => s["active"] == activeBefore + 1, TimeSpan.FromSeconds(30));
+            // The request is inside its handler: the server must notice the dead client, abort the request and free all.
+            await host.WaitForStatsAsync(s => s["active"] == activeBefore + 1 && s["waiting"] == 1, TimeSpan.FromSeconds(30));
             await client.KillAsync();
         }
 
         // Bounded generously: on a loaded machine the host's dead-name notification and Kestrel's teardown queue behind other work.
-        await host.WaitForStatsAsync(s => s["active"] == activeBefore, TimeSpan.FromSeconds(45));
+        await host.WaitForStatsAsync(s => s["active"] == activeBefore && s["waiting"] == 0, TimeSpan.FromSeconds(45));
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (host.CountOpenFds() > fdsBefore)
         {
