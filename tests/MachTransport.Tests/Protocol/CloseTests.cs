@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Text;
 using MachTransport.Channel;
 using Microsoft.AspNetCore.Connections;
@@ -21,10 +20,10 @@ public sealed class CloseTests
         await pair.Client.Output.WriteAsync("request"u8.ToArray());
         await pair.Client.Output.CompleteAsync();
 
-        Assert.Equal("request", Encoding.ASCII.GetString(await FlowControlTests.ReadToEndAsync(pair.Server.Input).WaitAsync(ProtocolServer.Bound)));
+        Assert.Equal("request", Encoding.ASCII.GetString(await PipeReads.ReadToEndAsync(pair.Server.Input).WaitAsync(ProtocolServer.Bound)));
         await pair.Server.Output.WriteAsync("late reply"u8.ToArray());
         await pair.Server.Output.CompleteAsync();
-        Assert.Equal("late reply", Encoding.ASCII.GetString(await FlowControlTests.ReadToEndAsync(pair.Client.Input).WaitAsync(ProtocolServer.Bound)));
+        Assert.Equal("late reply", Encoding.ASCII.GetString(await PipeReads.ReadToEndAsync(pair.Client.Input).WaitAsync(ProtocolServer.Bound)));
     }
 
     [Fact]
@@ -34,10 +33,10 @@ public sealed class CloseTests
         await pair.Server.Output.WriteAsync("greeting"u8.ToArray());
         await pair.Server.Output.CompleteAsync();
 
-        Assert.Equal("greeting", Encoding.ASCII.GetString(await FlowControlTests.ReadToEndAsync(pair.Client.Input).WaitAsync(ProtocolServer.Bound)));
+        Assert.Equal("greeting", Encoding.ASCII.GetString(await PipeReads.ReadToEndAsync(pair.Client.Input).WaitAsync(ProtocolServer.Bound)));
         await pair.Client.Output.WriteAsync("answer"u8.ToArray());
         await pair.Client.Output.CompleteAsync();
-        Assert.Equal("answer", Encoding.ASCII.GetString(await FlowControlTests.ReadToEndAsync(pair.Server.Input).WaitAsync(ProtocolServer.Bound)));
+        Assert.Equal("answer", Encoding.ASCII.GetString(await PipeReads.ReadToEndAsync(pair.Server.Input).WaitAsync(ProtocolServer.Bound)));
     }
 
     [Fact]
@@ -60,8 +59,8 @@ public sealed class CloseTests
     public async Task ABORT_from_the_client_resets_the_servers_reads()
     {
         await using ChannelPair pair = await ChannelPair.OpenAsync();
-        Task<byte[]> serverReads = FlowControlTests.ReadToEndAsync(pair.Server.Input);
-        Task<byte[]> clientReads = FlowControlTests.ReadToEndAsync(pair.Client.Input);
+        Task<byte[]> serverReads = PipeReads.ReadToEndAsync(pair.Server.Input);
+        Task<byte[]> clientReads = PipeReads.ReadToEndAsync(pair.Client.Input);
         pair.Client.Abort("the test aborts");
 
         await Assert.ThrowsAsync<ConnectionResetException>(() => serverReads.WaitAsync(ProtocolServer.Bound));
@@ -73,7 +72,7 @@ public sealed class CloseTests
     public async Task ABORT_from_the_server_resets_the_clients_reads()
     {
         await using ChannelPair pair = await ChannelPair.OpenAsync();
-        Task<byte[]> clientReads = FlowControlTests.ReadToEndAsync(pair.Client.Input);
+        Task<byte[]> clientReads = PipeReads.ReadToEndAsync(pair.Client.Input);
         pair.Server.Abort("the test aborts");
 
         await Assert.ThrowsAsync<ConnectionResetException>(() => clientReads.WaitAsync(ProtocolServer.Bound));
@@ -94,7 +93,7 @@ public sealed class CloseTests
         await using (RawPeer peer = await RawPeer.ConnectAsync())
         {
             peer.SendAbort(MachCloseReason.LocalAbort);
-            await Assert.ThrowsAsync<ConnectionResetException>(() => FlowControlTests.ReadToEndAsync(peer.Server.Input).WaitAsync(ProtocolServer.Bound));
+            await Assert.ThrowsAsync<ConnectionResetException>(() => PipeReads.ReadToEndAsync(peer.Server.Input).WaitAsync(ProtocolServer.Bound));
             Assert.Equal(0, peer.Host.ProtocolErrorCount);
         }
     }
@@ -109,7 +108,7 @@ public sealed class CloseTests
 
         // When the read completes, the bytes it waited for must be in the input already (and stay there).
         Task<long> availableWhenDone = zeroByteRead.ContinueWith(
-            _ => Buffered(pair.Client.Input), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ => PipeReads.Buffered(pair.Client.Input), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         await pair.Server.Output.WriteAsync("hello"u8.ToArray());
 
         Assert.Equal(0, await zeroByteRead.WaitAsync(ProtocolServer.Bound));
@@ -128,19 +127,6 @@ public sealed class CloseTests
 
         Assert.Equal(0, await stream.ReadAsync(Memory<byte>.Empty).AsTask().WaitAsync(ProtocolServer.Bound));
         Assert.Equal(0, await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(ProtocolServer.Bound));
-    }
-
-    /// <summary>What the reader has buffered now, without consuming any of it.</summary>
-    internal static long Buffered(PipeReader reader)
-    {
-        if (!reader.TryRead(out ReadResult result))
-        {
-            return 0;
-        }
-
-        long length = result.Buffer.Length;
-        reader.AdvanceTo(result.Buffer.Start);
-        return length;
     }
 
     private static async Task WaitClosedAsync(MachChannel channel)

@@ -29,13 +29,13 @@ public sealed class DataShapeTests
         foreach (int length in new[] { 1024, 1025 })
         {
             await pair.Server.Output.WriteAsync(new byte[length]);
-            await FlowControlTests.ConsumeAsync(pair.Client.Input, length);
+            await PipeReads.ConsumeAsync(pair.Client.Input, length);
         }
 
         foreach (int length in new[] { 2048, 2049 })
         {
             await pair.Client.Output.WriteAsync(new byte[length]);
-            await FlowControlTests.ConsumeAsync(pair.Server.Input, length);
+            await PipeReads.ConsumeAsync(pair.Server.Input, length);
         }
 
         await sent.WaitForMeasurementsAsync(2, ProtocolServer.Bound);
@@ -75,7 +75,7 @@ public sealed class DataShapeTests
         await using RawPeer peer = await RawPeer.ConnectAsync();
         using var oolBytes = new MetricCollector<long>(peer.Host.Meter, "machtransport.bytes.ool");
         peer.SendOutOfLineData(5000);
-        await FlowControlTests.ConsumeAsync(peer.Server.Input, 5000);
+        await PipeReads.ConsumeAsync(peer.Server.Input, 5000);
         await oolBytes.WaitForMeasurementsAsync(1, ProtocolServer.Bound);
         Assert.Equal(5000L, Assert.Single(oolBytes.GetMeasurementSnapshot()).Value);
     }
@@ -132,7 +132,7 @@ public sealed class DataShapeTests
         Assert.Equal(1, peer.Host.ProtocolErrorCount);
         if (!inputAlreadyEnded)
         {
-            await Assert.ThrowsAsync<ConnectionResetException>(() => FlowControlTests.ReadToEndAsync(peer.Server.Input).WaitAsync(ProtocolServer.Bound));
+            await Assert.ThrowsAsync<ConnectionResetException>(() => PipeReads.ReadToEndAsync(peer.Server.Input).WaitAsync(ProtocolServer.Bound));
         }
     }
 }

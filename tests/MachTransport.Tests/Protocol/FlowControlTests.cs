@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using MachTransport.Channel;
 using MachTransport.Server;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -30,9 +28,9 @@ public sealed class FlowControlTests
     {
         await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow);
         peer.SendData(1000);
-        await ConsumeAsync(peer.Server.Input, 1000); // 1000 < 1024 owed: no CREDIT yet
+        await PipeReads.ConsumeAsync(peer.Server.Input, 1000); // 1000 < 1024 owed: no CREDIT yet
         peer.SendData(24);
-        await ConsumeAsync(peer.Server.Input, 24);
+        await PipeReads.ConsumeAsync(peer.Server.Input, 24);
 
         // Had a CREDIT gone out after the first 1000 bytes, it would be the first message here.
         ReceivedMessage credit = await peer.ReceiveAsync();
@@ -113,8 +111,8 @@ public sealed class FlowControlTests
         byte[] payload = new byte[256 * 1024];
         Random.Shared.NextBytes(payload);
 
-        Task<byte[]> atServer = ReadToEndAsync(pair.Server.Input);
-        Task<byte[]> atClient = ReadToEndAsync(pair.Client.Input);
+        Task<byte[]> atServer = PipeReads.ReadToEndAsync(pair.Server.Input);
+        Task<byte[]> atClient = PipeReads.ReadToEndAsync(pair.Client.Input);
         await pair.Client.Output.WriteAsync(payload);
         await pair.Client.Output.CompleteAsync();
         await pair.Server.Output.WriteAsync(payload);
@@ -122,37 +120,6 @@ public sealed class FlowControlTests
 
         Assert.Equal(payload, await atServer.WaitAsync(ProtocolServer.Bound));
         Assert.Equal(payload, await atClient.WaitAsync(ProtocolServer.Bound));
-    }
-
-    internal static async Task ConsumeAsync(PipeReader reader, long count)
-    {
-        while (count > 0)
-        {
-            ReadResult result = await reader.ReadAsync().AsTask().WaitAsync(ProtocolServer.Bound);
-            long take = Math.Min(count, result.Buffer.Length);
-            reader.AdvanceTo(result.Buffer.GetPosition(take));
-            count -= take;
-            Assert.False(result.IsCompleted && count > 0, "the input ended early");
-        }
-    }
-
-    internal static async Task<byte[]> ReadToEndAsync(PipeReader reader)
-    {
-        var received = new ArrayBufferWriter<byte>();
-        while (true)
-        {
-            ReadResult result = await reader.ReadAsync();
-            foreach (ReadOnlyMemory<byte> segment in result.Buffer)
-            {
-                received.Write(segment.Span);
-            }
-
-            reader.AdvanceTo(result.Buffer.End);
-            if (result.IsCompleted)
-            {
-                return received.WrittenSpan.ToArray();
-            }
-        }
     }
 
     private static async Task<uint> ReceiveDataLengthAsync(RawPeer peer)

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
 using Xunit;
 
 namespace MachTransport.Tests.Transport;
@@ -66,7 +68,12 @@ public sealed class FaultTests
         Assert.Equal("done", await inFlight.WaitAsync(TimeSpan.FromSeconds(15)));
         await stopping.WaitAsync(TimeSpan.FromSeconds(30));
 
+        // The host has exited (StopAsync waited for it): its name went with it, so the look-up fails. While a process
+        // lives, a stopped listener answers REJECT "shutting down" instead (ListenerStopTests).
         using HttpClient late = host.CreateClient();
-        await Assert.ThrowsAsync<HttpRequestException>(() => late.GetStringAsync("/hello").WaitAsync(TimeSpan.FromSeconds(10)));
+        HttpRequestException refused = await Assert.ThrowsAsync<HttpRequestException>(() => late.GetStringAsync("/hello").WaitAsync(TimeSpan.FromSeconds(10)));
+        MachBootstrapException unknown = Assert.IsType<MachBootstrapException>(refused.InnerException);
+        Assert.Equal((int)BootstrapStatus.UnknownService, unknown.Status);
+        Assert.Equal(host.Service, unknown.ServiceName);
     }
 }
