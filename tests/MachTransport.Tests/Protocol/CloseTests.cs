@@ -14,7 +14,7 @@ namespace MachTransport.Tests.Protocol;
 public sealed class CloseTests
 {
     [Fact]
-    public async Task FIN_from_the_client_ends_the_servers_input_and_the_server_can_still_write()
+    public async Task FinFromTheClientEndsTheServersInputAndTheServerCanStillWrite()
     {
         await using ChannelPair pair = await ChannelPair.OpenAsync();
         await pair.Client.Output.WriteAsync("request"u8.ToArray());
@@ -27,7 +27,7 @@ public sealed class CloseTests
     }
 
     [Fact]
-    public async Task FIN_from_the_server_ends_the_clients_input_and_the_client_can_still_write()
+    public async Task FinFromTheServerEndsTheClientsInputAndTheClientCanStillWrite()
     {
         await using ChannelPair pair = await ChannelPair.OpenAsync();
         await pair.Server.Output.WriteAsync("greeting"u8.ToArray());
@@ -40,7 +40,7 @@ public sealed class CloseTests
     }
 
     [Fact]
-    public async Task FIN_follows_the_last_DATA_on_the_wire()
+    public async Task FinFollowsTheLastDataOnTheWire()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync();
         await peer.Server.Output.WriteAsync("last"u8.ToArray());
@@ -56,7 +56,7 @@ public sealed class CloseTests
     }
 
     [Fact]
-    public async Task ABORT_from_the_client_resets_the_servers_reads()
+    public async Task AbortFromTheClientResetsTheServersReads()
     {
         await using ChannelPair pair = await ChannelPair.OpenAsync();
         Task<byte[]> serverReads = PipeReads.ReadToEndAsync(pair.Server.Input);
@@ -69,7 +69,7 @@ public sealed class CloseTests
     }
 
     [Fact]
-    public async Task ABORT_from_the_server_resets_the_clients_reads()
+    public async Task AbortFromTheServerResetsTheClientsReads()
     {
         await using ChannelPair pair = await ChannelPair.OpenAsync();
         Task<byte[]> clientReads = PipeReads.ReadToEndAsync(pair.Client.Input);
@@ -80,7 +80,7 @@ public sealed class CloseTests
     }
 
     [Fact]
-    public async Task ABORT_on_the_wire_carries_the_reason_and_a_received_ABORT_resets_reads()
+    public async Task AbortOnTheWireCarriesTheReasonAndAReceivedAbortResetsReads()
     {
         await using (RawPeer peer = await RawPeer.ConnectAsync())
         {
@@ -99,7 +99,7 @@ public sealed class CloseTests
     }
 
     [Fact]
-    public async Task A_zero_byte_read_completes_only_once_data_is_there_and_consumes_none_of_it()
+    public async Task AZeroByteReadCompletesOnlyOnceDataIsThereAndConsumesNoneOfIt()
     {
         await using ChannelPair pair = await ChannelPair.OpenAsync();
         await using var stream = new MachChannelStream(pair.Client);
@@ -119,7 +119,7 @@ public sealed class CloseTests
     }
 
     [Fact]
-    public async Task A_zero_byte_read_at_the_end_of_the_stream_returns_0()
+    public async Task AZeroByteReadAtTheEndOfTheStreamReturns0()
     {
         await using ChannelPair pair = await ChannelPair.OpenAsync();
         await using var stream = new MachChannelStream(pair.Client);

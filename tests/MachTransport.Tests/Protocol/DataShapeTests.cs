@@ -18,7 +18,7 @@ namespace MachTransport.Tests.Protocol;
 public sealed class DataShapeTests
 {
     [Fact]
-    public async Task DATA_goes_inline_up_to_the_threshold_and_out_of_line_above_it_both_ways()
+    public async Task DataGoesInlineUpToTheThresholdAndOutOfLineAboveItBothWays()
     {
         // The server sends inline up to 1024 bytes, the client up to 2048; the server's meter sees both directions.
         await using ChannelPair pair = await ChannelPair.OpenAsync(new MachTransportOptions { InlineThreshold = 1024 }, new MachClientOptions { InlineThreshold = 2048 });
@@ -46,7 +46,7 @@ public sealed class DataShapeTests
     }
 
     [Fact]
-    public async Task DATA_above_the_peers_max_inline_goes_out_of_line_as_one_region_of_exactly_its_length()
+    public async Task DataAboveThePeersMaxInlineGoesOutOfLineAsOneRegionOfExactlyItsLength()
     {
         // The server's own threshold is 64 KiB; the peer accepts 512 bytes inline.
         await using RawPeer peer = await RawPeer.ConnectAsync(maxInline: 512);
@@ -70,7 +70,7 @@ public sealed class DataShapeTests
     }
 
     [Fact]
-    public async Task Out_of_line_DATA_from_the_peer_is_delivered_and_counted()
+    public async Task OutOfLineDataFromThePeerIsDeliveredAndCounted()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync();
         using var oolBytes = new MetricCollector<long>(peer.Host.Meter, "machtransport.bytes.ool");
@@ -82,7 +82,7 @@ public sealed class DataShapeTests
 
     [Theory]
     [MemberData(nameof(ProtocolGarbage.Kinds), MemberType = typeof(ProtocolGarbage))]
-    public async Task Garbage_closes_the_connection_with_ABORT_5_and_its_own_reason(string kind)
+    public async Task GarbageClosesTheConnectionWithAbort5AndItsOwnReason(string kind)
     {
         await using RawPeer peer = await RawPeer.ConnectAsync();
         Assert.Equal(MachMsgReturn.Success, ProtocolGarbage.Send(kind, peer.ConnectionPort));
@@ -90,7 +90,7 @@ public sealed class DataShapeTests
     }
 
     [Fact]
-    public async Task DATA_after_FIN_is_a_protocol_error()
+    public async Task DataAfterFinIsAProtocolError()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync();
         peer.SendFin();
@@ -100,7 +100,7 @@ public sealed class DataShapeTests
     }
 
     [Fact]
-    public async Task DATA_beyond_the_byte_credit_is_a_protocol_error()
+    public async Task DataBeyondTheByteCreditIsAProtocolError()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync(new MachTransportOptions { MaxReadBufferSize = 4096 });
         peer.SendData(4000); // unread: the 4000 bytes stay charged
@@ -109,7 +109,7 @@ public sealed class DataShapeTests
     }
 
     [Fact]
-    public async Task DATA_of_zero_bytes_is_a_protocol_error()
+    public async Task DataOfZeroBytesIsAProtocolError()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync();
         peer.SendData(0);

@@ -17,14 +17,14 @@ public sealed class FlowControlTests
     private static MachTransportOptions SmallWindow => new() { MaxReadBufferSize = 4096, QueueLimit = 64 };
 
     [Fact]
-    public async Task The_server_announces_its_read_window_in_ACCEPT()
+    public async Task TheServerAnnouncesItsReadWindowInAccept()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow);
         Assert.Equal(new MachWindow(4096, 32, MachProtocol.MaxInlinePayload), peer.ServerWindow);
     }
 
     [Fact]
-    public async Task Consumed_bytes_are_granted_back_once_they_reach_a_quarter_of_the_window()
+    public async Task ConsumedBytesAreGrantedBackOnceTheyReachAQuarterOfTheWindow()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow);
         peer.SendData(1000);
@@ -39,7 +39,7 @@ public sealed class FlowControlTests
     }
 
     [Fact]
-    public async Task Dequeued_messages_are_granted_back_once_they_reach_a_quarter_of_the_window_even_unread()
+    public async Task DequeuedMessagesAreGrantedBackOnceTheyReachAQuarterOfTheWindowEvenUnread()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow);
         for (int i = 0; i < 8; i++)
@@ -53,7 +53,7 @@ public sealed class FlowControlTests
     }
 
     [Fact]
-    public async Task A_side_whose_application_stopped_reading_grants_on_arrival()
+    public async Task ASideWhoseApplicationStoppedReadingGrantsOnArrival()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow);
         await peer.Server.Input.CompleteAsync();
@@ -65,7 +65,7 @@ public sealed class FlowControlTests
     }
 
     [Fact]
-    public async Task The_sender_stops_at_the_byte_window_the_peer_announced_and_resumes_on_CREDIT()
+    public async Task TheSenderStopsAtTheByteWindowThePeerAnnouncedAndResumesOnCredit()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync(byteWindow: 4096, messageWindow: 4);
         using var stalls = new MetricCollector<long>(peer.Host.Meter, "machtransport.credit.stalls");
@@ -85,7 +85,7 @@ public sealed class FlowControlTests
     }
 
     [Fact]
-    public async Task The_sender_stops_at_the_message_window_the_peer_announced_and_resumes_on_CREDIT()
+    public async Task TheSenderStopsAtTheMessageWindowThePeerAnnouncedAndResumesOnCredit()
     {
         await using RawPeer peer = await RawPeer.ConnectAsync(messageWindow: 2);
         using var stalls = new MetricCollector<long>(peer.Host.Meter, "machtransport.credit.stalls");
@@ -104,7 +104,7 @@ public sealed class FlowControlTests
     }
 
     [Fact]
-    public async Task Two_real_channels_move_far_more_than_both_windows_both_ways()
+    public async Task TwoRealChannelsMoveFarMoreThanBothWindowsBothWays()
     {
         var small = new MachTransportOptions { MaxReadBufferSize = 4096, QueueLimit = 4 };
         await using ChannelPair pair = await ChannelPair.OpenAsync(small, new Client.MachClientOptions { MaxReadBufferSize = 4096, QueueLimit = 4 });

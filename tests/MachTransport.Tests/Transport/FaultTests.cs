@@ -10,7 +10,7 @@ namespace MachTransport.Tests.Transport;
 public sealed class FaultTests
 {
     [Fact]
-    public async Task Server_killed_mid_request_fails_the_request_within_a_second_and_a_restart_serves_again()
+    public async Task ServerKilledMidRequestFailsTheRequestWithinASecondAndARestartServesAgain()
     {
         string service = TestEnvironment.UniqueServiceName("kill-server");
         TransportHost host = await TransportHost.StartOnAsync(service);
@@ -35,7 +35,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task Client_killed_mid_request_frees_its_connection_on_the_server()
+    public async Task ClientKilledMidRequestFreesItsConnectionOnTheServer()
     {
         await using TransportHost host = await TransportHost.StartAsync("kill-client");
         long activeBefore = (await host.StatsAsync())["active"];
@@ -58,7 +58,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task Graceful_shutdown_lets_the_in_flight_request_finish_and_refuses_new_connections()
+    public async Task GracefulShutdownLetsTheInFlightRequestFinishAndRefusesNewConnections()
     {
         await using TransportHost host = await TransportHost.StartAsync("graceful");
         using HttpClient client = host.CreateClient();

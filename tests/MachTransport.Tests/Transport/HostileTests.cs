@@ -34,7 +34,7 @@ public sealed class HostileTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Garbage_on_the_service_port_is_dropped_and_released()
+    public async Task GarbageOnTheServicePortIsDroppedAndReleased()
     {
         IMachKernel kernel = MachKernel.Current;
         long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
@@ -74,7 +74,7 @@ public sealed class HostileTests : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(ProtocolGarbage.Kinds), MemberType = typeof(ProtocolGarbage))]
-    public async Task Garbage_on_a_connection_port_closes_only_that_connection(string kind)
+    public async Task GarbageOnAConnectionPortClosesOnlyThatConnection(string kind)
     {
         long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
         MachChannel victim = await MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
@@ -92,7 +92,7 @@ public sealed class HostileTests : IAsyncLifetime
     }
 
     [LinuxFact]
-    public async Task Raw_malformed_datagrams_close_only_the_connection_they_hit()
+    public async Task RawMalformedDatagramsCloseOnlyTheConnectionTheyHit()
     {
         // On Linux a send right is a socket: a hostile peer can write bytes that are no Mach message at all.
         long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
