@@ -21,7 +21,7 @@ public sealed class AuthenticationTests(TesterServerFixture server) : IClassFixt
     private static DateTime Deadline => DateTime.UtcNow.AddSeconds(30);
 
     [Fact]
-    public async Task A_same_user_peer_is_authenticated_with_its_real_pid_and_uid()
+    public async Task ASameUserPeerIsAuthenticatedWithItsRealPidAndUid()
     {
         using GrpcChannel channel = server.CreateMachChannel();
 
@@ -36,7 +36,7 @@ public sealed class AuthenticationTests(TesterServerFixture server) : IClassFixt
     }
 
     [Fact]
-    public async Task A_policy_requiring_another_uid_is_PERMISSION_DENIED()
+    public async Task APolicyRequiringAnotherUidIsPermissionDenied()
     {
         using GrpcChannel channel = server.CreateMachChannel();
 
@@ -47,7 +47,7 @@ public sealed class AuthenticationTests(TesterServerFixture server) : IClassFixt
     }
 
     [Fact]
-    public async Task A_call_over_TCP_in_the_same_app_stays_unauthenticated()
+    public async Task ACallOverTcpInTheSameAppStaysUnauthenticated()
     {
         using GrpcChannel channel = server.CreateTcpChannel();
 
@@ -58,7 +58,7 @@ public sealed class AuthenticationTests(TesterServerFixture server) : IClassFixt
     }
 
     [Fact]
-    public async Task A_minimal_API_requiring_the_same_user_admits_a_Mach_peer_and_refuses_TCP()
+    public async Task AMinimalApiRequiringTheSameUserAdmitsAMachPeerAndRefusesTcp()
     {
         using var overMach = new HttpClient(MachHttpHandler.Create(server.ServiceName)) { BaseAddress = new Uri("http://localhost") };
         using var overTcp = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.TcpPort}") };

@@ -16,7 +16,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     private static DateTime Deadline => DateTime.UtcNow.AddSeconds(30);
 
     [Fact]
-    public async Task Unary_call_returns_the_reply_of_the_server_process()
+    public async Task UnaryCallReturnsTheReplyOfTheServerProcess()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -30,7 +30,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
-    public async Task Server_streaming_delivers_every_message_in_order_then_OK()
+    public async Task ServerStreamingDeliversEveryMessageInOrderThenOK()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -47,7 +47,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
-    public async Task Client_streaming_sums_the_request_stream()
+    public async Task ClientStreamingSumsTheRequestStream()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -65,7 +65,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
-    public async Task Duplex_streaming_answers_each_message_before_the_next_is_sent()
+    public async Task DuplexStreamingAnswersEachMessageBeforeTheNextIsSent()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -84,7 +84,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
-    public async Task A_call_may_stream_more_than_Kestrels_30_MB_request_body_limit()
+    public async Task ACallMayStreamMoreThanKestrels30MBRequestBodyLimit()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -105,7 +105,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
-    public async Task Headers_and_trailers_carry_ASCII_and_binary_metadata_both_ways()
+    public async Task HeadersAndTrailersCarryAsciiAndBinaryMetadataBothWays()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -125,7 +125,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
-    public async Task Gzip_compresses_the_request_and_the_response()
+    public async Task GzipCompressesTheRequestAndTheResponse()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -163,7 +163,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
-    public async Task A_stream_the_server_ends_with_an_error_delivers_its_messages_then_the_status()
+    public async Task AStreamTheServerEndsWithAnErrorDeliversItsMessagesThenTheStatus()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -199,7 +199,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
 
     [Theory]
     [MemberData(nameof(ErrorCodes))]
-    public async Task Every_error_status_reaches_the_client_with_detail_and_trailers(StatusCode code)
+    public async Task EveryErrorStatusReachesTheClientWithDetailAndTrailers(StatusCode code)
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -215,7 +215,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
-    public async Task An_exception_in_a_handler_is_UNKNOWN_without_its_message()
+    public async Task AnExceptionInAHandlerIsUnknownWithoutItsMessage()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -227,7 +227,7 @@ public sealed class CallTests(TesterServerFixture server) : IClassFixture<Tester
     }
 
     [Fact]
-    public async Task The_server_keeps_serving_after_failed_calls()
+    public async Task TheServerKeepsServingAfterFailedCalls()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);

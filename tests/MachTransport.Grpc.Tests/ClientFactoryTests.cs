@@ -14,7 +14,7 @@ namespace MachTransport.Grpc.Tests;
 public sealed class ClientFactoryTests(TesterServerFixture server) : IClassFixture<TesterServerFixture>
 {
     [Fact]
-    public async Task AddGrpcClient_with_UseMachService_calls_the_service_and_keeps_the_channel_options()
+    public async Task AddGrpcClientWithUseMachServiceCallsTheServiceAndKeepsTheChannelOptions()
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -33,7 +33,7 @@ public sealed class ClientFactoryTests(TesterServerFixture server) : IClassFixtu
     }
 
     [Fact]
-    public void An_invalid_service_name_fails_where_it_is_given()
+    public void AnInvalidServiceNameFailsWhereItIsGiven()
     {
         var services = new ServiceCollection();
 
@@ -43,7 +43,7 @@ public sealed class ClientFactoryTests(TesterServerFixture server) : IClassFixtu
     }
 
     [Fact]
-    public void A_channel_with_an_HTTP_handler_of_its_own_is_refused()
+    public void AChannelWithAnHttpHandlerOfItsOwnIsRefused()
     {
         using var handler = new HttpClientHandler();
 

@@ -12,7 +12,7 @@ namespace MachTransport.Grpc.Tests;
 public sealed class DeadlineAndCancellationTests(TesterServerFixture server) : IClassFixture<TesterServerFixture>
 {
     [Fact]
-    public async Task The_deadline_reaches_the_server_as_grpc_timeout()
+    public async Task TheDeadlineReachesTheServerAsGrpcTimeout()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -25,7 +25,7 @@ public sealed class DeadlineAndCancellationTests(TesterServerFixture server) : I
     }
 
     [Fact]
-    public async Task A_deadline_that_passes_is_DEADLINE_EXCEEDED_and_cancels_the_handler()
+    public async Task ADeadlineThatPassesIsDeadlineExceededAndCancelsTheHandler()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -42,7 +42,7 @@ public sealed class DeadlineAndCancellationTests(TesterServerFixture server) : I
     }
 
     [Fact]
-    public async Task A_deadline_already_past_fails_without_a_request()
+    public async Task ADeadlineAlreadyPastFailsWithoutARequest()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -57,7 +57,7 @@ public sealed class DeadlineAndCancellationTests(TesterServerFixture server) : I
     }
 
     [Fact]
-    public async Task Cancelling_a_streaming_call_resets_the_stream_and_the_server_observes_it()
+    public async Task CancellingAStreamingCallResetsTheStreamAndTheServerObservesIt()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -79,7 +79,7 @@ public sealed class DeadlineAndCancellationTests(TesterServerFixture server) : I
     }
 
     [Fact]
-    public async Task Disposing_a_call_in_progress_cancels_it_on_the_server()
+    public async Task DisposingACallInProgressCancelsItOnTheServer()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -94,7 +94,7 @@ public sealed class DeadlineAndCancellationTests(TesterServerFixture server) : I
     }
 
     [Fact]
-    public async Task A_completed_call_is_observed_as_completed()
+    public async Task ACompletedCallIsObservedAsCompleted()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);

@@ -18,7 +18,7 @@ public sealed class FaultTests
     private static DateTime Deadline => DateTime.UtcNow.AddSeconds(60);
 
     [Fact]
-    public async Task A_call_to_a_service_nobody_registered_is_UNAVAILABLE_with_the_reason()
+    public async Task ACallToAServiceNobodyRegisteredIsUnavailableWithTheReason()
     {
         using GrpcChannel channel = MachGrpcChannel.ForService(TestEnvironment.UniqueServiceName("nobody"));
         var client = new Tester.TesterClient(channel);
@@ -30,7 +30,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task Killing_the_server_mid_stream_is_UNAVAILABLE_then_the_same_channel_works_after_a_restart()
+    public async Task KillingTheServerMidStreamIsUnavailableThenTheSameChannelWorksAfterARestart()
     {
         string service = TestEnvironment.UniqueServiceName("restart");
         (ChildProcess first, _) = await ChildProcess.StartTesterServerAsync(service);
@@ -60,7 +60,7 @@ public sealed class FaultTests
     }
 
     [Fact]
-    public async Task A_retry_policy_rides_over_a_server_restart_without_the_caller_seeing_an_error()
+    public async Task ARetryPolicyRidesOverAServerRestartWithoutTheCallerSeeingAnError()
     {
         string service = TestEnvironment.UniqueServiceName("retry");
         (ChildProcess first, _) = await ChildProcess.StartTesterServerAsync(service);

@@ -9,7 +9,7 @@ namespace MachTransport.Grpc.Tests;
 public sealed class GreeterSampleTests
 {
     [Fact]
-    public async Task The_demo_calls_its_server_child_over_Mach_and_exits_0()
+    public async Task TheDemoCallsItsServerChildOverMachAndExits0()
     {
         string service = TestEnvironment.UniqueServiceName("greeter");
 

@@ -13,7 +13,7 @@ namespace MachTransport.Grpc.Tests;
 public sealed class HealthAndReflectionTests(TesterServerFixture server) : IClassFixture<TesterServerFixture>
 {
     [Fact]
-    public async Task The_health_service_reports_SERVING()
+    public async Task TheHealthServiceReportsServing()
     {
         using GrpcChannel channel = server.CreateMachChannel();
 
@@ -23,7 +23,7 @@ public sealed class HealthAndReflectionTests(TesterServerFixture server) : IClas
     }
 
     [Fact]
-    public async Task Reflection_lists_the_services_and_describes_one()
+    public async Task ReflectionListsTheServicesAndDescribesOne()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new ServerReflection.ServerReflectionClient(channel);

@@ -18,7 +18,7 @@ public sealed class ProtocolTests(TesterServerFixture server) : IClassFixture<Te
     [Theory]
     [InlineData("machtransport.tests.Tester", "NoSuchMethod", "Method is unimplemented.")]
     [InlineData("no.such.Service", "Echo", "Service is unimplemented.")]
-    public async Task An_unknown_method_or_service_is_UNIMPLEMENTED(string service, string method, string detail)
+    public async Task AnUnknownMethodOrServiceIsUnimplemented(string service, string method, string detail)
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var unknown = new Method<byte[], byte[]>(MethodType.Unary, service, method, Bytes, Bytes);
@@ -31,7 +31,7 @@ public sealed class ProtocolTests(TesterServerFixture server) : IClassFixture<Te
     }
 
     [Fact]
-    public async Task A_request_over_the_servers_limit_is_RESOURCE_EXHAUSTED()
+    public async Task ARequestOverTheServersLimitIsResourceExhausted()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -43,7 +43,7 @@ public sealed class ProtocolTests(TesterServerFixture server) : IClassFixture<Te
     }
 
     [Fact]
-    public async Task A_response_over_the_clients_limit_is_RESOURCE_EXHAUSTED()
+    public async Task AResponseOverTheClientsLimitIsResourceExhausted()
     {
         using GrpcChannel channel = server.CreateMachChannel(new GrpcChannelOptions { MaxReceiveMessageSize = 1024 });
         var client = new Tester.TesterClient(channel);
@@ -57,7 +57,7 @@ public sealed class ProtocolTests(TesterServerFixture server) : IClassFixture<Te
     }
 
     [Fact]
-    public async Task A_request_over_the_clients_send_limit_fails_before_it_is_sent()
+    public async Task ARequestOverTheClientsSendLimitFailsBeforeItIsSent()
     {
         using GrpcChannel channel = server.CreateMachChannel(new GrpcChannelOptions { MaxSendMessageSize = 100 });
         var client = new Tester.TesterClient(channel);

@@ -16,7 +16,7 @@ public sealed class VolumeTests(TesterServerFixture server) : IClassFixture<Test
     private static DateTime Deadline => DateTime.UtcNow.AddSeconds(60);
 
     [Fact]
-    public async Task A_16_MiB_message_travels_each_way_intact()
+    public async Task A16MiBMessageTravelsEachWayIntact()
     {
         using GrpcChannel channel = server.CreateMachChannel(new GrpcChannelOptions { MaxReceiveMessageSize = 32 * 1024 * 1024 });
         var client = new Tester.TesterClient(channel);
@@ -29,7 +29,7 @@ public sealed class VolumeTests(TesterServerFixture server) : IClassFixture<Test
     }
 
     [Fact]
-    public async Task Two_hundred_concurrent_unary_calls_each_get_their_own_reply()
+    public async Task TwoHundredConcurrentUnaryCallsEachGetTheirOwnReply()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);
@@ -45,7 +45,7 @@ public sealed class VolumeTests(TesterServerFixture server) : IClassFixture<Test
     }
 
     [Fact]
-    public async Task Twenty_concurrent_duplex_streams_keep_their_messages_apart()
+    public async Task TwentyConcurrentDuplexStreamsKeepTheirMessagesApart()
     {
         using GrpcChannel channel = server.CreateMachChannel();
         var client = new Tester.TesterClient(channel);

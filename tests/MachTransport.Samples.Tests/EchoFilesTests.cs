@@ -33,7 +33,7 @@ public sealed class EchoFilesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task One_byte_from_stdin_and_1024_from_the_command_line_echo_identical_into_a_file_named_after_the_clients_pid()
+    public async Task OneByteFromStdinAnd1024FromTheCommandLineEchoIdenticalIntoAFileNamedAfterTheClientsPid()
     {
         await using SampleProcess oneByte = StartClient();
         await oneByte.Input.WriteAsync(new byte[] { 0x2A });
@@ -48,7 +48,7 @@ public sealed class EchoFilesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_message_of_1025_bytes_is_refused_with_the_limit_and_nothing_is_written()
+    public async Task AMessageOf1025BytesIsRefusedWithTheLimitAndNothingIsWritten()
     {
         await using SampleProcess client = StartClient(new string('x', 1025));
 
@@ -60,7 +60,7 @@ public sealed class EchoFilesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_same_data_again_deletes_the_file_of_this_client()
+    public async Task TheSameDataAgainDeletesTheFileOfThisClient()
     {
         using GrpcChannel channel = MachGrpcChannel.ForService(_service);
         using AsyncDuplexStreamingCall<EchoMessage, EchoMessage> call = new Echoer.EchoerClient(channel).Echo(deadline: DateTime.UtcNow.AddSeconds(60));
@@ -79,7 +79,7 @@ public sealed class EchoFilesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Fifty_client_processes_at_once_each_get_their_own_file()
+    public async Task FiftyClientProcessesAtOnceEachGetTheirOwnFile()
     {
         const int Clients = 50;
         SampleProcess[] clients = Enumerable.Range(0, Clients).Select(i => StartClient($"client {i}")).ToArray();
@@ -104,7 +104,7 @@ public sealed class EchoFilesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_client_that_never_reads_its_echoes_nor_ends_its_call_does_not_delay_another()
+    public async Task AClientThatNeverReadsItsEchoesNorEndsItsCallDoesNotDelayAnother()
     {
         using GrpcChannel channel = MachGrpcChannel.ForService(_service);
         using var stop = new CancellationTokenSource();
@@ -131,7 +131,7 @@ public sealed class EchoFilesTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_demo_runs_its_server_as_a_child_and_exits_0()
+    public async Task TheDemoRunsItsServerAsAChildAndExits0()
     {
         string directory = Directory.CreateTempSubdirectory("echofiles-demo-").FullName;
         try

@@ -28,7 +28,7 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     public void Dispose() => Directory.Delete(_state, recursive: true);
 
     [Fact]
-    public async Task A_thousand_items_come_back_in_the_order_they_were_stored()
+    public async Task AThousandItemsComeBackInTheOrderTheyWereStored()
     {
         using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
         var client = new ItemStore.ItemStoreClient(channel);
@@ -50,7 +50,7 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task A_64_MiB_item_stored_by_one_client_process_is_verified_by_the_next_from_the_kept_SHA_256()
+    public async Task A64MiBItemStoredByOneClientProcessIsVerifiedByTheNextFromTheKeptSha256()
     {
         string file = Path.Combine(_state, "item.bin");
         await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(MaxItemBytes));
@@ -66,7 +66,7 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task An_item_over_64_MiB_is_refused_with_the_limit_and_not_stored()
+    public async Task AnItemOver64MiBIsRefusedWithTheLimitAndNotStored()
     {
         using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
         var client = new ItemStore.ItemStoreClient(channel);
@@ -80,7 +80,7 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task A_client_killed_in_the_middle_of_a_large_store_leaves_no_item_and_the_server_answers_the_next()
+    public async Task AClientKilledInTheMiddleOfALargeStoreLeavesNoItemAndTheServerAnswersTheNext()
     {
         await using (SampleProcess partial = SampleProcess.Start("MachTransport.Samples.Tests.dll", "partial-store", fixture.ServiceName, _queue))
         {
@@ -98,7 +98,7 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task An_item_altered_on_the_way_is_reported_as_tampered()
+    public async Task AnItemAlteredOnTheWayIsReportedAsTampered()
     {
         string service = TestEnvironment.UniqueServiceName("tampering");
         await using WebApplication standIn = await TamperingItemStore.StartAsync(service);
@@ -112,7 +112,7 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task The_prompt_sends_retrieves_and_quits_when_driven_through_stdin()
+    public async Task ThePromptSendsRetrievesAndQuitsWhenDrivenThroughStdin()
     {
         string file = Path.Combine(_state, "item.bin");
         await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(100_000));
@@ -131,7 +131,7 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     }
 
     [Fact]
-    public async Task The_demo_runs_its_server_as_a_child_and_exits_0()
+    public async Task TheDemoRunsItsServerAsAChildAndExits0()
     {
         await using SampleProcess demo = SampleProcess.Start(Sample, "demo", "--service", TestEnvironment.UniqueServiceName("storedemo"));
 

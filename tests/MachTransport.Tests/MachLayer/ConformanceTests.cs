@@ -350,15 +350,35 @@ public class ConformanceTests
         Assert.Equal(1, Receive(b.Name).Header.Id);
     }
 
-    [Fact]
+    [LinuxFact]
     public async Task DestroyingAPortWakesItsBlockedReceiver()
     {
         uint port = AllocatePort();
-        Task<ReceivedMessage> waiting = Task.Factory.StartNew(() => Receive(port, timeoutMilliseconds: 20_000), TaskCreationOptions.LongRunning);
-        // Destroying before the receive starts gives InvalidName; after, PortChanged: both mean "gone".
+        var receiver = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<ReceivedMessage> waiting = Task.Factory.StartNew(
+            () =>
+            {
+                receiver.SetResult(BlockedThread.CurrentId());
+                return Receive(port, timeoutMilliseconds: 20_000);
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+
+        // Destroyed only once the receiver sleeps in the kernel: a wake-up, not a receive on a name already gone.
+        await BlockedThread.WaitUntilInPollAsync(await receiver.Task.WaitAsync(TimeSpan.FromSeconds(10)), TimeSpan.FromSeconds(10));
+        Assert.False(waiting.IsCompleted);
         Destroy(port);
         ReceivedMessage result = await waiting.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Contains(result.Result, new[] { MachMsgReturn.ReceivePortChanged, MachMsgReturn.ReceiveInvalidName });
+        Assert.Equal(MachMsgReturn.ReceivePortChanged, result.Result); // as XNU does (mach-abi.md, PORT_CHANGED / PORT_DIED)
+    }
+
+    [Fact]
+    public void ReceivingOnADestroyedPortFailsWithInvalidName()
+    {
+        uint port = AllocatePort();
+        Destroy(port);
+        Assert.Equal(MachMsgReturn.ReceiveInvalidName, Receive(port, timeoutMilliseconds: 0).Result);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace MachTransport.Tests.Transport;
 public sealed class ConnectFailureTests
 {
     [Fact]
-    public async Task Unregistered_service_gives_a_bootstrap_exception()
+    public async Task UnregisteredServiceGivesABootstrapException()
     {
         using var client = new HttpClient(MachHttpHandler.Create(TestEnvironment.UniqueServiceName("missing"))) { BaseAddress = new Uri("http://localhost") };
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(TimeSpan.FromSeconds(10)));
@@ -21,7 +21,7 @@ public sealed class ConnectFailureTests
     }
 
     [Fact]
-    public async Task Peer_rejected_by_policy_gives_a_rejection_and_the_server_counts_it()
+    public async Task PeerRejectedByPolicyGivesARejectionAndTheServerCountsIt()
     {
         await using TransportHost host = await TransportHost.StartAsync("deny", "--deny-peers");
         using HttpClient client = host.CreateClient();
@@ -34,7 +34,7 @@ public sealed class ConnectFailureTests
     }
 
     [Fact]
-    public async Task Service_whose_server_died_gives_a_distinct_error()
+    public async Task ServiceWhoseServerDiedGivesADistinctError()
     {
         string service = TestEnvironment.UniqueServiceName("dead");
         await using (TransportHost host = await TransportHost.StartOnAsync(service))
@@ -51,7 +51,7 @@ public sealed class ConnectFailureTests
     }
 
     [Fact]
-    public async Task A_server_that_never_answers_gives_an_IOException_caused_by_a_timeout()
+    public async Task AServerThatNeverAnswersGivesAnIOExceptionCausedByATimeout()
     {
         string service = TestEnvironment.UniqueServiceName("silent");
         using MachReceiveRight silent = MachBootstrap.CheckIn(MachKernel.Current, service); // registered, never read
@@ -69,7 +69,7 @@ public sealed class ConnectFailureTests
     }
 
     [Fact]
-    public async Task Every_connect_failure_is_an_IOException_as_a_sockets_would_be()
+    public async Task EveryConnectFailureIsAnIOExceptionAsASocketsWouldBe()
     {
         using var client = new HttpClient(MachHttpHandler.Create(TestEnvironment.UniqueServiceName("missing"))) { BaseAddress = new Uri("http://localhost") };
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/").WaitAsync(TimeSpan.FromSeconds(10)));
@@ -81,7 +81,7 @@ public sealed class ConnectFailureTests
     }
 
     [Fact]
-    public async Task A_second_server_on_a_taken_name_fails_to_start_with_a_clear_error()
+    public async Task ASecondServerOnATakenNameFailsToStartWithAClearError()
     {
         await using TransportHost first = await TransportHost.StartAsync("taken");
         await using ChildProcess second = ChildProcess.Start("MachTransport.TestHost", "serve", first.Service);

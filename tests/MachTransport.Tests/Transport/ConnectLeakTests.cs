@@ -15,7 +15,7 @@ namespace MachTransport.Tests.Transport;
 public sealed class ConnectLeakTests
 {
     [LinuxFact]
-    public async Task Connects_retried_against_a_full_service_queue_leak_no_reference()
+    public async Task ConnectsRetriedAgainstAFullServiceQueueLeakNoReference()
     {
         // A service whose queue a hostile process keeps full: every CONNECT times out and comes back to the client
         // with the send right it made to its own port (mach-abi.md §5.5); the client retries until its timeout.

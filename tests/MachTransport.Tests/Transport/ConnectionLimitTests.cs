@@ -11,7 +11,7 @@ namespace MachTransport.Tests.Transport;
 public sealed class ConnectionLimitTests
 {
     [Fact]
-    public async Task A_peer_process_beyond_its_limit_is_refused_as_busy_until_one_of_its_connections_ends()
+    public async Task APeerProcessBeyondItsLimitIsRefusedAsBusyUntilOneOfItsConnectionsEnds()
     {
         var endPoint = new MachEndPoint(TestEnvironment.UniqueServiceName("per-peer"));
         await using MachConnectionListener listener = MachConnectionListener.Bind(endPoint, new MachTransportOptions { MaxConnectionsPerPeerProcess = 2 }, NullLogger.Instance, TestMetrics.Server);
@@ -44,15 +44,15 @@ public sealed class ConnectionLimitTests
     [InlineData(1024L, 96)]
     [InlineData(100L, 1)]
     [InlineData(null, ConnectionBudget.Cap)]
-    public void The_default_limit_follows_the_open_file_limit_with_headroom(long? openFiles, int expected)
+    public void TheDefaultLimitFollowsTheOpenFileLimitWithHeadroom(long? openFiles, int expected)
         => Assert.Equal(expected, ConnectionBudget.FromOpenFileLimit(openFiles));
 
     [LinuxFact]
-    public void The_default_limit_fits_this_process_open_file_limit()
+    public void TheDefaultLimitFitsThisProcessOpenFileLimit()
         => Assert.True(new MachTransportOptions().MaxConnections * (long)ConnectionBudget.DescriptorsPerConnection < OpenFileLimit());
 
     [LinuxFact]
-    public async Task The_descriptor_cost_the_default_limit_assumes_covers_what_a_connection_holds_on_the_server()
+    public async Task TheDescriptorCostTheDefaultLimitAssumesCoversWhatAConnectionHoldsOnTheServer()
     {
         const int Connections = 20;
         await using TransportHost host = await TransportHost.StartAsync("fdcost");

@@ -37,7 +37,7 @@ public sealed class HostileChannelTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Out_of_line_DATA_of_3_GiB_closes_only_that_connection()
+    public async Task OutOfLineDataOf3GiBClosesOnlyThatConnection()
     {
         // Sparse on Linux, copy-on-write on Darwin: the attacker pays nothing for the size it claims.
         const uint size = 3u << 30;
@@ -61,7 +61,7 @@ public sealed class HostileChannelTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Oversized_messages_on_two_connections_close_those_two_and_the_service_goes_on()
+    public async Task OversizedMessagesOnTwoConnectionsCloseThoseTwoAndTheServiceGoesOn()
     {
         long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
         MachChannel first = await ConnectAsync();
@@ -85,7 +85,7 @@ public sealed class HostileChannelTests : IAsyncLifetime
     }
 
     [LinuxFact]
-    public async Task Memory_the_server_cannot_map_closes_only_that_connection()
+    public async Task MemoryTheServerCannotMapClosesOnlyThatConnection()
     {
         // The emulation reports such a region as XNU does, MACH_RCV_BODY_ERROR | MACH_MSG_VM_SPACE: the loop must
         // read the code without its special bits.
@@ -120,7 +120,7 @@ public sealed class HostileChannelTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_second_CONNECT_with_a_connected_client_port_is_dropped_and_the_first_connection_stays_watched()
+    public async Task ASecondConnectWithAConnectedClientPortIsDroppedAndTheFirstConnectionStaysWatched()
     {
         long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
         using MachSendRight service = MachBootstrap.LookUp(Kernel, _host.Service);

@@ -10,7 +10,7 @@ namespace MachTransport.Tests.Transport;
 public sealed class HttpClientFactoryTests
 {
     [Fact]
-    public async Task Named_client_with_the_mach_handler_calls_the_service()
+    public async Task NamedClientWithTheMachHandlerCallsTheService()
     {
         await using TransportHost host = await TransportHost.StartAsync("factory");
         var services = new ServiceCollection();

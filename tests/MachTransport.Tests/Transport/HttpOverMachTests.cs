@@ -17,7 +17,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
     [Theory]
     [InlineData(true, "HTTP/2")]
     [InlineData(false, "HTTP/1.1")]
-    public async Task Get_returns_the_body_over_the_requested_protocol(bool http2, string protocol)
+    public async Task GetReturnsTheBodyOverTheRequestedProtocol(bool http2, string protocol)
     {
         using HttpClient client = _host.CreateClient(http2);
         using HttpResponseMessage response = await client.GetAsync("/hello");
@@ -29,7 +29,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task Post_echoes_the_body(bool http2)
+    public async Task PostEchoesTheBody(bool http2)
     {
         using HttpClient client = _host.CreateClient(http2);
         byte[] body = RandomNumberGenerator.GetBytes(100_000);
@@ -38,7 +38,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Hundred_concurrent_http2_streams_share_one_connection()
+    public async Task HundredConcurrentHttp2StreamsShareOneConnection()
     {
         using HttpClient client = _host.CreateClient();
         long totalBefore = (await _host.StatsAsync())["total"];
@@ -55,7 +55,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sixty_four_MiB_request_arrives_byte_exact()
+    public async Task SixtyFourMiBRequestArrivesByteExact()
     {
         using HttpClient client = _host.CreateClient();
         byte[] body = new byte[64 * 1024 * 1024];
@@ -65,7 +65,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sixty_four_MiB_response_arrives_byte_exact()
+    public async Task SixtyFourMiBResponseArrivesByteExact()
     {
         const int size = 64 * 1024 * 1024;
         using HttpClient client = _host.CreateClient();
@@ -83,7 +83,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Response_streamed_in_ten_thousand_chunks_arrives_in_order()
+    public async Task ResponseStreamedInTenThousandChunksArrivesInOrder()
     {
         using HttpClient client = _host.CreateClient();
         using HttpResponseMessage response = await client.GetAsync("/chunks?count=10000", HttpCompletionOption.ResponseHeadersRead);
@@ -97,7 +97,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Cancelling_mid_stream_reaches_the_server_and_the_connection_keeps_working()
+    public async Task CancellingMidStreamReachesTheServerAndTheConnectionKeepsWorking()
     {
         using HttpClient client = _host.CreateClient();
         using (var cancel = new CancellationTokenSource())
@@ -120,7 +120,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Two_hundred_concurrent_client_connections()
+    public async Task TwoHundredConcurrentClientConnections()
     {
         HttpClient[] clients = Enumerable.Range(0, 200).Select(_ => _host.CreateClient()).ToArray();
         try
@@ -141,7 +141,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Peer_features_show_this_process()
+    public async Task PeerFeaturesShowThisProcess()
     {
         using HttpClient client = _host.CreateClient();
         string[] peer = (await client.GetStringAsync("/peer")).Split(' ');

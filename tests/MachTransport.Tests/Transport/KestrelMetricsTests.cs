@@ -8,7 +8,7 @@ namespace MachTransport.Tests.Transport;
 public sealed class KestrelMetricsTests
 {
     [Fact]
-    public async Task Kestrel_records_mach_connections_while_its_meter_is_listened_to()
+    public async Task KestrelRecordsMachConnectionsWhileItsMeterIsListenedTo()
     {
         // The test host listens to Kestrel's meter from its start, as dotnet-counters or OpenTelemetry would.
         await using TransportHost host = await TransportHost.StartAsync("kestrel-metrics");

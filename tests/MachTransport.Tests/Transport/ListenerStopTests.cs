@@ -16,7 +16,7 @@ namespace MachTransport.Tests.Transport;
 public sealed class ListenerStopTests
 {
     [Fact]
-    public async Task A_stopped_listener_rejects_at_once_and_a_listener_bound_again_serves()
+    public async Task AStoppedListenerRejectsAtOnceAndAListenerBoundAgainServes()
     {
         var endPoint = new MachEndPoint(TestEnvironment.UniqueServiceName("stopped"));
         var options = new MachTransportOptions();
@@ -40,7 +40,7 @@ public sealed class ListenerStopTests
     }
 
     [Fact]
-    public async Task A_server_that_dies_before_answering_fails_the_connect_at_once()
+    public async Task AServerThatDiesBeforeAnsweringFailsTheConnectAtOnce()
     {
         string name = TestEnvironment.UniqueServiceName("dies");
         MachReceiveRight service = MachBootstrap.CheckIn(MachTestMessages.Kernel, name);

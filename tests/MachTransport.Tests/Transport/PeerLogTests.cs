@@ -24,7 +24,7 @@ public sealed class PeerLogTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task Default_logging_shows_no_line_from_a_garbage_sending_peer()
+    public async Task DefaultLoggingShowsNoLineFromAGarbageSendingPeer()
     {
         var logs = new FakeLogCollector();
         string service = TestEnvironment.UniqueServiceName("log-default");
@@ -52,7 +52,7 @@ public sealed class PeerLogTests
     }
 
     [Fact]
-    public async Task At_debug_ten_thousand_garbage_messages_log_a_bounded_number_of_lines()
+    public async Task AtDebugTenThousandGarbageMessagesLogABoundedNumberOfLines()
     {
         const int Garbage = 10_000;
         var logs = new FakeLogCollector();

@@ -15,7 +15,7 @@ namespace MachTransport.Tests.Transport;
 public sealed class ReceiveLoopTests
 {
     [Fact]
-    public void Oversized_messages_queued_on_two_members_reach_their_own_handlers_and_the_loop_goes_on()
+    public void OversizedMessagesQueuedOnTwoMembersReachTheirOwnHandlersAndTheLoopGoesOn()
     {
         using var loop = new MachReceiveLoop(Kernel, "test", NullLogger.Instance);
         using MachReceiveRight trigger = MachReceiveRight.Allocate(Kernel);
@@ -42,7 +42,7 @@ public sealed class ReceiveLoopTests
     }
 
     [Fact]
-    public void A_handler_that_throws_costs_only_its_own_port()
+    public void AHandlerThatThrowsCostsOnlyItsOwnPort()
     {
         using var loop = new MachReceiveLoop(Kernel, "test", NullLogger.Instance);
         using MachReceiveRight faulty = MachReceiveRight.Allocate(Kernel);

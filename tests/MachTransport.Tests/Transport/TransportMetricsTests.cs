@@ -29,7 +29,7 @@ public sealed class TransportMetricsTests : IAsyncDisposable
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 
     [Fact]
-    public async Task Garbage_on_the_service_port_and_refused_peers_are_counted_on_the_server()
+    public async Task GarbageOnTheServicePortAndRefusedPeersAreCountedOnTheServer()
     {
         using var errors = new MetricCollector<long>(MeterFactory, MachTransportMetrics.MeterName, "machtransport.protocol.errors");
         using var rejected = new MetricCollector<long>(MeterFactory, MachTransportMetrics.MeterName, "machtransport.peers.rejected");
@@ -50,7 +50,7 @@ public sealed class TransportMetricsTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Out_of_line_payloads_and_credit_stalls_are_counted()
+    public async Task OutOfLinePayloadsAndCreditStallsAreCounted()
     {
         using var oolMessages = new MetricCollector<long>(MeterFactory, MachTransportMetrics.MeterName, "machtransport.messages.ool");
         using var oolBytes = new MetricCollector<long>(MeterFactory, MachTransportMetrics.MeterName, "machtransport.bytes.ool");

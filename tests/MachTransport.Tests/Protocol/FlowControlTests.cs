@@ -1,0 +1,131 @@
+using MachTransport.Channel;
+using MachTransport.Server;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using MachTransport.Tests.MachLayer;
+using Xunit;
+
+namespace MachTransport.Tests.Protocol;
+
+/// <summary>
+/// docs/protocol.md, "Data, flow control, close": windows announced in the handshake, credit debited before each DATA,
+/// CREDIT sent when the owed amount reaches a quarter of the window. A raw peer counts what the server channel sends.
+/// </summary>
+[Trait("Category", "Protocol")]
+public sealed class FlowControlTests
+{
+    // Server read window: 4096 bytes (a quarter is 1024) and 32 messages (half the queue; a quarter is 8).
+    private static MachTransportOptions SmallWindow => new() { MaxReadBufferSize = 4096, QueueLimit = 64 };
+
+    [Fact]
+    public async Task TheServerAnnouncesItsReadWindowInAccept()
+    {
+        await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow);
+        Assert.Equal(new MachWindow(4096, 32, MachProtocol.MaxInlinePayload), peer.ServerWindow);
+    }
+
+    [Fact]
+    public async Task ConsumedBytesAreGrantedBackOnceTheyReachAQuarterOfTheWindow()
+    {
+        await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow);
+        peer.SendData(1000);
+        await PipeReads.ConsumeAsync(peer.Server.Input, 1000); // 1000 < 1024 owed: no CREDIT yet
+        peer.SendData(24);
+        await PipeReads.ConsumeAsync(peer.Server.Input, 24);
+
+        // Had a CREDIT gone out after the first 1000 bytes, it would be the first message here.
+        ReceivedMessage credit = await peer.ReceiveAsync();
+        Assert.Equal(MachProtocol.Credit, credit.Header.Id);
+        Assert.Equal([1024u, 2u], [RawPeer.Word(credit.Body, 0), RawPeer.Word(credit.Body, 1)]);
+    }
+
+    [Fact]
+    public async Task DequeuedMessagesAreGrantedBackOnceTheyReachAQuarterOfTheWindowEvenUnread()
+    {
+        await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow);
+        for (int i = 0; i < 8; i++)
+        {
+            peer.SendData(1); // nobody reads: bytes stay owed, messages are owed as the receive thread dequeues them
+        }
+
+        ReceivedMessage credit = await peer.ReceiveAsync();
+        Assert.Equal(MachProtocol.Credit, credit.Header.Id);
+        Assert.Equal([0u, 8u], [RawPeer.Word(credit.Body, 0), RawPeer.Word(credit.Body, 1)]);
+    }
+
+    [Fact]
+    public async Task ASideWhoseApplicationStoppedReadingGrantsOnArrival()
+    {
+        await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow);
+        await peer.Server.Input.CompleteAsync();
+        peer.SendData(1024);
+
+        ReceivedMessage credit = await peer.ReceiveAsync();
+        Assert.Equal(MachProtocol.Credit, credit.Header.Id);
+        Assert.Equal([1024u, 1u], [RawPeer.Word(credit.Body, 0), RawPeer.Word(credit.Body, 1)]);
+    }
+
+    [Fact]
+    public async Task TheSenderStopsAtTheByteWindowThePeerAnnouncedAndResumesOnCredit()
+    {
+        await using RawPeer peer = await RawPeer.ConnectAsync(byteWindow: 4096, messageWindow: 4);
+        using var stalls = new MetricCollector<long>(peer.Host.Meter, "machtransport.credit.stalls");
+        await peer.Server.Output.WriteAsync(new byte[10_000]);
+
+        Assert.Equal(4096u, await ReceiveDataLengthAsync(peer));
+        await stalls.WaitForMeasurementsAsync(1, ProtocolServer.Bound);
+        Assert.True(peer.IsQuiet()); // stalled with everything it sent already queued: not a byte beyond the window
+
+        peer.SendCredit(3000, 1);
+        Assert.Equal(3000u, await ReceiveDataLengthAsync(peer));
+        await stalls.WaitForMeasurementsAsync(2, ProtocolServer.Bound);
+        Assert.True(peer.IsQuiet());
+
+        peer.SendCredit(2904, 1);
+        Assert.Equal(2904u, await ReceiveDataLengthAsync(peer));
+    }
+
+    [Fact]
+    public async Task TheSenderStopsAtTheMessageWindowThePeerAnnouncedAndResumesOnCredit()
+    {
+        await using RawPeer peer = await RawPeer.ConnectAsync(messageWindow: 2);
+        using var stalls = new MetricCollector<long>(peer.Host.Meter, "machtransport.credit.stalls");
+        for (int i = 0; i < 2; i++)
+        {
+            await peer.Server.Output.WriteAsync(new byte[100]);
+            Assert.Equal(100u, await ReceiveDataLengthAsync(peer));
+        }
+
+        await peer.Server.Output.WriteAsync(new byte[100]);
+        await stalls.WaitForMeasurementsAsync(1, ProtocolServer.Bound);
+        Assert.True(peer.IsQuiet()); // bytes to spare, but no message credit
+
+        peer.SendCredit(200, 2);
+        Assert.Equal(100u, await ReceiveDataLengthAsync(peer));
+    }
+
+    [Fact]
+    public async Task TwoRealChannelsMoveFarMoreThanBothWindowsBothWays()
+    {
+        var small = new MachTransportOptions { MaxReadBufferSize = 4096, QueueLimit = 4 };
+        await using ChannelPair pair = await ChannelPair.OpenAsync(small, new Client.MachClientOptions { MaxReadBufferSize = 4096, QueueLimit = 4 });
+        byte[] payload = new byte[256 * 1024];
+        Random.Shared.NextBytes(payload);
+
+        Task<byte[]> atServer = PipeReads.ReadToEndAsync(pair.Server.Input);
+        Task<byte[]> atClient = PipeReads.ReadToEndAsync(pair.Client.Input);
+        await pair.Client.Output.WriteAsync(payload);
+        await pair.Client.Output.CompleteAsync();
+        await pair.Server.Output.WriteAsync(payload);
+        await pair.Server.Output.CompleteAsync();
+
+        Assert.Equal(payload, await atServer.WaitAsync(ProtocolServer.Bound));
+        Assert.Equal(payload, await atClient.WaitAsync(ProtocolServer.Bound));
+    }
+
+    private static async Task<uint> ReceiveDataLengthAsync(RawPeer peer)
+    {
+        ReceivedMessage data = await peer.ReceiveAsync();
+        Assert.Equal(MachProtocol.Data, data.Header.Id);
+        return RawPeer.Word(data.Body, 0);
+    }
+}
