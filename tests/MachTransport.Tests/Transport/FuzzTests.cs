@@ -13,7 +13,7 @@ public sealed class FuzzTests
     private const string Seed = "20240801";
 
     [LinuxFact]
-    public async Task A_fixed_seed_fuzz_run_leaves_the_server_serving_and_at_rest()
+    public async Task AFixedSeedFuzzRunLeavesTheServerServingAndAtRest()
     {
         await using ChildProcess fuzzer = ChildProcess.Start("MachFuzz", "run", "--seed", Seed, "--messages", "3000", "--warm-up", "1000", "--settle", "30", "--quiet");
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
