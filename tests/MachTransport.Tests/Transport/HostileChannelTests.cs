@@ -18,34 +18,18 @@ namespace MachTransport.Tests.Transport;
 /// never the server process, the server's other connections or the service.
 /// </summary>
 [Trait("Category", "Hostile")]
-public sealed class HostileChannelTests : IAsyncLifetime
+public sealed class HostileChannelTests() : HostWithBystander("hostile-channel")
 {
-    private TransportHost _host = null!;
-    private HttpClient _bystander = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await TransportHost.StartAsync("hostile-channel");
-        _bystander = _host.CreateClient();
-        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
-    }
-
-    public async Task DisposeAsync()
-    {
-        _bystander.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task OutOfLineDataOf3GiBClosesOnlyThatConnection()
     {
         // Sparse on Linux, copy-on-write on Darwin: the attacker pays nothing for the size it claims.
         const uint size = 3u << 30;
-        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        long errorsBefore = (await Host.StatsAsync())["protocolErrors"];
         MachChannel victim = await ConnectAsync();
         await using (victim)
         {
-            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            await Host.WaitForStatsAsync(s => s["active"] >= 2);
             MachOolRegion region = MachOolRegion.Allocate(Kernel, size);
             MachMsgReturn sent = Send(victim.PeerPortName, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(size),
                 attachments: [Attachment.Memory(region.Address, size, deallocate: true)]);
@@ -55,21 +39,21 @@ public sealed class HostileChannelTests : IAsyncLifetime
             await AssertAbortedAsync(victim);
         }
 
-        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
-        Assert.False(_host.HasExited);
-        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+        await Host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
+        Assert.False(Host.HasExited);
+        Assert.Equal("hello HTTP/2", await Bystander.GetStringAsync("/hello"));
     }
 
     [Fact]
     public async Task OversizedMessagesOnTwoConnectionsCloseThoseTwoAndTheServiceGoesOn()
     {
-        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        long errorsBefore = (await Host.StatsAsync())["protocolErrors"];
         MachChannel first = await ConnectAsync();
         MachChannel second = await ConnectAsync();
         await using (first)
         await using (second)
         {
-            await _host.WaitForStatsAsync(s => s["active"] >= 3);
+            await Host.WaitForStatsAsync(s => s["active"] >= 3);
             // Larger than any message the protocol allows (64 KiB inline), each a little larger than the last.
             Assert.Equal(MachMsgReturn.Success, Send(first.PeerPortName, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(80_000, 80_000)));
             Assert.Equal(MachMsgReturn.Success, Send(second.PeerPortName, MachMsgTypeName.CopySend, MachProtocol.Data, DataPrefix(120_000, 120_000)));
@@ -78,9 +62,9 @@ public sealed class HostileChannelTests : IAsyncLifetime
             await AssertAbortedAsync(second);
         }
 
-        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 2 && s["active"] == 1);
-        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
-        using HttpClient another = _host.CreateClient();
+        await Host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 2 && s["active"] == 1);
+        Assert.Equal("hello HTTP/2", await Bystander.GetStringAsync("/hello"));
+        using HttpClient another = Host.CreateClient();
         Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello"));
     }
 
@@ -89,11 +73,11 @@ public sealed class HostileChannelTests : IAsyncLifetime
     {
         // The emulation reports such a region as XNU does, MACH_RCV_BODY_ERROR | MACH_MSG_VM_SPACE: the loop must
         // read the code without its special bits.
-        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
+        long errorsBefore = (await Host.StatsAsync())["protocolErrors"];
         MachChannel victim = await ConnectAsync();
         await using (victim)
         {
-            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            await Host.WaitForStatsAsync(s => s["active"] >= 2);
             byte[] datagram = new byte[Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint) + Unsafe.SizeOf<MachMsgOolDescriptor>()];
             var header = new MachMsgHeader
             {
@@ -114,34 +98,34 @@ public sealed class HostileChannelTests : IAsyncLifetime
             await AssertAbortedAsync(victim);
         }
 
-        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
-        using HttpClient another = _host.CreateClient();
+        await Host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
+        using HttpClient another = Host.CreateClient();
         Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello"));
     }
 
     [Fact]
     public async Task ASecondConnectWithAConnectedClientPortIsDroppedAndTheFirstConnectionStaysWatched()
     {
-        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
-        using MachSendRight service = MachBootstrap.LookUp(Kernel, _host.Service);
+        long errorsBefore = (await Host.StatsAsync())["protocolErrors"];
+        using MachSendRight service = MachBootstrap.LookUp(Kernel, Host.Service);
         MachReceiveRight client = MachReceiveRight.Allocate(Kernel);
         Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, ConnectBody(), attachments: [Attachment.Port(client.Name, MachMsgTypeName.MakeSend)]));
         ReceivedMessage accept = Receive(client.Name);
         Assert.Equal(MachProtocol.Accept, accept.Header.Id);
         Assert.Equal(KernReturn.Success, Kernel.Deallocate(accept.Descriptors[0].Name));
-        await _host.WaitForStatsAsync(s => s["active"] == 2);
+        await Host.WaitForStatsAsync(s => s["active"] == 2);
 
         Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, ConnectBody(), attachments: [Attachment.Port(client.Name, MachMsgTypeName.MakeSend)]));
-        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1);
-        Assert.Equal(2, (await _host.StatsAsync())["active"]);
+        await Host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1);
+        Assert.Equal(2, (await Host.StatsAsync())["active"]);
 
         // The first connection must still hear of its client's end: no zombie left behind.
         client.Dispose();
-        await _host.WaitForStatsAsync(s => s["active"] == 1);
+        await Host.WaitForStatsAsync(s => s["active"] == 1);
     }
 
     private Task<MachChannel> ConnectAsync()
-        => MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        => MachClientConnector.ConnectAsync(Host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
     /// <summary>The server answers a violation with ABORT (or its port dies): the victim's reads fail, they do not just end.</summary>
     internal static Task<IOException> AssertAbortedAsync(MachChannel victim) => Assert.ThrowsAnyAsync<IOException>(async () =>

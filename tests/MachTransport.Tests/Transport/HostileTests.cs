@@ -15,31 +15,15 @@ namespace MachTransport.Tests.Transport;
 
 /// <summary>A client that sends raw garbage loses only its own connection; the server keeps serving and leaks nothing.</summary>
 [Trait("Category", "Hostile")]
-public sealed class HostileTests : IAsyncLifetime
+public sealed class HostileTests() : HostWithBystander("hostile")
 {
-    private TransportHost _host = null!;
-    private HttpClient _bystander = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = await TransportHost.StartAsync("hostile");
-        _bystander = _host.CreateClient();
-        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
-    }
-
-    public async Task DisposeAsync()
-    {
-        _bystander.Dispose();
-        await _host.DisposeAsync();
-    }
-
     [Fact]
     public async Task GarbageOnTheServicePortIsDroppedAndReleased()
     {
         IMachKernel kernel = MachKernel.Current;
-        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
-        int fdsBefore = _host.CountOpenFds();
-        Assert.Equal(BootstrapStatus.Success, kernel.BootstrapLookUp(_host.Service, out uint serviceName));
+        long errorsBefore = (await Host.StatsAsync())["protocolErrors"];
+        int fdsBefore = Host.CountOpenFds();
+        Assert.Equal(BootstrapStatus.Success, kernel.BootstrapLookUp(Host.Service, out uint serviceName));
         using var service = new MachSendRight(kernel, serviceName);
         using MachReceiveRight reply = MachReceiveRight.Allocate(kernel);
         byte[] goodBody = ConnectBody(MachProtocol.Version, MachProtocol.Version);
@@ -66,8 +50,8 @@ public sealed class HostileTests : IAsyncLifetime
         Assert.Equal(MachProtocol.Reject, rejection.Header.Id);
         Assert.Equal((uint)MachCloseReason.VersionMismatch, BinaryPrimitives.ReadUInt32LittleEndian(rejection.Body));
 
-        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 5);
-        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+        await Host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 5);
+        Assert.Equal("hello HTTP/2", await Bystander.GetStringAsync("/hello"));
         service.Dispose(); // on Linux each holder's own connection is one of the server's descriptors while it holds the right
         await WaitForFdsAsync(fdsBefore);
     }
@@ -76,37 +60,37 @@ public sealed class HostileTests : IAsyncLifetime
     [MemberData(nameof(ProtocolGarbage.Kinds), MemberType = typeof(ProtocolGarbage))]
     public async Task GarbageOnAConnectionPortClosesOnlyThatConnection(string kind)
     {
-        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
-        MachChannel victim = await MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        long errorsBefore = (await Host.StatsAsync())["protocolErrors"];
+        MachChannel victim = await MachClientConnector.ConnectAsync(Host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
         await using (victim)
         {
-            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            await Host.WaitForStatsAsync(s => s["active"] >= 2);
             // Each kind provably takes its own path: DataShapeTests checks the reason the channel logs for it.
             Assert.Equal(MachMsgReturn.Success, ProtocolGarbage.Send(kind, victim.PeerPortName));
 
             await AssertAbortedAsync(victim);
         }
 
-        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
-        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
+        await Host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1 && s["active"] == 1);
+        Assert.Equal("hello HTTP/2", await Bystander.GetStringAsync("/hello"));
     }
 
     [LinuxFact]
     public async Task RawMalformedDatagramsCloseOnlyTheConnectionTheyHit()
     {
         // On Linux a send right is a socket: a hostile peer can write bytes that are no Mach message at all.
-        long errorsBefore = (await _host.StatsAsync())["protocolErrors"];
-        using (MachSendRight service = MachBootstrap.LookUp(MachKernel.Current, _host.Service))
+        long errorsBefore = (await Host.StatsAsync())["protocolErrors"];
+        using (MachSendRight service = MachBootstrap.LookUp(MachKernel.Current, Host.Service))
         using (LinuxFd serviceEnd = LinuxKernel.Instance.DuplicateSendEnd(service.Name))
         {
             Assert.Equal(0, SeqPacket.Send(serviceEnd.Number, new byte[] { 0xFF, 0xFF, 0xFF, 0xFF }, []));
         }
 
-        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1);
-        MachChannel victim = await MachClientConnector.ConnectAsync(_host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await Host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 1);
+        MachChannel victim = await MachClientConnector.ConnectAsync(Host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
         await using (victim)
         {
-            await _host.WaitForStatsAsync(s => s["active"] >= 2);
+            await Host.WaitForStatsAsync(s => s["active"] >= 2);
             using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(victim.PeerPortName))
             {
                 Assert.Equal(0, SeqPacket.Send(sendEnd.Number, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, []));
@@ -115,9 +99,9 @@ public sealed class HostileTests : IAsyncLifetime
             await AssertAbortedAsync(victim);
         }
 
-        await _host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 2 && s["active"] == 1);
-        Assert.Equal("hello HTTP/2", await _bystander.GetStringAsync("/hello"));
-        using HttpClient another = _host.CreateClient();
+        await Host.WaitForStatsAsync(s => s["protocolErrors"] == errorsBefore + 2 && s["active"] == 1);
+        Assert.Equal("hello HTTP/2", await Bystander.GetStringAsync("/hello"));
+        using HttpClient another = Host.CreateClient();
         Assert.Equal("hello HTTP/2", await another.GetStringAsync("/hello")); // the server still accepts
     }
 
@@ -138,7 +122,7 @@ public sealed class HostileTests : IAsyncLifetime
     private async Task WaitForFdsAsync(int expected)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        while (_host.CountOpenFds() > expected)
+        while (Host.CountOpenFds() > expected)
         {
             await Task.Delay(20, deadline.Token);
         }
