@@ -151,8 +151,7 @@ internal static class MachClientConnector
             loop.Kernel.Deallocate(deadName);
             if (Interlocked.CompareExchange(ref _state, Answered, Waiting) == Waiting)
             {
-                loop.Unregister(port);
-                port.Dispose();
+                ReleasePort();
                 _result.TrySetException(new IOException($"The Mach service '{serviceName}' went away before answering the connection request: its server exited."));
             }
         }
@@ -161,8 +160,7 @@ internal static class MachClientConnector
         {
             if (_result.TrySetException(new IOException($"The answer of Mach service '{serviceName}' could not be handled.", error)))
             {
-                loop.Unregister(port);
-                port.Dispose();
+                ReleasePort();
             }
         }
 
@@ -170,8 +168,7 @@ internal static class MachClientConnector
         {
             if (Interlocked.CompareExchange(ref _state, Cancelled, Waiting) == Waiting)
             {
-                loop.Unregister(port);
-                port.Dispose();
+                ReleasePort();
                 return;
             }
 
@@ -182,9 +179,15 @@ internal static class MachClientConnector
         private void Fail(in MachMessageReader message, Exception error)
         {
             MachMessageDisposal.Destroy(loop.Kernel, message);
+            ReleasePort();
+            _result.TrySetException(error);
+        }
+
+        /// <summary>No answer will come for this connect: the client port leaves the loop and is destroyed.</summary>
+        private void ReleasePort()
+        {
             loop.Unregister(port);
             port.Dispose();
-            _result.TrySetException(error);
         }
 
         private string Describe(MachCloseReason reason, string text) => reason switch

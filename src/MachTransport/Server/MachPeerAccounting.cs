@@ -19,14 +19,19 @@ internal sealed class MachPeerAccounting(MachTransportOptions options)
     {
         lock (_lock)
         {
-            detail = _clientPorts.Contains(clientPort) ? "a CONNECT carrying a client port that is already connected"
-                : _total >= options.MaxConnections ? $"{options.MaxConnections} connections open"
+            if (_clientPorts.Contains(clientPort))
+            {
+                detail = "a CONNECT carrying a client port that is already connected";
+                return MachCloseReason.ProtocolError;
+            }
+
+            detail = _total >= options.MaxConnections ? $"{options.MaxConnections} connections open"
                 : _byPid.GetValueOrDefault(peer.Pid) >= options.MaxConnectionsPerPeerProcess ? $"pid {peer.Pid} has {options.MaxConnectionsPerPeerProcess} connections open"
                 : _byUid.GetValueOrDefault(peer.Uid) >= options.MaxConnectionsPerUser ? $"uid {peer.Uid} has {options.MaxConnectionsPerUser} connections open"
                 : string.Empty;
             if (detail.Length > 0)
             {
-                return _clientPorts.Contains(clientPort) ? MachCloseReason.ProtocolError : MachCloseReason.ServerBusy;
+                return MachCloseReason.ServerBusy;
             }
 
             _clientPorts.Add(clientPort);
