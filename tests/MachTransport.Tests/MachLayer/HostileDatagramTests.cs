@@ -32,7 +32,7 @@ public class HostileDatagramTests
     [MemberData(nameof(Cases))]
     public void AMalformedDatagramFailsAloneAndLeaksNothing(string malformation)
     {
-        int beforePort = OpenFdCount();
+        HashSet<string> beforePort = OpenFds();
         uint port = AllocatePort();
         try
         {
@@ -42,7 +42,7 @@ public class HostileDatagramTests
             // its receivers. Count from after that.
             Assert.Equal(0, SeqPacket.Send(sendEnd.Number, Header(HeaderSize, MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend), id: 3), []));
             Assert.Equal(3, Receive(port).Header.Id);
-            int baseline = OpenFdCount();
+            HashSet<string> baseline = OpenFds();
             (byte[] datagram, List<LinuxFd> attached) = Build(malformation);
             int[] numbers = attached.Select(fd => fd.Number).ToArray();
             Assert.Equal(0, SeqPacket.Send(sendEnd.Number, datagram, numbers));
@@ -53,7 +53,7 @@ public class HostileDatagramTests
             Assert.Equal(port, message.Header.LocalPort);
             Assert.Equal((uint)HeaderSize, message.Header.Size);
             Assert.Equal(Environment.ProcessId, message.Trailer.Audit.Pid); // the trailer still says who sent it
-            Assert.Equal(baseline, OpenFdCount());
+            Assert.Empty(OpenedSince(baseline));
 
             Assert.Equal(MachMsgReturn.Success, Send(port, MachMsgTypeName.MakeSend, 42));
             Assert.Equal(42, Receive(port).Header.Id);
@@ -63,7 +63,7 @@ public class HostileDatagramTests
             Destroy(port);
         }
 
-        Assert.Equal(beforePort, OpenFdCount());
+        Assert.Empty(OpenedSince(beforePort));
     }
 
     [LinuxFact]

@@ -106,10 +106,30 @@ internal static unsafe class MachTestMessages
 
     public static void Destroy(uint receiveRight) => Assert.Equal(KernReturn.Success, Kernel.ModRefs(receiveRight, MachPortRight.Receive, -1));
 
-    /// <summary>Descriptors open in this process, counted after the backend's own process-wide ones exist.</summary>
-    public static int OpenFdCount()
+    /// <summary>
+    /// Descriptors open in this process (number and what it refers to), taken after the backend's own process-wide
+    /// ones exist. Leak checks compare snapshots for descriptors that appeared: a finalizer or a previous test's late
+    /// disposal may close descriptors meanwhile, which a bare count would mistake for a change.
+    /// </summary>
+    public static HashSet<string> OpenFds()
     {
         _ = Kernel.Name;
-        return Directory.GetFiles("/proc/self/fd").Length;
+        var open = new HashSet<string>();
+        foreach (string entry in Directory.GetFiles("/proc/self/fd"))
+        {
+            // A descriptor closed between listing and reading has nothing to report.
+            try
+            {
+                open.Add($"{Path.GetFileName(entry)} -> {new FileInfo(entry).LinkTarget}");
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return open;
     }
+
+    /// <summary>Descriptors open now that were not open in <paramref name="before"/>.</summary>
+    public static string[] OpenedSince(HashSet<string> before) => OpenFds().Except(before).ToArray();
 }
