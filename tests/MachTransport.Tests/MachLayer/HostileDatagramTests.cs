@@ -13,7 +13,7 @@ namespace MachTransport.Tests.MachLayer;
 /// and the port keeps working.
 /// </summary>
 [Trait("Category", "Hostile")]
-[Collection(FdAccounting.Name)]
+[Collection(ProcessWideState.Name)]
 public class HostileDatagramTests
 {
     private const int FullySealed = Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE;

@@ -9,7 +9,7 @@ namespace MachTransport.Tests.MachLayer;
 
 /// <summary>Rights, descriptors and memory are released exactly: counted by /proc/&lt;pid&gt;/fd of a clean process and by the emulated name table.</summary>
 [Trait("Category", "Conformance")]
-[Collection(FdAccounting.Name)]
+[Collection(ProcessWideState.Name)]
 public class ResourceTests
 {
     [LinuxFact]

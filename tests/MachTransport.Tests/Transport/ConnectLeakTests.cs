@@ -11,7 +11,7 @@ namespace MachTransport.Tests.Transport;
 
 /// <summary>Connect attempts that fail leave no right behind in the client, counted by the emulated name table.</summary>
 [Trait("Category", "Hostile")]
-[Collection(FdAccounting.Name)]
+[Collection(ProcessWideState.Name)]
 public sealed class ConnectLeakTests
 {
     [LinuxFact]

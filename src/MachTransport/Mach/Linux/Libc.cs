@@ -82,6 +82,7 @@ internal static unsafe partial class Libc
     public const int MAP_SHARED = 1;
     public const int MAP_PRIVATE = 2;
     public const int MAP_FIXED = 0x10;
+    public const int MAP_ANONYMOUS = 0x20;
 
     public const int O_RDWR = 2;
     public const int O_CREAT = 0x40;
@@ -218,6 +219,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial nint read(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial nint pread(int fd, void* buffer, nuint count, long offset);
 
     [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int memfd_create(string name, uint flags);

@@ -477,7 +477,7 @@ internal sealed partial class LinuxKernel
             }
             else if (descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address == 1)
             {
-                ulong address = MapReceivedOutOfLine(fds[fdIndex++], descriptor.Size);
+                ulong address = ReceiveOutOfLine(fds[fdIndex++], descriptor.Size);
                 valid = address != 0;
                 if (valid)
                 {
@@ -598,14 +598,14 @@ internal sealed partial class LinuxKernel
         }
     }
 
-    private static unsafe void UndoCopyOut(MachMessageReader reader, ReadOnlySpan<ulong> mapped, ReadOnlySpan<int> epolls)
+    private void UndoCopyOut(MachMessageReader reader, ReadOnlySpan<ulong> mapped, ReadOnlySpan<int> epolls)
     {
         int index = 0;
         foreach (MachDescriptor descriptor in reader.Descriptors)
         {
             if (index < mapped.Length && descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address == 1)
             {
-                _ = Libc.munmap((void*)mapped[index++], descriptor.Size);
+                _ = VmDeallocate(mapped[index++], descriptor.Size);
             }
         }
 

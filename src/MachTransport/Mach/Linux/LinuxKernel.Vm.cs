@@ -45,7 +45,7 @@ internal sealed partial class LinuxKernel
 
     public unsafe KernReturn VmDeallocate(ulong address, ulong size)
     {
-        if (size == 0)
+        if (size == 0 || _receivedRegions.TryReturn(address, size))
         {
             return KernReturn.Success;
         }
@@ -164,19 +164,57 @@ internal sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// Maps a received OOL memfd privately (the receiver's own copy, as Mach gives it) after checking it can neither
-    /// shrink under the mapping (SIGBUS) nor be written by anyone (the sender keeping a writable mapping). A file that
-    /// cannot carry seals (F_GET_SEALS fails: a regular file, a pipe) is refused.
+    /// The receiver's own copy of a received OOL memfd, as Mach gives it, after checking that nobody can write the memfd
+    /// any more, so the copy is what the sender sent. A file that cannot carry seals (F_GET_SEALS fails: a regular file,
+    /// a pipe) is refused, and so is one shorter than the descriptor claims. Up to the pool's largest class the data is
+    /// copied into a pooled region: no mapping, no page faults once warm, no unmapping. Larger claims are mapped
+    /// privately instead, so nothing is copied or allocated before the receiver looks (a peer may claim gigabytes
+    /// that the channel then refuses without touching them).
     /// </summary>
-    private static unsafe ulong MapReceivedOutOfLine(int fd, uint size)
+    private unsafe ulong ReceiveOutOfLine(int fd, uint size)
     {
         const int Required = Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE;
-        Libc.Statx stat;
         int seals = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
-        if (seals == -1
-            || (seals & Required) != Required
-            || Libc.statx(fd, string.Empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &stat) != 0
-            || stat.Size < size)
+        if (seals == -1 || (seals & Required) != Required)
+        {
+            return 0;
+        }
+
+        return size <= ReceivedRegionPool.MaxPooledSize ? CopyIntoPooledRegion(fd, size) : MapPrivately(fd, size);
+    }
+
+    private unsafe ulong CopyIntoPooledRegion(int fd, uint size)
+    {
+        ulong address = _receivedRegions.Rent(size);
+        if (address == 0)
+        {
+            return 0;
+        }
+
+        byte* region = (byte*)address;
+        uint done = 0;
+        while (done < size)
+        {
+            nint read = Libc.pread(fd, region + done, size - done, done);
+            if (read <= 0 && !(read < 0 && Libc.LastError == Libc.EINTR))
+            {
+                _receivedRegions.Discard(address); // shorter than claimed
+                return 0;
+            }
+
+            done += (uint)Math.Max(read, 0);
+        }
+
+        // The rest of the last page reads as zeros, as in a fresh Mach region; a reused one may hold older data.
+        new Span<byte>(region + size, (int)(RoundToPage(size) - size)).Clear();
+        return address;
+    }
+
+    /// <summary>Maps the sealed memfd copy-on-write; it must hold every byte claimed, or touching the end would fault (SIGBUS).</summary>
+    private static unsafe ulong MapPrivately(int fd, uint size)
+    {
+        Libc.Statx stat;
+        if (Libc.statx(fd, string.Empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &stat) != 0 || stat.Size < size)
         {
             return 0;
         }

@@ -15,11 +15,13 @@ internal sealed partial class LinuxKernel : IMachKernel
     private readonly Dictionary<uint, PortSetEntry> _portSets = [];
     private readonly Dictionary<PortIdentity, PortEntry> _byPortId = [];
     private readonly LinuxBootstrap _bootstrap;
+    private readonly ReceivedRegionPool _receivedRegions;
     private uint _nextNameIndex;
 
     private LinuxKernel()
     {
         PageSize = Environment.SystemPageSize;
+        _receivedRegions = new ReceivedRegionPool(PageSize);
         _kernelThread = new KernelThread();
         _bootstrap = new LinuxBootstrap(this, _kernelThread);
     }

@@ -1,0 +1,104 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Linux;
+using MachTransport.Mach.Messages;
+using MachTransport.Mach.Rights;
+using Xunit;
+using static MachTransport.Tests.MachLayer.MachTestMessages;
+
+namespace MachTransport.Tests.MachLayer;
+
+/// <summary>
+/// The emulation copies received out-of-line data into pooled regions: a region freed with vm_deallocate is reused
+/// for the next message of its class, reads as a fresh region would, and idle memory stays within the cap.
+/// </summary>
+[Collection(ProcessWideState.Name)]
+public class ReceivedRegionPoolTests
+{
+    private static readonly int PageSize = Environment.SystemPageSize;
+
+    [LinuxFact]
+    public void AReturnedRegionIsRentedAgainForItsClass()
+    {
+        var pool = new ReceivedRegionPool(PageSize);
+        ulong first = pool.Rent(100_000);
+        Assert.NotEqual(0UL, first);
+        Assert.True(pool.TryReturn(first, 100_000));
+        Assert.Equal(1, pool.IdleCount);
+
+        Assert.Equal(first, pool.Rent(70_000)); // same class (128 KiB)
+        ulong other = pool.Rent(300_000); // another class: a new mapping
+        Assert.NotEqual(first, other);
+        Assert.True(pool.TryReturn(first, 70_000));
+        Assert.True(pool.TryReturn(other, 300_000));
+        Assert.Equal(2, pool.IdleCount);
+    }
+
+    [LinuxFact]
+    public void OnlyRentedRegionsFreedWholeComeBack()
+    {
+        var pool = new ReceivedRegionPool(PageSize);
+        ulong rented = pool.Rent(64 << 10);
+        Assert.False(pool.TryReturn(rented + (ulong)PageSize, (ulong)PageSize)); // inside, not the region's start
+        Assert.False(pool.TryReturn(rented, (64 << 10) + 1)); // more than the region holds
+        Assert.True(pool.TryReturn(rented, 64 << 10));
+        Assert.False(pool.TryReturn(rented, 64 << 10)); // already back: a second free is not the pool's
+    }
+
+    [LinuxFact]
+    public void IdleMemoryStaysWithinTheCapAndLargeRegionsAreNotKept()
+    {
+        var pool = new ReceivedRegionPool(PageSize);
+        const ulong Largest = ReceivedRegionPool.MaxPooledSize;
+        ulong[] regions = Enumerable.Range(0, (int)(ReceivedRegionPool.MaxIdleBytes / Largest) + 1).Select(_ => pool.Rent(Largest)).ToArray();
+        foreach (ulong region in regions)
+        {
+            Assert.True(pool.TryReturn(region, Largest));
+        }
+
+        Assert.Equal(regions.Length - 1, pool.IdleCount); // the last one went over the cap and was unmapped
+
+        ulong huge = pool.Rent(Largest + 1);
+        Assert.NotEqual(0UL, huge);
+        Assert.False(pool.TryReturn(huge, Largest + 1)); // never pooled: the caller unmaps it
+        unsafe
+        {
+            Assert.Equal(0, Libc.munmap((void*)huge, (nuint)(Largest + (ulong)PageSize)));
+        }
+    }
+
+    [LinuxFact]
+    public void AReusedRegionHoldsOnlyTheNewMessageAndZerosAfterIt()
+    {
+        uint port = AllocatePort();
+        try
+        {
+            ulong first = ReceiveOutOfLine(port, RandomNumberGenerator.GetBytes(100_000), out _);
+            byte[] second = RandomNumberGenerator.GetBytes(90_000);
+            ulong reused = ReceiveOutOfLine(port, second, out byte[] tail);
+            Assert.Equal(first, reused);
+            Assert.All(tail, b => Assert.Equal(0, b)); // the first message's bytes 90,000.. do not show through
+        }
+        finally
+        {
+            Destroy(port);
+        }
+    }
+
+    /// <summary>Sends <paramref name="payload"/> out of line to <paramref name="port"/>, receives it, checks it, frees it.</summary>
+    private static unsafe ulong ReceiveOutOfLine(uint port, byte[] payload, out byte[] tailOfLastPage)
+    {
+        fixed (byte* bytes = payload)
+        {
+            Assert.Equal(MachMsgReturn.Success, Send(port, MachMsgTypeName.MakeSend, 66, attachments: Attachment.Memory((ulong)bytes, (uint)payload.Length, deallocate: false)));
+        }
+
+        MachDescriptor descriptor = Assert.Single(Receive(port).Descriptors);
+        using var received = new MachOolRegion(Kernel, descriptor.Address, descriptor.Size);
+        Assert.True(received.Span.SequenceEqual(payload));
+        int pageEnd = (payload.Length + PageSize - 1) / PageSize * PageSize;
+        tailOfLastPage = new ReadOnlySpan<byte>((byte*)descriptor.Address + payload.Length, pageEnd - payload.Length).ToArray();
+        return descriptor.Address;
+    }
+}
