@@ -1,16 +1,40 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 
 namespace MachTransport.Channel;
 
-/// <summary>The per-connection limits and telemetry of one side; both the server options and the client options map to these.</summary>
+/// <summary>
+/// The per-connection limits, memory and telemetry of one side, built once per listener or client connector (both the
+/// server options and the client options map to these), so connections share their pipe options as Kestrel's do.
+/// </summary>
 internal sealed record ChannelSettings(
     long MaxReadBufferSize,
     long MaxWriteBufferSize,
     int InlineThreshold,
     int QueueLimit,
     ILogger Logger,
-    MachTransportMetrics Metrics)
+    MachTransportMetrics Metrics,
+    MemoryPool<byte> MemoryPool)
 {
+    /// <summary>What the peer sent, for the application to read: no pause threshold, the byte window bounds it.</summary>
+    public PipeOptions InputPipeOptions { get; } = new(
+        MemoryPool,
+        readerScheduler: PipeScheduler.ThreadPool,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: 0,
+        resumeWriterThreshold: 0,
+        useSynchronizationContext: false);
+
+    /// <summary>What the application writes, for the send loop: the writer pauses at the write buffer limit.</summary>
+    public PipeOptions OutputPipeOptions { get; } = new(
+        MemoryPool,
+        readerScheduler: PipeScheduler.ThreadPool,
+        writerScheduler: PipeScheduler.ThreadPool,
+        pauseWriterThreshold: MaxWriteBufferSize,
+        resumeWriterThreshold: MaxWriteBufferSize / 2,
+        useSynchronizationContext: false);
+
     /// <summary>DATA messages the peer may have queued on our port at once: half the queue, the rest is for control messages.</summary>
     public int MessageWindow => Math.Max(1, QueueLimit / 2);
 

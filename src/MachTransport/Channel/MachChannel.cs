@@ -93,19 +93,8 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         _peerBytes = settings.ByteWindow;
         _peerMessages = settings.MessageWindow;
 
-        _input = new Pipe(new PipeOptions(
-            readerScheduler: PipeScheduler.ThreadPool,
-            writerScheduler: PipeScheduler.Inline,
-            pauseWriterThreshold: 0, // the byte window bounds what the peer can have buffered here
-            resumeWriterThreshold: 0,
-            useSynchronizationContext: false));
-        long maxWrite = settings.MaxWriteBufferSize;
-        _output = new Pipe(new PipeOptions(
-            readerScheduler: PipeScheduler.ThreadPool,
-            writerScheduler: PipeScheduler.ThreadPool,
-            pauseWriterThreshold: maxWrite,
-            resumeWriterThreshold: maxWrite / 2,
-            useSynchronizationContext: false));
+        _input = new Pipe(settings.InputPipeOptions);
+        _output = new Pipe(settings.OutputPipeOptions);
         _inputReader = new ChannelInputReader(_input.Reader, this);
         // Header, body count and one OOL descriptor (unused when inline), the length prefix, the payload, padding.
         _sendBufferSize = 24 + 4 + 16 + MachProtocol.DataPrefixSize + _inlineLimit + 4;
@@ -124,6 +113,8 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     public uint PortName => _port.Name;
 
     public PipeReader Input => _inputReader;
+
+    public MemoryPool<byte> MemoryPool => _settings.MemoryPool;
 
     public PipeWriter Output => _output.Writer;
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using MachTransport.Channel;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
@@ -26,7 +27,7 @@ internal static class MachClientConnector
             loop.UseLogger(logger); // the loop serves every client: its events go to the latest one that has a logger
         }
 
-        var settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger, MachTransportMetrics.Client);
+        var settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger, MachTransportMetrics.Client, MemoryPool<byte>.Shared);
 
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using MachTransport.Channel;
@@ -14,6 +15,7 @@ internal sealed class MachConnectionContext : ConnectionContext,
     IConnectionItemsFeature,
     IConnectionLifetimeFeature,
     IConnectionEndPointFeature,
+    IMemoryPoolFeature,
     IMachPeerCredentialsFeature
 {
     private readonly MachChannel _channel;
@@ -32,6 +34,7 @@ internal sealed class MachConnectionContext : ConnectionContext,
         features.Set<IConnectionItemsFeature>(this);
         features.Set<IConnectionLifetimeFeature>(this);
         features.Set<IConnectionEndPointFeature>(this);
+        features.Set<IMemoryPoolFeature>(this);
         features.Set<IMachPeerCredentialsFeature>(this);
         Features = features;
     }
@@ -53,6 +56,9 @@ internal sealed class MachConnectionContext : ConnectionContext,
     public override EndPoint? LocalEndPoint { get; set; }
 
     public override EndPoint? RemoteEndPoint { get; set; }
+
+    /// <summary>The listener's pool, which the connection's pipes use: Kestrel rents its HTTP buffers from it too.</summary>
+    public MemoryPool<byte> MemoryPool => _channel.MemoryPool;
 
     public int Pid => _channel.Peer.Pid;
 

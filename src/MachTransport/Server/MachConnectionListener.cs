@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Threading.Channels;
@@ -31,7 +32,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
     private volatile bool _unbound;
     private int _disposed;
 
-    private MachConnectionListener(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, MachTransportMetrics metrics, IMachKernel kernel, MachReceiveRight service)
+    private MachConnectionListener(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool, IMachKernel kernel, MachReceiveRight service)
     {
         _endPoint = endPoint;
         _options = options;
@@ -39,14 +40,15 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         _kernel = kernel;
         _service = service;
         _accounting = new MachPeerAccounting(options);
-        _settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger, metrics);
+        _settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger, metrics, memoryPool);
         _loop = new MachReceiveLoop(kernel, $"server {endPoint.ServiceName}", logger);
         _loop.Register(_service, this);
     }
 
     public EndPoint EndPoint => _endPoint;
 
-    public static MachConnectionListener Bind(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, MachTransportMetrics metrics)
+    /// <summary>Checks the service in and starts listening; the listener owns <paramref name="memoryPool"/> from then on.</summary>
+    public static MachConnectionListener Bind(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool)
     {
         IMachKernel kernel = MachKernel.Current;
         MachReceiveRight service;
@@ -64,7 +66,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         try
         {
             service.SetQueueLimit(MachPort.QueueLimitMax);
-            var listener = new MachConnectionListener(endPoint, options, logger, metrics, kernel, service);
+            var listener = new MachConnectionListener(endPoint, options, logger, metrics, memoryPool, kernel, service);
             MachTransportLog.ListenerBound(logger, endPoint.ServiceName);
             return listener;
         }
@@ -128,6 +130,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         _loop.Release(_service);
         MachRetiredServices.Retire(_endPoint.ServiceName, _service);
         _loop.Dispose();
+        _settings.MemoryPool.Dispose();
     }
 
     public void OnMessage(in MachMessageReader message)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Net;
 using MachTransport.Channel;
@@ -10,9 +11,14 @@ namespace MachTransport.Server;
 /// <summary>
 /// Kestrel's entry point to the transport. The selector matters: Kestrel tries factories last-registered first and
 /// a factory without one would take every endpoint, TCP included. Its listeners share one meter (from the host's
-/// <see cref="IMeterFactory"/>, as Kestrel's own) and one log rate limit.
+/// <see cref="IMeterFactory"/>, as Kestrel's own) and one log rate limit; each listener gets its own memory pool from
+/// Kestrel's <see cref="IMemoryPoolFactory{T}"/>, as Kestrel's transports do.
 /// </summary>
-internal sealed class MachTransportFactory(IOptions<MachTransportOptions> options, ILoggerFactory loggerFactory, IMeterFactory meterFactory)
+internal sealed class MachTransportFactory(
+    IOptions<MachTransportOptions> options,
+    ILoggerFactory loggerFactory,
+    IMeterFactory meterFactory,
+    IMemoryPoolFactory<byte> memoryPoolFactory)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
     private readonly ILogger _logger = new RateLimitedLogger(loggerFactory.CreateLogger("MachTransport.Server"), new LogRateLimiter());
@@ -27,6 +33,15 @@ internal sealed class MachTransportFactory(IOptions<MachTransportOptions> option
             throw new NotSupportedException($"The Mach transport binds only {nameof(MachEndPoint)}s, not {endpoint.GetType().Name}.");
         }
 
-        return ValueTask.FromResult<IConnectionListener>(MachConnectionListener.Bind(mach, options.Value, _logger, _metrics));
+        MemoryPool<byte> memoryPool = memoryPoolFactory.Create(new MemoryPoolOptions { Owner = "mach" });
+        try
+        {
+            return ValueTask.FromResult<IConnectionListener>(MachConnectionListener.Bind(mach, options.Value, _logger, _metrics, memoryPool));
+        }
+        catch
+        {
+            memoryPool.Dispose();
+            throw;
+        }
     }
 }

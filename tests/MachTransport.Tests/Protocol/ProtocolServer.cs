@@ -1,3 +1,4 @@
+using System.Buffers;
 // An in-process listener for the protocol tests: its instruments on a meter of its own (so a MetricCollector sees
 // only this test) and its log kept (so a test can read why a connection was closed).
 using System.Diagnostics.Metrics;
@@ -40,7 +41,7 @@ internal sealed class ProtocolServer : IAsyncDisposable
         string service = TestEnvironment.UniqueServiceName("protocol");
         var meter = new Meter(MachTransportMetrics.MeterName);
         var logger = new FakeLogger();
-        var listener = MachConnectionListener.Bind(new MachEndPoint(service), options ?? new MachTransportOptions(), logger, new MachTransportMetrics(meter, "server"));
+        var listener = MachConnectionListener.Bind(new MachEndPoint(service), options ?? new MachTransportOptions(), logger, new MachTransportMetrics(meter, "server"), MemoryPool<byte>.Shared);
         return new ProtocolServer(service, listener, meter, logger);
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using MachTransport.Channel;
 using MachTransport.Client;
 using MachTransport.Server;
@@ -14,7 +15,7 @@ public sealed class ConnectionLimitTests
     public async Task APeerProcessBeyondItsLimitIsRefusedAsBusyUntilOneOfItsConnectionsEnds()
     {
         var endPoint = new MachEndPoint(TestEnvironment.UniqueServiceName("per-peer"));
-        await using MachConnectionListener listener = MachConnectionListener.Bind(endPoint, new MachTransportOptions { MaxConnectionsPerPeerProcess = 2 }, NullLogger.Instance, TestMetrics.Server);
+        await using MachConnectionListener listener = MachConnectionListener.Bind(endPoint, new MachTransportOptions { MaxConnectionsPerPeerProcess = 2 }, NullLogger.Instance, TestMetrics.Server, MemoryPool<byte>.Shared);
         MachChannel first = await ConnectAsync(endPoint);
         await using MachChannel second = await ConnectAsync(endPoint);
 

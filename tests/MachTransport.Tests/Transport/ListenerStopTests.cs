@@ -1,3 +1,4 @@
+using System.Buffers;
 using MachTransport.Channel;
 using MachTransport.Client;
 using MachTransport.Mach;
@@ -21,14 +22,14 @@ public sealed class ListenerStopTests
         var endPoint = new MachEndPoint(TestEnvironment.UniqueServiceName("stopped"));
         var options = new MachTransportOptions();
         var client = new MachClientOptions { ConnectTimeout = TimeSpan.FromSeconds(60) };
-        MachConnectionListener listener = MachConnectionListener.Bind(endPoint, options, NullLogger.Instance, TestMetrics.Server);
+        MachConnectionListener listener = MachConnectionListener.Bind(endPoint, options, NullLogger.Instance, TestMetrics.Server, MemoryPool<byte>.Shared);
 
         await listener.UnbindAsync();
         await AssertShuttingDownAsync(endPoint, client);
         await listener.DisposeAsync();
         await AssertShuttingDownAsync(endPoint, client);
 
-        await using MachConnectionListener again = MachConnectionListener.Bind(endPoint, options, NullLogger.Instance, TestMetrics.Server);
+        await using MachConnectionListener again = MachConnectionListener.Bind(endPoint, options, NullLogger.Instance, TestMetrics.Server, MemoryPool<byte>.Shared);
         Task<ConnectionContext?> accepting = again.AcceptAsync().AsTask();
         MachChannel channel = await MachClientConnector.ConnectAsync(endPoint.ServiceName, client, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
         await using (channel)
