@@ -24,8 +24,8 @@ internal static class BenchServer
         builder.Logging.ClearProviders();
         builder.WebHost.UseMachTransport(options =>
         {
-            options.InlineThreshold = variant.InlineThreshold ?? options.InlineThreshold;
-            options.MaxReadBufferSize = variant.ReadWindow ?? options.MaxReadBufferSize;
+            options.Limits.InlineThreshold = variant.InlineThreshold ?? options.Limits.InlineThreshold;
+            options.Limits.MaxReadBufferSize = variant.ReadWindow ?? options.Limits.MaxReadBufferSize;
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

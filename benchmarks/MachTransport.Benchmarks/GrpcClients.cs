@@ -50,8 +50,8 @@ internal static class GrpcClients
     public static MachClientOptions MachOptions(Variant variant)
     {
         var options = new MachClientOptions();
-        options.InlineThreshold = variant.InlineThreshold ?? options.InlineThreshold;
-        options.MaxReadBufferSize = variant.ReadWindow ?? options.MaxReadBufferSize;
+        options.Limits.InlineThreshold = variant.InlineThreshold ?? options.Limits.InlineThreshold;
+        options.Limits.MaxReadBufferSize = variant.ReadWindow ?? options.Limits.MaxReadBufferSize;
         return options;
     }
 

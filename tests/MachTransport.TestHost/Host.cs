@@ -28,7 +28,7 @@ internal static class Host
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.WebHost.UseMachTransport(options =>
         {
-            options.InlineThreshold = inlineThreshold ?? options.InlineThreshold;
+            options.Limits.InlineThreshold = inlineThreshold ?? options.Limits.InlineThreshold;
             if (denyPeers)
             {
                 options.PeerPolicy = _ => false;

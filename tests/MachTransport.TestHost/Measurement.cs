@@ -16,7 +16,7 @@ internal static class Measurement
         int[] sizes = [1024, 4096, 8192, 16384, 32768, 65000];
         foreach (int clientThreshold in new[] { 1, 65536 })
         {
-            var options = new MachClientOptions { InlineThreshold = clientThreshold };
+            var options = new MachClientOptions { Limits = { InlineThreshold = clientThreshold } };
             await using Stream stream = await new MachConnectionFactory(service + ".h1", options).ConnectAsync();
             foreach (int size in sizes)
             {

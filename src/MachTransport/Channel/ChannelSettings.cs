@@ -35,12 +35,13 @@ internal sealed record ChannelSettings(
         resumeWriterThreshold: MaxWriteBufferSize / 2,
         useSynchronizationContext: false);
 
+    /// <summary>Settings for connections made under <paramref name="limits"/> (copied: later changes do not apply).</summary>
+    public static ChannelSettings From(MachConnectionLimits limits, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool)
+        => new(limits.MaxReadBufferSize, limits.MaxWriteBufferSize, limits.InlineThreshold, limits.QueueLimit, logger, metrics, memoryPool);
+
     /// <summary>DATA messages the peer may have queued on our port at once: half the queue, the rest is for control messages.</summary>
     public int MessageWindow => Math.Max(1, QueueLimit / 2);
 
     /// <summary>Bytes the peer may have sent that our reader has not consumed yet.</summary>
     public uint ByteWindow => (uint)Math.Clamp(MaxReadBufferSize, 1, int.MaxValue);
-
-    /// <summary>Largest inline payload we accept, announced to the peer.</summary>
-    public static int MaxInlineReceive => MachProtocol.MaxInlinePayload;
 }

@@ -5,7 +5,6 @@ using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 using MachTransport.Mach.Rights;
-using MachTransport.Server;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -30,7 +29,6 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
 
     // A pid alone can be reused; Darwin's audit token pairs it with p_idversion (val[7]). The Linux emulation has
     // no such counter and reports 0 for every sender, so there the pin is the pid alone (docs/linux-emulation.md).
-    private readonly uint _peerPidVersion;
     private readonly ChannelSettings _settings;
     private readonly ILogger _logger;
     private readonly Pipe _input;
@@ -70,8 +68,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         MachReceiveLoop loop,
         MachReceiveRight port,
         MachSendRight peer,
-        MachPeerCredentials peerCredentials,
-        uint peerPidVersion,
+        MachPeerIdentity peerIdentity,
         MachWindow peerWindow,
         ChannelSettings settings,
         string side)
@@ -83,8 +80,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         _peerName = peer.Name;
         _settings = settings;
         _logger = settings.Logger;
-        Peer = peerCredentials;
-        _peerPidVersion = peerPidVersion;
+        Peer = peerIdentity;
         Id = $"{side}-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_nextId):x}";
         _peerWindow = peerWindow;
         _inlineLimit = (int)Math.Min((uint)settings.InlineThreshold, peerWindow.MaxInline);
@@ -104,7 +100,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
 
     public string Id { get; }
 
-    public MachPeerCredentials Peer { get; }
+    public MachPeerIdentity Peer { get; }
 
     /// <summary>The name of the peer's port in this task (tests use it to play a hostile peer).</summary>
     public uint PeerPortName => _peerName;
@@ -159,7 +155,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
 
     public void OnMessage(in MachMessageReader message)
     {
-        if (!message.TryGetAuditTrailer(out MachMsgAuditTrailer trailer) || trailer.Audit.Pid != Peer.Pid || trailer.Audit.PidVersion != _peerPidVersion)
+        if (!message.TryGetAuditTrailer(out MachMsgAuditTrailer trailer) || !Peer.Sent(trailer))
         {
             MachTransportLog.ForeignSenderDropped(_logger, Id, message.Id, trailer.Audit.Pid, Peer.Pid);
             MachMessageDisposal.Destroy(_kernel, message);
@@ -298,7 +294,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
 
             region = new MachOolRegion(_kernel, ool.Address, ool.Size);
         }
-        else if (length == 0 || length > ChannelSettings.MaxInlineReceive || length > body.Length - MachProtocol.DataPrefixSize || body.Length - MachProtocol.DataPrefixSize - length > 3)
+        else if (length == 0 || length > MachProtocol.MaxInlinePayload || length > body.Length - MachProtocol.DataPrefixSize || body.Length - MachProtocol.DataPrefixSize - length > 3)
         {
             Violation(message, $"inline DATA claiming {length} bytes in a {body.Length}-byte body");
             return;

@@ -27,7 +27,7 @@ internal static class MachClientConnector
             loop.UseLogger(logger); // the loop serves every client: its events go to the latest one that has a logger
         }
 
-        var settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger, MachTransportMetrics.Client, MemoryPool<byte>.Shared);
+        var settings = ChannelSettings.From(options.Limits, logger, MachTransportMetrics.Client, MemoryPool<byte>.Shared);
 
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);
@@ -35,7 +35,7 @@ internal static class MachClientConnector
         bool watching = false;
         try
         {
-            kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
+            kernel.SetQueueLimit(port.Name, (uint)settings.QueueLimit);
             loop.Register(port, pending);
             // A server that dies before answering fails the connect at once, not after the whole ConnectTimeout.
             watching = loop.WatchDeadName(service.Name, pending);
@@ -125,8 +125,7 @@ internal static class MachClientConnector
             switch (message.Id)
             {
                 case MachProtocol.Accept when MachHandshake.TryParseAccept(message, out uint connectionPort, out MachWindow window, out _):
-                    var credentials = new MachPeerCredentials(trailer.Audit.Pid, trailer.Audit.EffectiveUid, trailer.Audit.EffectiveGid);
-                    var channel = new MachChannel(loop, port, new MachSendRight(kernel, connectionPort), credentials, trailer.Audit.PidVersion, window, settings, "client");
+                    var channel = new MachChannel(loop, port, new MachSendRight(kernel, connectionPort), MachPeerIdentity.From(trailer), window, settings, "client");
                     if (!channel.Start(null))
                     {
                         channel.Abort("the server's connection port died during the handshake");

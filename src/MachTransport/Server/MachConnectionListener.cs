@@ -40,7 +40,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         _kernel = kernel;
         _service = service;
         _accounting = new MachPeerAccounting(options);
-        _settings = new ChannelSettings(options.MaxReadBufferSize, options.MaxWriteBufferSize, options.InlineThreshold, options.QueueLimit, logger, metrics, memoryPool);
+        _settings = ChannelSettings.From(options.Limits, logger, metrics, memoryPool);
         _loop = new MachReceiveLoop(kernel, $"server {endPoint.ServiceName}", logger);
         _loop.Register(_service, this);
     }
@@ -141,7 +141,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
             return;
         }
 
-        var peer = new MachPeerCredentials(trailer.Audit.Pid, trailer.Audit.EffectiveUid, trailer.Audit.EffectiveGid);
+        var peer = MachPeerIdentity.From(trailer);
         if (!MachHandshake.TryParseConnect(message, out uint client, out MachWindow window, out MachCloseReason reason, out string? error))
         {
             if (MachPort.IsValid(client))
@@ -178,7 +178,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
 
         // From here the client's send right belongs to the channel.
-        Establish(new MachSendRight(_kernel, client), peer, trailer.Audit.PidVersion, window);
+        Establish(new MachSendRight(_kernel, client), peer, window);
     }
 
     public void OnDeadName(uint deadName) => _kernel.Deallocate(deadName);
@@ -186,11 +186,11 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
     /// <summary>Handling one CONNECT threw: that request is lost (the loop logged why), the service goes on.</summary>
     public void OnFailed(Exception error) => _settings.Metrics.ProtocolError();
 
-    private bool IsAllowed(MachPeerCredentials peer)
+    private bool IsAllowed(MachPeerIdentity peer)
     {
         try
         {
-            return _options.PeerPolicy(peer);
+            return _options.PeerPolicy(new MachPeerCredentials(peer.Pid, peer.Uid, peer.Gid));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -199,7 +199,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
     }
 
-    private void Establish(MachSendRight client, MachPeerCredentials peer, uint pidVersion, MachWindow window)
+    private void Establish(MachSendRight client, MachPeerIdentity peer, MachWindow window)
     {
         MachReceiveRight port;
         try
@@ -214,8 +214,8 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
             return;
         }
 
-        _kernel.SetQueueLimit(port.Name, (uint)Math.Clamp(_options.QueueLimit, 1, (int)MachPort.QueueLimitMax));
-        var channel = new MachChannel(_loop, port, client, peer, pidVersion, window, _settings, "server");
+        _kernel.SetQueueLimit(port.Name, (uint)_settings.QueueLimit);
+        var channel = new MachChannel(_loop, port, client, peer, window, _settings, "server");
         _live[channel] = 0;
         MachMsgReturn accepted = MachMsgReturn.SendInvalidDest;
         if (!channel.Start(OnReleased) || (accepted = channel.SendAccept()) != MachMsgReturn.Success)

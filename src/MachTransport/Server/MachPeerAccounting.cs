@@ -15,7 +15,7 @@ internal sealed class MachPeerAccounting(MachTransportOptions options)
     private int _total;
 
     /// <summary>Takes a slot for a connection of <paramref name="peer"/> from <paramref name="clientPort"/>, or says why not.</summary>
-    public MachCloseReason TryAdmit(MachPeerCredentials peer, uint clientPort, out string detail)
+    public MachCloseReason TryAdmit(MachPeerIdentity peer, uint clientPort, out string detail)
     {
         lock (_lock)
         {
@@ -43,7 +43,7 @@ internal sealed class MachPeerAccounting(MachTransportOptions options)
     }
 
     /// <summary>Gives back the slot <see cref="TryAdmit"/> took.</summary>
-    public void Release(MachPeerCredentials peer, uint clientPort)
+    public void Release(MachPeerIdentity peer, uint clientPort)
     {
         lock (_lock)
         {

@@ -21,7 +21,7 @@ public sealed class DataShapeTests
     public async Task DataGoesInlineUpToTheThresholdAndOutOfLineAboveItBothWays()
     {
         // The server sends inline up to 1024 bytes, the client up to 2048; the server's meter sees both directions.
-        await using ChannelPair pair = await ChannelPair.OpenAsync(new MachTransportOptions { InlineThreshold = 1024 }, new MachClientOptions { InlineThreshold = 2048 });
+        await using ChannelPair pair = await ChannelPair.OpenAsync(new MachTransportOptions { Limits = { InlineThreshold = 1024 } }, new MachClientOptions { Limits = { InlineThreshold = 2048 } });
         using var sent = new MetricCollector<long>(pair.Host.Meter, "machtransport.bytes.sent");
         using var received = new MetricCollector<long>(pair.Host.Meter, "machtransport.bytes.received");
         using var oolBytes = new MetricCollector<long>(pair.Host.Meter, "machtransport.bytes.ool");
@@ -103,7 +103,7 @@ public sealed class DataShapeTests
     [Fact]
     public async Task DataBeyondTheByteCreditIsAProtocolError()
     {
-        await using RawPeer peer = await RawPeer.ConnectAsync(new MachTransportOptions { MaxReadBufferSize = 4096 });
+        await using RawPeer peer = await RawPeer.ConnectAsync(new MachTransportOptions { Limits = { MaxReadBufferSize = 4096 } });
         peer.SendData(4000); // unread: the 4000 bytes stay charged
         peer.SendData(97);
         await AssertClosedForViolationAsync(peer, "DATA of 97 bytes exceeds the credit (96 bytes", inputAlreadyEnded: false);

@@ -14,7 +14,7 @@ namespace MachTransport.Tests.Protocol;
 public sealed class FlowControlTests
 {
     // Server read window: 4096 bytes (a quarter is 1024) and 32 messages (half the queue; a quarter is 8).
-    private static MachTransportOptions SmallWindow => new() { MaxReadBufferSize = 4096, QueueLimit = 64 };
+    private static MachTransportOptions SmallWindow => new() { Limits = { MaxReadBufferSize = 4096, QueueLimit = 64 } };
 
     [Fact]
     public async Task TheServerAnnouncesItsReadWindowInAccept()
@@ -106,8 +106,8 @@ public sealed class FlowControlTests
     [Fact]
     public async Task TwoRealChannelsMoveFarMoreThanBothWindowsBothWays()
     {
-        var small = new MachTransportOptions { MaxReadBufferSize = 4096, QueueLimit = 4 };
-        await using ChannelPair pair = await ChannelPair.OpenAsync(small, new Client.MachClientOptions { MaxReadBufferSize = 4096, QueueLimit = 4 });
+        var small = new MachTransportOptions { Limits = { MaxReadBufferSize = 4096, QueueLimit = 4 } };
+        await using ChannelPair pair = await ChannelPair.OpenAsync(small, new Client.MachClientOptions { Limits = { MaxReadBufferSize = 4096, QueueLimit = 4 } });
         byte[] payload = new byte[256 * 1024];
         Random.Shared.NextBytes(payload);
 

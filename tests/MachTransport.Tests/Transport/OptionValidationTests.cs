@@ -9,19 +9,40 @@ namespace MachTransport.Tests.Transport;
 public class OptionValidationTests
 {
     [Fact]
+    public void ConnectionLimitsRejectValuesOutsideTheirBounds()
+    {
+        var limits = new MachConnectionLimits();
+        Assert.Contains("between 2 and 1024", Assert.Throws<ArgumentOutOfRangeException>(() => limits.QueueLimit = 2048).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => limits.QueueLimit = 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => limits.InlineThreshold = 64 * 1024 + 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => limits.MaxReadBufferSize = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => limits.MaxReadBufferSize = (long)int.MaxValue + 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => limits.MaxWriteBufferSize = -1);
+        limits.QueueLimit = 64;
+        limits.InlineThreshold = 0;
+        Assert.Equal(64, limits.QueueLimit);
+        Assert.Equal(0, limits.InlineThreshold);
+    }
+
+    [Fact]
+    public void ServerAndClientEachHaveTheirOwnLimitsWithTheSameDefaults()
+    {
+        var server = new MachTransportOptions();
+        var client = new MachClientOptions();
+        Assert.NotSame(server.Limits, client.Limits);
+        server.Limits.QueueLimit = 8;
+        Assert.Equal(1024, client.Limits.QueueLimit);
+        Assert.Equal(MachConnectionLimits.DefaultInlineThreshold, client.Limits.InlineThreshold);
+        Assert.Equal(server.Limits.MaxReadBufferSize, client.Limits.MaxReadBufferSize);
+    }
+
+    [Fact]
     public void ServerOptionsRejectValuesOutsideTheirBounds()
     {
         var options = new MachTransportOptions();
-        Assert.Contains("between 2 and 1024", Assert.Throws<ArgumentOutOfRangeException>(() => options.QueueLimit = 2048).Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentOutOfRangeException>(() => options.InlineThreshold = 64 * 1024 + 1);
-        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxReadBufferSize = 0);
-        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxWriteBufferSize = -1);
         Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxConnections = 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxConnectionsPerUser = 0);
         Assert.Throws<ArgumentNullException>(() => options.PeerPolicy = null!);
-        options.QueueLimit = 64;
-        options.InlineThreshold = 0;
-        Assert.Equal(64, options.QueueLimit);
-        Assert.Equal(0, options.InlineThreshold);
     }
 
     [Fact]
@@ -29,8 +50,6 @@ public class OptionValidationTests
     {
         var options = new MachClientOptions();
         Assert.Throws<ArgumentOutOfRangeException>(() => options.ConnectTimeout = TimeSpan.Zero);
-        Assert.Throws<ArgumentOutOfRangeException>(() => options.QueueLimit = 1);
-        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxReadBufferSize = (long)int.MaxValue + 1);
         options.ConnectTimeout = Timeout.InfiniteTimeSpan;
         Assert.Equal(Timeout.InfiniteTimeSpan, options.ConnectTimeout);
     }

@@ -1,9 +1,8 @@
 using System.Runtime.InteropServices;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
-using MachTransport.Mach.Messages;
 
-namespace MachTransport.Channel;
+namespace MachTransport.Mach.Messages;
 
 /// <summary>
 /// Releases everything a received message brought into this task (what <c>mach_msg_destroy</c> does): the reply

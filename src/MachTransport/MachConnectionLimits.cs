@@ -1,0 +1,50 @@
+using MachTransport.Channel;
+
+namespace MachTransport;
+
+/// <summary>
+/// The limits of each Mach connection, the same for servers (<c>MachTransportOptions.Limits</c>) and clients
+/// (<c>MachClientOptions.Limits</c>). Each side applies its own: what it may buffer, when its payloads go out of line.
+/// A value out of range throws when it is set, so a bad configuration fails at startup.
+/// </summary>
+public sealed class MachConnectionLimits
+{
+    /// <summary>Default <see cref="InlineThreshold"/>: 64 KiB, above one full HTTP/2 frame, measured (docs/protocol.md).</summary>
+    public const int DefaultInlineThreshold = 64 * 1024;
+
+    /// <summary>Bytes the peer may send ahead of what the application has read (the read window). 1 byte..2 GiB, default 1 MiB.</summary>
+    public long MaxReadBufferSize
+    {
+        get;
+        set => field = value is >= 1 and <= int.MaxValue
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxReadBufferSize must be between 1 byte and 2 GiB.");
+    } = 1024 * 1024;
+
+    /// <summary>Bytes the application may write ahead of what has been sent before its writes wait. Default 64 KiB.</summary>
+    public long MaxWriteBufferSize
+    {
+        get;
+        set => field = value >= 1
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxWriteBufferSize must be at least 1 byte.");
+    } = 64 * 1024;
+
+    /// <summary>Payloads up to this many bytes travel inside the message, larger ones out of line. 0..64 KiB, default 64 KiB.</summary>
+    public int InlineThreshold
+    {
+        get;
+        set => field = value is >= 0 and <= MachProtocol.MaxInlinePayload
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"InlineThreshold must be between 0 and {MachProtocol.MaxInlinePayload} bytes.");
+    } = DefaultInlineThreshold;
+
+    /// <summary>Queue limit of the connection's receive port; half of it is the DATA message window. 2..1024, default 1024.</summary>
+    public int QueueLimit
+    {
+        get;
+        set => field = value is >= 2 and <= (int)Mach.Abi.MachPort.QueueLimitMax
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "QueueLimit must be between 2 and 1024 (MACH_PORT_QLIMIT_MAX).");
+    } = 1024;
+}
