@@ -124,7 +124,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         byte* stop = stackalloc byte[MachProtocol.MaxControlMessage];
         var writer = new MachMessageWriter(new Span<byte>(stop, MachProtocol.MaxControlMessage), StopMessageId, _controlSend.Name, MachMsgTypeName.CopySend);
         int size = writer.Complete();
-        MachMsgReturn sent = _kernel.MachMsg(stop, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits();
+        MachMsgReturn sent = MachSender.SendNow(_kernel, stop, size, MachProtocol.MaxControlMessage);
         if (sent != MachMsgReturn.Success)
         {
             // The control queue cannot be full (one message ever); destroying the set wakes the thread instead.

@@ -76,7 +76,6 @@ internal static class MachClientConnector
                 case MachMsgReturn.Success:
                     return;
                 case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
-                    MachMessageDisposal.ReclaimUnsent(kernel, buffer);
                     await Task.Delay(5, cancellationToken).ConfigureAwait(false);
                     break;
                 case MachMsgReturn.SendInvalidDest:
@@ -91,10 +90,10 @@ internal static class MachClientConnector
 
     private static unsafe MachMsgReturn SendConnect(IMachKernel kernel, byte[] buffer, uint service, uint port, ChannelSettings settings)
     {
-        int size = MachHandshake.WriteConnect(buffer, service, port, MachWindow.From(settings));
+        int size = MachCodec.WriteConnect(buffer, service, port, MachWindow.From(settings));
         fixed (byte* message = buffer)
         {
-            return kernel.MachMsg(message, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits();
+            return MachSender.SendNow(kernel, message, size, buffer.Length);
         }
     }
 
@@ -124,7 +123,7 @@ internal static class MachClientConnector
 
             switch (message.Id)
             {
-                case MachProtocol.Accept when MachHandshake.TryParseAccept(message, out uint connectionPort, out MachWindow window, out _):
+                case MachProtocol.Accept when MachCodec.TryParseAccept(message, out uint connectionPort, out MachWindow window, out _):
                     var channel = new MachChannel(loop, port, new MachSendRight(kernel, connectionPort), MachPeerIdentity.From(trailer), window, settings, "client");
                     if (!channel.Start(null))
                     {
@@ -136,7 +135,7 @@ internal static class MachClientConnector
 
                     _result.TrySetResult(channel);
                     return;
-                case MachProtocol.Reject when MachHandshake.TryParseReject(message, out MachCloseReason reason, out string text):
+                case MachProtocol.Reject when MachCodec.TryParseReject(message, out MachCloseReason reason, out string text):
                     Fail(message, new MachConnectionRejectedException(Describe(reason, text), serviceName, (int)reason));
                     return;
                 default:

@@ -142,7 +142,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
 
         var peer = MachPeerIdentity.From(trailer);
-        if (!MachHandshake.TryParseConnect(message, out uint client, out MachWindow window, out MachCloseReason reason, out string? error))
+        if (!MachCodec.TryParseConnect(message, out uint client, out MachWindow window, out MachCloseReason reason, out string? error))
         {
             if (MachPort.IsValid(client))
             {
@@ -242,7 +242,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
     }
 
-    private void Reject(uint client, MachCloseReason reason, string text) => MachHandshake.SendReject(_kernel, client, reason, text);
+    private void Reject(uint client, MachCloseReason reason, string text) => MachSender.SendReject(_kernel, client, reason, text);
 
     private void RejectAndDrop(in MachMessageReader message, uint client, MachCloseReason reason, string text)
     {

@@ -44,9 +44,9 @@ internal static class MachRetiredServices
         public void OnMessage(in MachMessageReader message)
         {
             IMachKernel kernel = MachReceiveLoop.Client.Kernel;
-            if (message.Id == MachProtocol.Connect && MachHandshake.TryParseConnect(message, out uint client, out _, out _, out _))
+            if (message.Id == MachProtocol.Connect && MachCodec.TryParseConnect(message, out uint client, out _, out _, out _))
             {
-                MachHandshake.SendReject(kernel, client, MachCloseReason.ShuttingDown, "the listener stopped");
+                MachSender.SendReject(kernel, client, MachCloseReason.ShuttingDown, "the listener stopped");
             }
 
             MachMessageDisposal.Destroy(kernel, message);

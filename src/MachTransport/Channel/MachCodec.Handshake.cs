@@ -1,20 +1,11 @@
 using System.Text;
-using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 
 namespace MachTransport.Channel;
 
-/// <summary>What one side announces in CONNECT / ACCEPT: the window it grants the peer and the largest inline DATA it takes.</summary>
-internal readonly record struct MachWindow(uint Bytes, uint Messages, uint MaxInline)
-{
-    public static MachWindow From(ChannelSettings settings) => new(settings.ByteWindow, (uint)settings.MessageWindow, (uint)MachProtocol.MaxInlinePayload);
-
-    public bool IsValid => Bytes > 0 && Messages > 0 && MaxInline is > 0 and <= MachProtocol.MaxInlinePayload;
-}
-
-/// <summary>Builds and validates the handshake messages (CONNECT, ACCEPT, REJECT); layouts in docs/protocol.md.</summary>
-internal static class MachHandshake
+/// <summary>The handshake half of the codec: CONNECT, ACCEPT and REJECT, built and validated (layouts in docs/protocol.md).</summary>
+internal static partial class MachCodec
 {
     public static int WriteConnect(Span<byte> buffer, uint service, uint clientPort, MachWindow window)
     {
@@ -46,18 +37,6 @@ internal static class MachHandshake
         Span<byte> utf8 = writer.AppendInline(length);
         Encoding.UTF8.GetBytes(text.AsSpan(0, Math.Min(text.Length, length)), utf8);
         return writer.Complete();
-    }
-
-    /// <summary>Sends REJECT to <paramref name="client"/> without waiting; a full queue loses it (the client's timeout covers that).</summary>
-    public static unsafe void SendReject(IMachKernel kernel, uint client, MachCloseReason reason, string text)
-    {
-        byte* buffer = stackalloc byte[MachProtocol.MaxControlMessage];
-        var span = new Span<byte>(buffer, MachProtocol.MaxControlMessage);
-        int size = WriteReject(span, client, reason, text);
-        if (kernel.MachMsg(buffer, MachMsgOption.SendMsg | MachMsgOption.SendTimeout, (uint)size, 0, 0, 0).WithoutSpecialBits() == MachMsgReturn.SendTimedOut)
-        {
-            MachMessageDisposal.ReclaimUnsent(kernel, span);
-        }
     }
 
     /// <summary>
