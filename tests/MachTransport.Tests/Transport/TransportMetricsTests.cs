@@ -86,7 +86,7 @@ public sealed class TransportMetricsTests : IAsyncDisposable
     {
         var options = new MachTransportOptions();
         configure?.Invoke(options);
-        var factory = new MachTransportFactory(Options.Create(options), NullLoggerFactory.Instance, MeterFactory, SharedMemoryPoolFactory.Instance);
+        var factory = new MachTransportFactory(Options.Create(options), NullLoggerFactory.Instance, MeterFactory);
         return await factory.BindAsync(new MachEndPoint(service));
     }
 
