@@ -15,11 +15,6 @@ internal sealed partial class LinuxKernel
     /// <summary><c>MACH_PORT_QLIMIT_KERNEL</c>: even exempt (send-once) messages stop there (mach-abi.md §5.6).</summary>
     private const int KernelQueueLimit = 65534;
 
-    private readonly KernelThread _kernelThread;
-
-    // By port identity; touched on the kernel thread only.
-    private readonly Dictionary<PortIdentity, PendingNotifications> _pendingNotifications = [];
-
     public KernReturn RequestNotification(uint name, int msgId, uint sync, uint notify, MachMsgTypeName notifyPoly, out uint previous)
     {
         previous = MachPort.Null;
