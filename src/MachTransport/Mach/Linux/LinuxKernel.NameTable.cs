@@ -118,7 +118,7 @@ internal sealed partial class LinuxKernel
         entry.Receive = null;
         if (entry.WakeEvent is not null)
         {
-            SeqPacket.Signal(entry.WakeEvent);
+            Poll.Wake(entry.WakeEvent);
         }
     }
 
@@ -141,7 +141,7 @@ internal sealed partial class LinuxKernel
         }
 
         _portSets.Remove(name);
-        SeqPacket.Signal(set.WakeEvent);
+        Poll.Wake(set.WakeEvent);
         set.Epoll.Dispose();
         set.WakeEvent.Dispose();
         return KernReturn.Success;

@@ -47,7 +47,7 @@ internal sealed partial class LinuxKernel
                 }
 
                 var epollFd = new LinuxFd(epoll);
-                LinuxFd? wake = SeqPacket.CreateEvent();
+                LinuxFd? wake = Poll.CreateWakeEvent();
                 if (wake is null)
                 {
                     epollFd.Dispose();

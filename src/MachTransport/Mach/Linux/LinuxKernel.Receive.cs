@@ -39,7 +39,7 @@ internal sealed partial class LinuxKernel
             else if (_ports.TryGetValue(name, out port) && port.Receive is not null)
             {
                 waitable = port.Receive.Epoll;
-                wake = port.WakeEvent ??= SeqPacket.CreateEvent(); // null with the descriptor table full: waits in slices
+                wake = port.WakeEvent ??= Poll.CreateWakeEvent(); // null with the descriptor table full: waits in slices
             }
             else
             {
@@ -78,14 +78,14 @@ internal sealed partial class LinuxKernel
                 }
 
                 int slice = wake is null && (uint)remaining > WakelessSliceMilliseconds ? WakelessSliceMilliseconds : remaining;
-                int ready = SeqPacket.Wait(waitable.Number, Libc.POLLIN, wake?.Number ?? -1, slice);
+                PollResult ready = Poll.Wait(waitable.Number, Libc.POLLIN, wake?.Number ?? -1, slice);
                 waited = true;
-                if (ready < 0 || (port is not null && !IsReceivable(port, null)) || (set is not null && !IsLive(set)))
+                if (ready == PollResult.Woken || (port is not null && !IsReceivable(port, null)) || (set is not null && !IsLive(set)))
                 {
                     return MachMsgReturn.ReceivePortChanged;
                 }
 
-                if (ready == 0 && slice == remaining)
+                if (ready == PollResult.TimedOut && slice == remaining)
                 {
                     return MachMsgReturn.ReceiveTimedOut;
                 }
@@ -178,17 +178,17 @@ internal sealed partial class LinuxKernel
             int capacity = (int)limit - trailerSize;
             if ((options & MachMsgOption.ReceiveLarge) != 0)
             {
-                nint pending = SeqPacket.PeekLength(receive.Number);
-                if (pending == -Libc.EAGAIN)
+                DatagramRead pending = SeqPacket.PeekLength(receive.Number);
+                if (pending.IsEmpty)
                 {
                     return null;
                 }
 
-                if (pending > capacity)
+                if (pending.Length > capacity)
                 {
                     // MACH_RCV_LARGE: the message stays queued; only msgh_size (and with LARGE_IDENTITY the port) is written.
                     ref MachMsgHeader partial = ref Unsafe.AsRef<MachMsgHeader>(buffer);
-                    partial.Size = (uint)pending;
+                    partial.Size = (uint)pending.Length;
                     if ((options & MachMsgOption.ReceiveLargeIdentity) != 0)
                     {
                         partial.LocalPort = entry.Name;
@@ -200,13 +200,14 @@ internal sealed partial class LinuxKernel
 
             Span<byte> control = stackalloc byte[SeqPacket.ReceiveControlSize];
             var message = new Span<byte>(buffer, capacity);
-            nint length = SeqPacket.Receive(receive.Number, message, control, fds, out Libc.UCred credentials, out bool hasCredentials, out int flags);
-            if (length == -Libc.EAGAIN)
+            DatagramRead read = SeqPacket.Receive(receive.Number, message, control, fds, out Libc.UCred credentials, out bool hasCredentials, out int flags);
+            if (read.IsEmpty)
             {
                 return null;
             }
 
-            if (length < 0 || (length == 0 && fds.Count == 0 && SeqPacket.PeerShutDown(receive.Number)))
+            nint length = read.Length;
+            if (read.Failed || (length == 0 && fds.Count == 0 && SeqPacket.PeerShutDown(receive.Number)))
             {
                 // End-of-file (or a reset) is no message: that holder's connection goes, the port stays.
                 DropConnection(entry, queue, key, receive);

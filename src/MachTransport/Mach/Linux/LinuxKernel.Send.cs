@@ -76,7 +76,7 @@ internal sealed partial class LinuxKernel
                     return MachMsgReturn.Success;
                 case Libc.EAGAIN:
                     int remaining = deadline == long.MaxValue ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
-                    if (remaining == 0 || SeqPacket.Wait(destination.Number, Libc.POLLOUT, -1, remaining) == 0)
+                    if (remaining == 0 || Poll.Wait(destination.Number, Libc.POLLOUT, -1, remaining) == PollResult.TimedOut)
                     {
                         return MachMsgReturn.SendTimedOut;
                     }
