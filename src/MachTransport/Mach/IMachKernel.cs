@@ -70,4 +70,7 @@ internal interface IMachKernel
 
     /// <summary><c>bootstrap_look_up</c>: a send right to the service registered under <paramref name="serviceName"/>.</summary>
     BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight);
+
+    /// <summary>What can make a bootstrap call return <c>BOOTSTRAP_NOT_PRIVILEGED</c> here: a sentence ending the error message.</summary>
+    string BootstrapDenialReason { get; }
 }

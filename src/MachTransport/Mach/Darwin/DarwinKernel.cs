@@ -106,6 +106,8 @@ internal sealed unsafe class DarwinKernel : IMachKernel
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight)
         => Bootstrap(serviceName, &LibSystem.BootstrapLookUp, out sendRight);
 
+    public string BootstrapDenialReason => "another user's name, or a sandbox rule.";
+
     /// <summary>Both bootstrap calls take the bootstrap port and a <c>name_t</c>, and give back one right.</summary>
     private BootstrapStatus Bootstrap(string serviceName, delegate*<uint, byte*, out uint, int> call, out uint right)
     {

@@ -13,6 +13,9 @@ internal sealed partial class LinuxKernel
 
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight) => _bootstrap.LookUp(serviceName, out sendRight);
 
+    public string BootstrapDenialReason =>
+        $"the registry directory '{LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700 (set XDG_RUNTIME_DIR or MACHTRANSPORT_BOOTSTRAP_DIR to use another).";
+
     /// <summary>
     /// A descriptor of the <c>O_PATH</c> of the port <paramref name="name"/> names (what the bootstrap listener hands out);
     /// invalid when none is free or the name no longer names a port (another thread may release it meanwhile).
