@@ -4,7 +4,8 @@ namespace MachTransport.Mach.Linux;
 
 /// <summary>
 /// Read-only questions about a name: <c>mach_port_get_refs</c>, <c>mach_port_type</c> and the queue limit
-/// (<c>mach_port_get_attributes</c>).
+/// (<c>mach_port_get_attributes</c>). The product never asks them, so they are not on <see cref="IMachKernel"/>: tests
+/// ask them through their KernelQueries helper.
 /// </summary>
 internal sealed partial class LinuxKernel
 {

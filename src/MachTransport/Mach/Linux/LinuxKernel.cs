@@ -44,9 +44,7 @@ internal sealed partial class LinuxKernel : IMachKernel
 
     public static LinuxKernel Instance { get; } = new();
 
-    public string Name => "linux";
-
-    public int PageSize { get; }
+    private int PageSize { get; }
 
     /// <summary>Names in use (ports and port sets): tests compare it before and after to find leaked rights.</summary>
     public int NameCount
