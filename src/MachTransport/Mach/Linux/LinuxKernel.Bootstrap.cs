@@ -3,9 +3,9 @@ using MachTransport.Mach.Abi;
 namespace MachTransport.Mach.Linux;
 
 /// <summary>
-/// The bootstrap calls, and what <see cref="LinuxBootstrap"/> (and tests that write raw datagrams) need from this IPC
-/// space: descriptors of a port to hand out, a send right that arrived outside a message, a service name tied to its
-/// receive right.
+/// The IPC space's side of the bootstrap namespace: check-in and look-up go to <see cref="LinuxBootstrap"/>, which
+/// comes back here for descriptors of a port to hand out (as do tests and the fuzzer that write raw datagrams), for a
+/// send right that arrived outside a message, and to tie a service name to its receive right.
 /// </summary>
 internal sealed partial class LinuxKernel
 {

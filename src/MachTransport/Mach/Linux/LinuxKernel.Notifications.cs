@@ -3,7 +3,10 @@ using MachTransport.Mach.Abi;
 
 namespace MachTransport.Mach.Linux;
 
-/// <summary>Dead-name detection (EPOLLHUP / EPIPE on this space's connection to a port) and notification delivery.</summary>
+/// <summary>
+/// Dead-name notifications: the request, detecting a port's death (EPOLLHUP / EPIPE on this space's connection to it),
+/// and delivery, which waits for room rather than dropping a notification to a full port.
+/// </summary>
 internal sealed partial class LinuxKernel
 {
     /// <summary>
