@@ -8,15 +8,11 @@ namespace MachTransport.Mach;
 /// <c>mach_msg_return_t</c> / bootstrap codes, and message buffers are laid out exactly as XNU
 /// lays them out. The Darwin backend forwards to the kernel; the Linux backend plays the
 /// kernel's part on the same bytes. Everything above this interface is backend-neutral.
+/// Only what the product calls is here; queries only tests ask (references, port type, queue limit) are members of
+/// the backends themselves.
 /// </summary>
 internal interface IMachKernel
 {
-    /// <summary>Short backend name for logs ("darwin", "linux").</summary>
-    string Name { get; }
-
-    /// <summary>Bytes of a VM page (<c>vm_page_size</c>).</summary>
-    int PageSize { get; }
-
     /// <summary><c>mach_port_allocate</c>: a new receive right or port set.</summary>
     KernReturn AllocatePort(MachPortRight right, out uint name);
 
@@ -32,12 +28,6 @@ internal interface IMachKernel
     /// <summary><c>mach_port_mod_refs</c>; <c>(Receive, -1)</c> destroys a receive right.</summary>
     KernReturn ModRefs(uint name, MachPortRight right, int delta);
 
-    /// <summary><c>mach_port_get_refs</c>.</summary>
-    KernReturn GetRefs(uint name, MachPortRight right, out uint refs);
-
-    /// <summary><c>mach_port_type</c>.</summary>
-    KernReturn GetPortType(uint name, out MachPortType type);
-
     /// <summary><c>mach_port_insert_member</c>.</summary>
     KernReturn InsertMember(uint name, uint portSet);
 
@@ -46,9 +36,6 @@ internal interface IMachKernel
 
     /// <summary><c>mach_port_set_attributes(MACH_PORT_LIMITS_INFO)</c>: the queue limit of a receive right (1..1024).</summary>
     KernReturn SetQueueLimit(uint name, uint queueLimit);
-
-    /// <summary><c>mach_port_get_attributes(MACH_PORT_LIMITS_INFO)</c>.</summary>
-    KernReturn GetQueueLimit(uint name, out uint queueLimit);
 
     /// <summary><c>mach_port_request_notification</c>; <paramref name="previous"/> is a send-once right the caller owns.</summary>
     KernReturn RequestNotification(uint name, int msgId, uint sync, uint notify, MachMsgTypeName notifyPoly, out uint previous);
@@ -70,4 +57,7 @@ internal interface IMachKernel
 
     /// <summary><c>bootstrap_look_up</c>: a send right to the service registered under <paramref name="serviceName"/>.</summary>
     BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight);
+
+    /// <summary>What can make a bootstrap call return <c>BOOTSTRAP_NOT_PRIVILEGED</c> here: a sentence ending the error message.</summary>
+    string BootstrapDenialReason { get; }
 }

@@ -27,7 +27,7 @@ internal static class MachBootstrap
     {
         ValidateServiceName(serviceName);
         BootstrapStatus status = kernel.BootstrapCheckIn(serviceName, out uint name);
-        ThrowIfFailed(status, serviceName, "register");
+        ThrowIfFailed(kernel, status, serviceName, "register");
         return new MachReceiveRight(kernel, name);
     }
 
@@ -36,11 +36,11 @@ internal static class MachBootstrap
     {
         ValidateServiceName(serviceName);
         BootstrapStatus status = kernel.BootstrapLookUp(serviceName, out uint name);
-        ThrowIfFailed(status, serviceName, "look up");
+        ThrowIfFailed(kernel, status, serviceName, "look up");
         return new MachSendRight(kernel, name);
     }
 
-    private static void ThrowIfFailed(BootstrapStatus status, string serviceName, string operation)
+    private static void ThrowIfFailed(IMachKernel kernel, BootstrapStatus status, string serviceName, string operation)
     {
         string? message = status switch
         {
@@ -51,9 +51,8 @@ internal static class MachBootstrap
                 $"The Mach service name '{serviceName}' is already registered by another running process (BOOTSTRAP_SERVICE_ACTIVE).",
             BootstrapStatus.NoMemory =>
                 $"Could not {operation} the Mach service '{serviceName}': out of descriptors or memory (BOOTSTRAP_NO_MEMORY), in this process or in the service's.",
-            BootstrapStatus.NotPrivileged => OperatingSystem.IsLinux()
-                ? $"Access to the Mach service name '{serviceName}' was denied (BOOTSTRAP_NOT_PRIVILEGED): the registry directory '{Linux.LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700 (set XDG_RUNTIME_DIR or MACHTRANSPORT_BOOTSTRAP_DIR to use another)."
-                : $"Access to the Mach service name '{serviceName}' was denied (BOOTSTRAP_NOT_PRIVILEGED): another user's name, or a sandbox rule.",
+            BootstrapStatus.NotPrivileged =>
+                $"Access to the Mach service name '{serviceName}' was denied (BOOTSTRAP_NOT_PRIVILEGED): {kernel.BootstrapDenialReason}",
             _ => $"Could not {operation} the Mach service '{serviceName}': bootstrap status {(int)status}.",
         };
         if (message is not null)

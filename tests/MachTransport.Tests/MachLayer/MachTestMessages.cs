@@ -113,7 +113,7 @@ internal static unsafe class MachTestMessages
     /// </summary>
     public static HashSet<string> OpenFds()
     {
-        _ = Kernel.Name;
+        _ = Kernel; // creates the backend, and its process-wide descriptors, first
         var open = new HashSet<string>();
         foreach (string entry in Directory.GetFiles("/proc/self/fd"))
         {

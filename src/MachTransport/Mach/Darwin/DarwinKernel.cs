@@ -24,12 +24,7 @@ internal sealed unsafe class DarwinKernel : IMachKernel
         nint libSystem = NativeLibrary.Load(LibSystem.Path);
         _task = *(uint*)NativeLibrary.GetExport(libSystem, "mach_task_self_");
         _bootstrapPort = (uint*)NativeLibrary.GetExport(libSystem, "bootstrap_port");
-        PageSize = checked((int)*(nuint*)NativeLibrary.GetExport(libSystem, "vm_page_size"));
     }
-
-    public string Name => "darwin";
-
-    public int PageSize { get; }
 
     public KernReturn AllocatePort(MachPortRight right, out uint name)
         => (KernReturn)LibSystem.MachPortAllocate(_task, (uint)right, out name);
@@ -50,16 +45,6 @@ internal sealed unsafe class DarwinKernel : IMachKernel
     public KernReturn ModRefs(uint name, MachPortRight right, int delta)
         => (KernReturn)LibSystem.MachPortModRefs(_task, name, (uint)right, delta);
 
-    public KernReturn GetRefs(uint name, MachPortRight right, out uint refs)
-        => (KernReturn)LibSystem.MachPortGetRefs(_task, name, (uint)right, out refs);
-
-    public KernReturn GetPortType(uint name, out MachPortType type)
-    {
-        var result = (KernReturn)LibSystem.MachPortType(_task, name, out uint bits);
-        type = (MachPortType)bits;
-        return result;
-    }
-
     public KernReturn InsertMember(uint name, uint portSet)
         => (KernReturn)LibSystem.MachPortInsertMember(_task, name, portSet);
 
@@ -71,15 +56,6 @@ internal sealed unsafe class DarwinKernel : IMachKernel
         // mach_port_limits_t is a single natural_t (§8.2).
         uint limits = queueLimit;
         return (KernReturn)LibSystem.MachPortSetAttributes(_task, name, MachPort.LimitsInfo, (int*)&limits, MachPort.LimitsInfoCount);
-    }
-
-    public KernReturn GetQueueLimit(uint name, out uint queueLimit)
-    {
-        uint limits = 0;
-        uint count = MachPort.LimitsInfoCount;
-        var result = (KernReturn)LibSystem.MachPortGetAttributes(_task, name, MachPort.LimitsInfo, (int*)&limits, ref count);
-        queueLimit = limits;
-        return result;
     }
 
     public KernReturn RequestNotification(uint name, int msgId, uint sync, uint notify, MachMsgTypeName notifyPoly, out uint previous)
@@ -105,6 +81,29 @@ internal sealed unsafe class DarwinKernel : IMachKernel
 
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight)
         => Bootstrap(serviceName, &LibSystem.BootstrapLookUp, out sendRight);
+
+    public string BootstrapDenialReason => "another user's name, or a sandbox rule.";
+
+    // Queries only tests ask: not on IMachKernel; tests reach them through their KernelQueries helper.
+
+    public KernReturn GetRefs(uint name, MachPortRight right, out uint refs)
+        => (KernReturn)LibSystem.MachPortGetRefs(_task, name, (uint)right, out refs);
+
+    public KernReturn GetPortType(uint name, out MachPortType type)
+    {
+        var result = (KernReturn)LibSystem.MachPortType(_task, name, out uint bits);
+        type = (MachPortType)bits;
+        return result;
+    }
+
+    public KernReturn GetQueueLimit(uint name, out uint queueLimit)
+    {
+        uint limits = 0;
+        uint count = MachPort.LimitsInfoCount;
+        var result = (KernReturn)LibSystem.MachPortGetAttributes(_task, name, MachPort.LimitsInfo, (int*)&limits, ref count);
+        queueLimit = limits;
+        return result;
+    }
 
     /// <summary>Both bootstrap calls take the bootstrap port and a <c>name_t</c>, and give back one right.</summary>
     private BootstrapStatus Bootstrap(string serviceName, delegate*<uint, byte*, out uint, int> call, out uint right)

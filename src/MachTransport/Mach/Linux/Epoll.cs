@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace MachTransport.Mach.Linux;
 
 /// <summary>
-/// <c>struct epoll_event</c> access: packed (12 bytes) on x86_64, naturally aligned (16 bytes) elsewhere
-/// (include/uapi/linux/eventpoll.h, <c>EPOLL_PACKED</c>).
+/// epoll registrations keyed by a 64-bit value: add, remove, and take one ready key. <c>struct epoll_event</c> is packed
+/// (12 bytes) on x86_64 and naturally aligned (16 bytes) elsewhere (include/uapi/linux/eventpoll.h, <c>EPOLL_PACKED</c>).
 /// </summary>
 internal static unsafe class Epoll
 {

@@ -32,7 +32,7 @@ internal sealed class KernelThread
     {
         int epoll = Libc.epoll_create1(Libc.EPOLL_CLOEXEC);
         _epoll = new LinuxFd(epoll);
-        _wake = SeqPacket.CreateEvent()!;
+        _wake = Poll.CreateWakeEvent()!;
         if (epoll < 0 || _wake is null || Epoll.Add(_epoll, _wake, Libc.EPOLLIN, WakeKey) != 0)
         {
             throw new MachException("The Mach emulation could not create its epoll instance or eventfd (descriptor table full?).", 0);
@@ -73,7 +73,7 @@ internal sealed class KernelThread
             EnsureStarted();
         }
 
-        SeqPacket.Signal(_wake);
+        Poll.Wake(_wake);
     }
 
     /// <summary>
@@ -124,7 +124,7 @@ internal sealed class KernelThread
             EnsureStarted();
         }
 
-        SeqPacket.Signal(_wake); // recompute the wait's timeout
+        Poll.Wake(_wake); // recompute the wait's timeout
     }
 
     private void ScheduleRetry()

@@ -157,7 +157,7 @@ internal sealed unsafe class LinuxBootstrap
             return Libc.LastError == Libc.EACCES ? BootstrapStatus.NotPrivileged : BootstrapStatus.UnknownService;
         }
 
-        if (SeqPacket.Wait(fd, Libc.POLLIN, -1, LookUpTimeoutMilliseconds) != 1)
+        if (Poll.Wait(fd, Libc.POLLIN, -1, LookUpTimeoutMilliseconds) != PollResult.Ready)
         {
             return BootstrapStatus.UnknownService;
         }
@@ -165,13 +165,13 @@ internal sealed unsafe class LinuxBootstrap
         var fds = new List<int>(1);
         Span<byte> data = stackalloc byte[1];
         Span<byte> control = stackalloc byte[SeqPacket.ReceiveControlSize];
-        nint received = SeqPacket.Receive(fd, data, control, fds, out _, out _, out _);
-        if (received == 1 && data[0] == OutOfDescriptors[0] && fds.Count == 0)
+        DatagramRead received = SeqPacket.Receive(fd, data, control, fds, out _, out _, out _);
+        if (received.Length == 1 && data[0] == OutOfDescriptors[0] && fds.Count == 0)
         {
             return BootstrapStatus.NoMemory;
         }
 
-        if (received != 1 || fds.Count != 1 || PortSocket.Identity(fds[0]).IsNone)
+        if (received.Length != 1 || fds.Count != 1 || PortSocket.Identity(fds[0]).IsNone)
         {
             SeqPacket.CloseAll(fds);
             return BootstrapStatus.UnknownService;

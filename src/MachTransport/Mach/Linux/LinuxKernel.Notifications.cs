@@ -3,7 +3,10 @@ using MachTransport.Mach.Abi;
 
 namespace MachTransport.Mach.Linux;
 
-/// <summary>Dead-name detection (EPOLLHUP / EPIPE on this space's connection to a port) and notification delivery.</summary>
+/// <summary>
+/// Dead-name notifications: the request, detecting a port's death (EPOLLHUP / EPIPE on this space's connection to it),
+/// and delivery, which waits for room rather than dropping a notification to a full port.
+/// </summary>
 internal sealed partial class LinuxKernel
 {
     /// <summary>
@@ -14,11 +17,6 @@ internal sealed partial class LinuxKernel
 
     /// <summary><c>MACH_PORT_QLIMIT_KERNEL</c>: even exempt (send-once) messages stop there (mach-abi.md §5.6).</summary>
     private const int KernelQueueLimit = 65534;
-
-    private readonly KernelThread _kernelThread;
-
-    // By port identity; touched on the kernel thread only.
-    private readonly Dictionary<PortIdentity, PendingNotifications> _pendingNotifications = [];
 
     public KernReturn RequestNotification(uint name, int msgId, uint sync, uint notify, MachMsgTypeName notifyPoly, out uint previous)
     {

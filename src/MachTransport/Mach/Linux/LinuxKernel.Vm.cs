@@ -10,8 +10,6 @@ namespace MachTransport.Mach.Linux;
 /// </summary>
 internal sealed partial class LinuxKernel
 {
-    private readonly Dictionary<ulong, (LinuxFd Memfd, ulong Size)> _regions = [];
-
     public unsafe KernReturn VmAllocate(ulong size, out ulong address)
     {
         address = 0;

@@ -1,6 +1,9 @@
 namespace MachTransport.Mach.Linux;
 
-/// <summary>SOCK_SEQPACKET datagrams with descriptors (SCM_RIGHTS) and sender credentials (SCM_CREDENTIALS).</summary>
+/// <summary>
+/// The datagrams of port sockets: SOCK_SEQPACKET messages with descriptors (SCM_RIGHTS) and sender credentials
+/// (SCM_CREDENTIALS), sent and received without blocking, and the checks and options of such a socket.
+/// </summary>
 internal static unsafe class SeqPacket
 {
     /// <summary>Receive-side control space: the most descriptors a message may carry plus one <c>ucred</c>.</summary>
@@ -73,11 +76,11 @@ internal static unsafe class SeqPacket
     }
 
     /// <summary>
-    /// Receives one datagram into <paramref name="buffer"/> without blocking. Returns the datagram's full length
-    /// (greater than the buffer when truncated; MSG_TRUNC is then set in <paramref name="messageFlags"/>) or -errno.
+    /// Receives one datagram into <paramref name="buffer"/> without blocking. Its length is the datagram's full length
+    /// (greater than the buffer when truncated; MSG_TRUNC is then set in <paramref name="messageFlags"/>).
     /// Every descriptor that arrived is stored in <paramref name="fds"/>; the caller owns them.
     /// </summary>
-    public static nint Receive(int fd, Span<byte> buffer, Span<byte> control, List<int> fds, out Libc.UCred credentials, out bool hasCredentials, out int messageFlags)
+    public static DatagramRead Receive(int fd, Span<byte> buffer, Span<byte> control, List<int> fds, out Libc.UCred credentials, out bool hasCredentials, out int messageFlags)
     {
         credentials = default;
         hasCredentials = false;
@@ -93,7 +96,7 @@ internal static unsafe class SeqPacket
                 if (error != Libc.EINTR)
                 {
                     messageFlags = 0;
-                    return -error;
+                    return DatagramRead.Failure(error);
                 }
             }
 
@@ -127,12 +130,12 @@ internal static unsafe class SeqPacket
                 offset += Libc.CmsgHdr.Align(cmsgLength);
             }
 
-            return received;
+            return new DatagramRead(received, 0);
         }
     }
 
-    /// <summary>Length of the next datagram without dequeuing it (no descriptors are installed), or -errno.</summary>
-    public static nint PeekLength(int fd)
+    /// <summary>Length of the next datagram without dequeuing it (no descriptors are installed).</summary>
+    public static DatagramRead PeekLength(int fd)
     {
         byte dummy;
         var iov = new Libc.IoVec { Base = &dummy, Length = 0 };
@@ -143,56 +146,11 @@ internal static unsafe class SeqPacket
             int error = Libc.LastError;
             if (error != Libc.EINTR)
             {
-                return -error;
+                return DatagramRead.Failure(error);
             }
         }
 
-        return received;
-    }
-
-    /// <summary>
-    /// Waits until <paramref name="fd"/> has <paramref name="events"/> or <paramref name="wake"/> is signalled.
-    /// Returns 1 when ready, 0 on timeout, -1 when woken.
-    /// </summary>
-    public static int Wait(int fd, short events, int wake, int timeoutMilliseconds)
-    {
-        Libc.PollFd* polls = stackalloc Libc.PollFd[2];
-        polls[0] = new Libc.PollFd { Fd = fd, Events = events };
-        polls[1] = new Libc.PollFd { Fd = wake, Events = Libc.POLLIN };
-        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
-        while (true)
-        {
-            int remaining = timeoutMilliseconds < 0 ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
-            int n = Libc.poll(polls, wake >= 0 ? 2u : 1u, remaining);
-            if (n > 0)
-            {
-                return wake >= 0 && polls[1].ReturnedEvents != 0 ? -1 : 1;
-            }
-
-            if (n == 0)
-            {
-                return 0;
-            }
-
-            if (Libc.LastError != Libc.EINTR)
-            {
-                return 1;
-            }
-        }
-    }
-
-    public static void Signal(LinuxFd eventFd)
-    {
-        ulong one = 1;
-        using LinuxFd.Lease lease = eventFd.Acquire();
-        _ = Libc.write(lease.Number, &one, sizeof(ulong));
-    }
-
-    /// <summary>A non-blocking eventfd, or null when none can be had (descriptor table full).</summary>
-    public static LinuxFd? CreateEvent()
-    {
-        int fd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
-        return fd < 0 ? null : new LinuxFd(fd);
+        return new DatagramRead(received, 0);
     }
 
     public static void CloseAll(List<int> fds)

@@ -1,0 +1,123 @@
+namespace MachTransport.Mach.Linux;
+
+/// <summary>
+/// A port's queue seen from the receiver: which holder's connection has the next message, accepting new holders as they
+/// connect (up to the per-port cap), and dropping a holder's connection at end-of-file.
+/// </summary>
+internal sealed partial class LinuxKernel
+{
+    /// <summary>
+    /// A holder's connection with a message (or end-of-file) pending, with a reference taken; null when there is none.
+    /// New holders waiting on the listener are accepted on the way. <paramref name="queue"/> is null when the receive right
+    /// is gone. With <paramref name="fast"/>, the connection of the last message comes first, unasked (it may be empty).
+    /// </summary>
+    private LinuxFd? NextReadyConnection(PortEntry entry, bool fast, out PortQueue? queue, out ulong key)
+    {
+        lock (_lock)
+        {
+            queue = entry.Receive;
+            key = 0;
+            if (queue is null)
+            {
+                return null;
+            }
+
+            if (fast && queue.FastTakes < PortQueue.MaxFastTakes && queue.Lease(queue.LastKey) is { } last)
+            {
+                queue.FastTakes++;
+                key = queue.LastKey;
+                return last;
+            }
+
+            bool added = false;
+            queue.Epoll.DangerousAddRef(ref added);
+        }
+
+        try
+        {
+            while (Epoll.Wait(queue.Epoll.Number, 0, out key, out _))
+            {
+                lock (_lock)
+                {
+                    if (entry.Receive != queue)
+                    {
+                        return null;
+                    }
+
+                    if (key == PortQueue.ListenerKey)
+                    {
+                        AcceptHolders(entry, queue);
+                    }
+                    else if (queue.Lease(key) is { } connection)
+                    {
+                        queue.LastKey = key;
+                        queue.FastTakes = 0;
+                        return connection;
+                    }
+                }
+            }
+
+            return null;
+        }
+        finally
+        {
+            queue.Epoll.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Accepts every holder waiting on the port's listener (caller holds _lock). Past <see cref="PortQueue.MaxConnections"/>
+    /// a holder is turned away (it sees the port die); when accepting fails (descriptor table full) the listener rests 100 ms.
+    /// </summary>
+    private unsafe void AcceptHolders(PortEntry entry, PortQueue queue)
+    {
+        using LinuxFd.Lease listener = queue.Listener.Acquire();
+        while (true)
+        {
+            int fd = Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
+            if (fd < 0)
+            {
+                if (Libc.LastError is not (Libc.EAGAIN or Libc.EINTR))
+                {
+                    // EMFILE and the like: the pending holder would keep the listener ready; rest it instead of spinning.
+                    Epoll.Remove(queue.Epoll, queue.Listener);
+                    _kernelThread.Later(() => RearmListener(entry, queue));
+                }
+
+                return;
+            }
+
+            if (queue.ConnectionCount >= PortQueue.MaxConnections)
+            {
+                _ = Libc.close(fd);
+                continue;
+            }
+
+            SeqPacket.EnablePassCredentials(fd);
+            queue.Add(new LinuxFd(fd));
+        }
+    }
+
+    private void RearmListener(PortEntry entry, PortQueue queue)
+    {
+        lock (_lock)
+        {
+            if (entry.Receive == queue)
+            {
+                _ = Epoll.Add(queue.Epoll, queue.Listener, Libc.EPOLLIN, PortQueue.ListenerKey);
+            }
+        }
+    }
+
+    /// <summary>Drops a holder's connection that reached end-of-file or failed: that holder gave up its rights (or broke its own socket).</summary>
+    private void DropConnection(PortEntry entry, PortQueue queue, ulong key, LinuxFd connection)
+    {
+        lock (_lock)
+        {
+            if (entry.Receive == queue)
+            {
+                queue.Drop(key, connection);
+            }
+        }
+    }
+}
