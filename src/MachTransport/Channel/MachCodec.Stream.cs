@@ -91,7 +91,7 @@ internal static partial class MachCodec
                 return $"out-of-line DATA of {length} bytes with {message.DescriptorCount} descriptors (type {ool.Type}, size {ool.Size})";
             }
 
-            // Checked before the region is touched: a claim beyond the whole window (at most 2 GiB) can never be within credit.
+            // Checked before the region is read (a large one is only mapped so far): a claim beyond the whole window can never be within credit.
             if (length > byteWindow)
             {
                 return $"out-of-line DATA of {length} bytes exceeds the {byteWindow}-byte window";

@@ -24,48 +24,42 @@ public class ReceivedRegionPoolTests
         var pool = new ReceivedRegionPool(PageSize);
         ulong first = pool.Rent(100_000);
         Assert.NotEqual(0UL, first);
-        Assert.True(pool.TryReturn(first, 100_000));
+        Assert.Equal(ReceivedRegionPool.Outcome.Returned, pool.Release(first, 100_000));
         Assert.Equal(1, pool.IdleCount);
 
         Assert.Equal(first, pool.Rent(70_000)); // same class (128 KiB)
         ulong other = pool.Rent(300_000); // another class: a new mapping
         Assert.NotEqual(first, other);
-        Assert.True(pool.TryReturn(first, 70_000));
-        Assert.True(pool.TryReturn(other, 300_000));
+        Assert.Equal(ReceivedRegionPool.Outcome.Returned, pool.Release(first, 70_000));
+        Assert.Equal(ReceivedRegionPool.Outcome.Returned, pool.Release(other, 300_000));
         Assert.Equal(2, pool.IdleCount);
     }
 
     [LinuxFact]
-    public void OnlyRentedRegionsFreedWholeComeBack()
+    public void OnlyRentedRegionsFreedWholeComeBackAndPartOrTwiceIsRefused()
     {
         var pool = new ReceivedRegionPool(PageSize);
         ulong rented = pool.Rent(64 << 10);
-        Assert.False(pool.TryReturn(rented + (ulong)PageSize, (ulong)PageSize)); // inside, not the region's start
-        Assert.False(pool.TryReturn(rented, (64 << 10) + 1)); // more than the region holds
-        Assert.True(pool.TryReturn(rented, 64 << 10));
-        Assert.False(pool.TryReturn(rented, 64 << 10)); // already back: a second free is not the pool's
+        Assert.Equal(ReceivedRegionPool.Outcome.Refused, pool.Release(rented + (ulong)PageSize, (ulong)PageSize)); // inside it
+        Assert.Equal(ReceivedRegionPool.Outcome.Refused, pool.Release(rented, (64 << 10) + 1)); // more than it holds
+        Assert.Equal(ReceivedRegionPool.Outcome.Returned, pool.Release(rented, 64 << 10));
+        Assert.Equal(ReceivedRegionPool.Outcome.Refused, pool.Release(rented, 64 << 10)); // a second free: it is idle now
+        Assert.Equal(ReceivedRegionPool.Outcome.NotPooled, pool.Release(rented - (1UL << 30), (ulong)PageSize)); // elsewhere
     }
 
     [LinuxFact]
-    public void IdleMemoryStaysWithinTheCapAndLargeRegionsAreNotKept()
+    public void IdleMemoryStaysWithinTheCapAndLargerRegionsAreNotPooled()
     {
         var pool = new ReceivedRegionPool(PageSize);
         const ulong Largest = ReceivedRegionPool.MaxPooledSize;
         ulong[] regions = Enumerable.Range(0, (int)(ReceivedRegionPool.MaxIdleBytes / Largest) + 1).Select(_ => pool.Rent(Largest)).ToArray();
         foreach (ulong region in regions)
         {
-            Assert.True(pool.TryReturn(region, Largest));
+            Assert.Equal(ReceivedRegionPool.Outcome.Returned, pool.Release(region, Largest));
         }
 
         Assert.Equal(regions.Length - 1, pool.IdleCount); // the last one went over the cap and was unmapped
-
-        ulong huge = pool.Rent(Largest + 1);
-        Assert.NotEqual(0UL, huge);
-        Assert.False(pool.TryReturn(huge, Largest + 1)); // never pooled: the caller unmaps it
-        unsafe
-        {
-            Assert.Equal(0, Libc.munmap((void*)huge, (nuint)(Largest + (ulong)PageSize)));
-        }
+        Assert.Equal(0UL, pool.Rent(Largest + 1));
     }
 
     [LinuxFact]

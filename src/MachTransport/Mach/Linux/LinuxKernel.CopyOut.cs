@@ -81,6 +81,7 @@ internal sealed partial class LinuxKernel
         Span<PortIdentity> receivedPorts = stackalloc PortIdentity[receiveRights];
         Span<int> queueEpolls = stackalloc int[receiveRights];
         int mappedCount = 0;
+        ulong copyBudget = ReceivedRegionPool.MaxPooledSize; // per datagram: what a peer can make us copy before anyone looks
         int receivedCount = 0;
         offset = DescriptorsOffset;
         foreach (MachDescriptor descriptor in reader.Descriptors)
@@ -115,7 +116,7 @@ internal sealed partial class LinuxKernel
             }
             else if (descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address == 1)
             {
-                ulong address = ReceiveOutOfLine(fds[fdIndex++], descriptor.Size);
+                ulong address = ReceiveOutOfLine(fds[fdIndex++], descriptor.Size, ref copyBudget);
                 valid = address != 0;
                 if (valid)
                 {

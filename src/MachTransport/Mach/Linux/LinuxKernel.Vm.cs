@@ -43,9 +43,12 @@ internal sealed partial class LinuxKernel
 
     public unsafe KernReturn VmDeallocate(ulong address, ulong size)
     {
-        if (size == 0 || _receivedRegions.TryReturn(address, size))
+        switch (size == 0 ? ReceivedRegionPool.Outcome.Returned : _receivedRegions.Release(address, size))
         {
-            return KernReturn.Success;
+            case ReceivedRegionPool.Outcome.Returned:
+                return KernReturn.Success;
+            case ReceivedRegionPool.Outcome.Refused:
+                return KernReturn.InvalidAddress;
         }
 
         (LinuxFd Memfd, ulong Size) region;
@@ -164,12 +167,13 @@ internal sealed partial class LinuxKernel
     /// <summary>
     /// The receiver's own copy of a received OOL memfd, as Mach gives it, after checking that nobody can write the memfd
     /// any more, so the copy is what the sender sent. A file that cannot carry seals (F_GET_SEALS fails: a regular file,
-    /// a pipe) is refused, and so is one shorter than the descriptor claims. Up to the pool's largest class the data is
-    /// copied into a pooled region: no mapping, no page faults once warm, no unmapping. Larger claims are mapped
-    /// privately instead, so nothing is copied or allocated before the receiver looks (a peer may claim gigabytes
-    /// that the channel then refuses without touching them).
+    /// a pipe) is refused, and so is one shorter than the descriptor claims. While the datagram's
+    /// <paramref name="copyBudget"/> lasts (the pool's largest class, 1 MiB) the data is copied into a pooled region:
+    /// no mapping, no page faults once warm, no unmapping. Beyond it claims are mapped privately instead, so nothing is
+    /// copied or allocated before the receiver looks: one small datagram may carry 253 descriptors of one memfd, each
+    /// claiming gigabytes that the channel then refuses without touching them.
     /// </summary>
-    private unsafe ulong ReceiveOutOfLine(int fd, uint size)
+    private unsafe ulong ReceiveOutOfLine(int fd, uint size, ref ulong copyBudget)
     {
         const int Required = Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE;
         int seals = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
@@ -178,7 +182,13 @@ internal sealed partial class LinuxKernel
             return 0;
         }
 
-        return size <= ReceivedRegionPool.MaxPooledSize ? CopyIntoPooledRegion(fd, size) : MapPrivately(fd, size);
+        if (size > copyBudget)
+        {
+            return MapPrivately(fd, size);
+        }
+
+        copyBudget -= size;
+        return CopyIntoPooledRegion(fd, size);
     }
 
     private unsafe ulong CopyIntoPooledRegion(int fd, uint size)

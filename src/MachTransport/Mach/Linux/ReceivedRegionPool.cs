@@ -6,21 +6,22 @@ namespace MachTransport.Mach.Linux;
 /// The memory received out-of-line data is copied into, kept for reuse. A region freed with vm_deallocate goes back
 /// here instead of being unmapped, so a steady stream of OOL messages costs no mmap, no munmap (whose TLB shootdown
 /// reaches every core the process's threads ran on: 22% of a 1 MiB download's client CPU when each region was
-/// unmapped) and, once warm, no page faults. Regions come in power-of-two classes; idle memory is capped.
+/// unmapped) and, once warm, no page faults. Regions come in power-of-two classes up to <see cref="MaxPooledSize"/>;
+/// idle memory is capped. A free that would cut into a pooled region is refused rather than unmapping it.
 /// </summary>
 internal sealed unsafe class ReceivedRegionPool
 {
-    /// <summary>Largest region kept for reuse; larger ones are mapped and unmapped each time.</summary>
-    public const ulong MaxPooledSize = 16 << 20;
+    /// <summary>Largest region kept for reuse, and the most one datagram may have copied (larger data is mapped).</summary>
+    public const ulong MaxPooledSize = 1 << 20;
 
     /// <summary>Bytes kept idle at most, over all classes.</summary>
-    public const ulong MaxIdleBytes = 32 << 20;
+    public const ulong MaxIdleBytes = 8 << 20;
 
     private const ulong MinClassSize = 64 << 10;
 
     private readonly int _pageSize;
     private readonly Stack<ulong>[] _idle;
-    private readonly Dictionary<ulong, ulong> _rented = []; // address -> the class's size
+    private readonly Dictionary<ulong, (ulong ClassSize, bool Idle)> _regions = []; // every pooled mapping, by address
     private ulong _idleBytes;
 
     public ReceivedRegionPool(int pageSize)
@@ -33,94 +34,122 @@ internal sealed unsafe class ReceivedRegionPool
         }
     }
 
+    /// <summary>What <see cref="Release"/> did with a range.</summary>
+    public enum Outcome
+    {
+        /// <summary>Not pooled memory: the caller frees it as ordinary memory.</summary>
+        NotPooled,
+
+        /// <summary>A rented region, freed whole: back in the pool (or unmapped beyond the idle cap).</summary>
+        Returned,
+
+        /// <summary>Overlaps pooled memory without being a rented region freed whole (a double or partial free): refused.</summary>
+        Refused,
+    }
+
     /// <summary>Idle regions held now (tests look here to see reuse).</summary>
     public int IdleCount
     {
         get
         {
-            lock (_rented)
+            lock (_regions)
             {
                 return _idle.Sum(stack => stack.Count);
             }
         }
     }
 
-    /// <summary>A private, writable region of at least <paramref name="size"/> bytes, or 0 if none can be mapped.</summary>
+    /// <summary>A private, writable region of at least <paramref name="size"/> bytes (at most <see cref="MaxPooledSize"/>), or 0.</summary>
     public ulong Rent(ulong size)
     {
-        ulong classSize = ClassSize(size);
-        if (classSize <= MaxPooledSize)
+        if (size == 0 || size > MaxPooledSize)
         {
-            lock (_rented)
+            return 0;
+        }
+
+        ulong classSize = ClassSize(size);
+        lock (_regions)
+        {
+            if (_idle[ClassOf(classSize)].TryPop(out ulong reused))
             {
-                if (_idle[ClassOf(classSize)].TryPop(out ulong reused))
-                {
-                    _idleBytes -= classSize;
-                    _rented.Add(reused, classSize);
-                    return reused;
-                }
+                _idleBytes -= classSize;
+                _regions[reused] = (classSize, false);
+                return reused;
             }
         }
 
-        bool pooled = classSize <= MaxPooledSize;
-        ulong length = pooled ? classSize : PageRounded(size);
-        void* mapping = Libc.mmap(null, (nuint)length, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+        void* mapping = Libc.mmap(null, (nuint)classSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
         if (mapping == (void*)-1)
         {
             return 0;
         }
 
-        if (pooled)
+        lock (_regions)
         {
-            lock (_rented)
-            {
-                _rented.Add((ulong)mapping, classSize);
-            }
+            _regions.Add((ulong)mapping, (classSize, false));
         }
 
         return (ulong)mapping;
     }
 
-    /// <summary>
-    /// Takes back a rented region freed whole (at its address, any size within it), keeping it if the idle cap
-    /// allows; false if the address is not a rented region, which the caller then frees as ordinary memory.
-    /// </summary>
-    public bool TryReturn(ulong address, ulong size)
+    /// <summary>Takes back a range freed with vm_deallocate if it is pooled memory; see <see cref="Outcome"/>.</summary>
+    public Outcome Release(ulong address, ulong size)
     {
         ulong classSize;
-        lock (_rented)
+        lock (_regions)
         {
-            if (!_rented.TryGetValue(address, out classSize) || size > classSize)
+            if (!_regions.TryGetValue(address, out (ulong ClassSize, bool Idle) region) || region.Idle || size > region.ClassSize)
             {
-                return false;
+                return Overlaps(address, size) ? Outcome.Refused : Outcome.NotPooled;
             }
 
-            _rented.Remove(address);
+            classSize = region.ClassSize;
             if (_idleBytes + classSize <= MaxIdleBytes)
             {
+                _regions[address] = (classSize, true);
                 _idle[ClassOf(classSize)].Push(address);
                 _idleBytes += classSize;
-                return true;
+                return Outcome.Returned;
             }
+
+            _regions.Remove(address);
         }
 
         _ = Libc.munmap((void*)address, (nuint)classSize);
-        return true;
+        return Outcome.Returned;
     }
 
     /// <summary>Unmaps a rented region that must not be reused (its contents could not be filled).</summary>
     public void Discard(ulong address)
     {
         ulong classSize;
-        lock (_rented)
+        lock (_regions)
         {
-            if (!_rented.Remove(address, out classSize))
+            if (!_regions.TryGetValue(address, out (ulong ClassSize, bool Idle) region) || region.Idle)
             {
                 return;
             }
+
+            _regions.Remove(address);
+            classSize = region.ClassSize;
         }
 
         _ = Libc.munmap((void*)address, (nuint)classSize);
+    }
+
+    /// <summary>Whether [address, address + size) touches any pooled region (caller holds the lock; rare path).</summary>
+    private bool Overlaps(ulong address, ulong size)
+    {
+        ulong end = address + Math.Max(size, 1);
+        foreach ((ulong start, (ulong classSize, _)) in _regions)
+        {
+            if (address < start + classSize && start < end)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The next power of two, at least 64 KiB (OOL data is larger than the largest inline payload anyway).</summary>
