@@ -15,7 +15,8 @@ internal sealed record ChannelSettings(
     int QueueLimit,
     ILogger Logger,
     MachTransportMetrics Metrics,
-    MemoryPool<byte> MemoryPool)
+    MemoryPool<byte> MemoryPool,
+    int MinimumSegmentSize = -1)
 {
     /// <summary>What the peer sent, for the application to read: no pause threshold, the byte window bounds it.</summary>
     public PipeOptions InputPipeOptions { get; } = new(
@@ -24,6 +25,7 @@ internal sealed record ChannelSettings(
         writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: 0,
         resumeWriterThreshold: 0,
+        minimumSegmentSize: MinimumSegmentSize,
         useSynchronizationContext: false);
 
     /// <summary>What the application writes, for the send loop: the writer pauses at the write buffer limit.</summary>
@@ -33,11 +35,15 @@ internal sealed record ChannelSettings(
         writerScheduler: PipeScheduler.ThreadPool,
         pauseWriterThreshold: MaxWriteBufferSize,
         resumeWriterThreshold: MaxWriteBufferSize / 2,
+        minimumSegmentSize: MinimumSegmentSize,
         useSynchronizationContext: false);
 
-    /// <summary>Settings for connections made under <paramref name="limits"/> (copied: later changes do not apply).</summary>
-    public static ChannelSettings From(MachConnectionLimits limits, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool)
-        => new(limits.MaxReadBufferSize, limits.MaxWriteBufferSize, limits.InlineThreshold, limits.QueueLimit, logger, metrics, memoryPool);
+    /// <summary>
+    /// Settings for connections made under <paramref name="limits"/> (copied: later changes do not apply). Pipe
+    /// segments are the pool's own size unless <paramref name="minimumSegmentSize"/> asks for larger ones.
+    /// </summary>
+    public static ChannelSettings From(MachConnectionLimits limits, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool, int minimumSegmentSize = -1)
+        => new(limits.MaxReadBufferSize, limits.MaxWriteBufferSize, limits.InlineThreshold, limits.QueueLimit, logger, metrics, memoryPool, minimumSegmentSize);
 
     /// <summary>DATA messages the peer may have queued on our port at once: half the queue, the rest is for control messages.</summary>
     public int MessageWindow => Math.Max(1, QueueLimit / 2);
