@@ -4,19 +4,6 @@ using MachTransport.Mach.Messages;
 
 namespace MachTransport.Channel;
 
-/// <summary>A DATA message taken apart: the payload inline, or the out-of-line region that holds it.</summary>
-internal readonly ref struct MachDataPayload(ReadOnlySpan<byte> inline, ulong outOfLineAddress, uint length)
-{
-    public ReadOnlySpan<byte> Inline { get; } = inline;
-
-    /// <summary>The received region (now ours to deallocate), or 0 for an inline payload.</summary>
-    public ulong OutOfLineAddress { get; } = outOfLineAddress;
-
-    public uint Length { get; } = length;
-
-    public bool IsOutOfLine => OutOfLineAddress != 0;
-}
-
 /// <summary>The stream half of the codec: DATA, CREDIT, FIN and ABORT, built and validated (layouts in docs/protocol.md).</summary>
 internal static partial class MachCodec
 {
