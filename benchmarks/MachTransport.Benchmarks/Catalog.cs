@@ -1,5 +1,7 @@
 // The scenarios of a run and the clients they use: gRPC (unary small, 1 MiB and 16 MiB echo, a server stream of
-// small messages) per server variant, and the 64-byte round trip on the raw channel, a raw Unix socket and the floor.
+// small messages) per server variant; on the raw channel and a raw Unix socket, the 64-byte round trip (and the
+// floor) and a 1 MiB echo, which shows what the transports themselves move without HTTP/2 and gRPC on top.
+using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Google.Protobuf;
@@ -31,6 +33,7 @@ internal sealed class Catalog : IAsyncDisposable
         }
 
         await catalog.AddChannelRoundTripAsync(settings, main, probe, scale);
+        await catalog.AddChannelEchoAsync(settings, main, probe, scale);
         catalog.Scenarios.RemoveAll(s => s.Cases.Count == 0);
         return catalog;
     }
@@ -159,6 +162,56 @@ internal sealed class Catalog : IAsyncDisposable
         }
 
         Scenarios.Add(new Scenario(Name, "", ScenarioKind.Latency, "µs", 500 * scale, cases));
+    }
+
+    private async Task AddChannelEchoAsync(Settings settings, ServerProcess server, StatsProbe probe, int scale)
+    {
+        const string Name = "channel-1mib";
+        var cases = new List<Case>();
+        if (settings.Includes(Name, "mach"))
+        {
+            Stream mach = await new MachConnectionFactory(server.Addresses.RawMachService, GrpcClients.MachOptions(Variant.Default)).ConnectAsync();
+            _streams.Add(mach);
+            cases.Add(new Case("mach", (count, _) => StreamEchoesAsync(mach, 1 << 20, count), probe.AllocatedAsync));
+        }
+
+        if (settings.Includes(Name, "uds"))
+        {
+            Stream uds = await GrpcClients.ConnectUnixAsync(server.Addresses.RawUdsPath, CancellationToken.None);
+            _streams.Add(uds);
+            cases.Add(new Case("uds", (count, _) => StreamEchoesAsync(uds, 1 << 20, count), probe.AllocatedAsync));
+        }
+
+        Scenarios.Add(new Scenario(Name, "", ScenarioKind.Throughput, "MB/s", 8 * scale, cases));
+    }
+
+    /// <summary>Writes <paramref name="size"/> bytes and reads the echo back, concurrently (neither side buffers it all).</summary>
+    private static async Task<long> StreamEchoesAsync(Stream stream, int size, int count)
+    {
+        byte[] message = ArrayPool<byte>.Shared.Rent(size);
+        byte[] reply = ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                Task sent = WriteAndFlushAsync(stream, message.AsMemory(0, size));
+                await stream.ReadExactlyAsync(reply.AsMemory(0, size));
+                await sent;
+            }
+
+            return 2L * size * count;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(message);
+            ArrayPool<byte>.Shared.Return(reply);
+        }
+    }
+
+    private static async Task WriteAndFlushAsync(Stream stream, ReadOnlyMemory<byte> data)
+    {
+        await stream.WriteAsync(data);
+        await stream.FlushAsync();
     }
 
     private static async Task<long> StreamRoundTripsAsync(Stream stream, int count, List<long> latencies)
