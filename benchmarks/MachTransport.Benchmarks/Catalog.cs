@@ -139,21 +139,7 @@ internal sealed class Catalog : IAsyncDisposable
     private async Task AddChannelRoundTripAsync(Settings settings, ServerProcess server, StatsProbe probe, int scale)
     {
         const string Name = "channel-rtt";
-        var cases = new List<Case>();
-        if (settings.Includes(Name, "mach"))
-        {
-            Stream mach = await new MachConnectionFactory(server.Addresses.RawMachService, GrpcClients.MachOptions(Variant.Default)).ConnectAsync();
-            _streams.Add(mach);
-            cases.Add(new Case("mach", (count, latencies) => StreamRoundTripsAsync(mach, count, latencies), probe.AllocatedAsync));
-        }
-
-        if (settings.Includes(Name, "uds"))
-        {
-            Stream uds = await GrpcClients.ConnectUnixAsync(server.Addresses.RawUdsPath, CancellationToken.None);
-            _streams.Add(uds);
-            cases.Add(new Case("uds", (count, latencies) => StreamRoundTripsAsync(uds, count, latencies), probe.AllocatedAsync));
-        }
-
+        List<Case> cases = await RawStreamCasesAsync(settings, Name, server, probe, stream => (count, latencies) => StreamRoundTripsAsync(stream, count, latencies));
         if (settings.Includes(Name, "floor"))
         {
             Socket floor = FloorEcho.Connect(server.Addresses.FloorPath);
@@ -167,22 +153,29 @@ internal sealed class Catalog : IAsyncDisposable
     private async Task AddChannelEchoAsync(Settings settings, ServerProcess server, StatsProbe probe, int scale)
     {
         const string Name = "channel-1mib";
+        List<Case> cases = await RawStreamCasesAsync(settings, Name, server, probe, stream => (count, _) => StreamEchoesAsync(stream, 1 << 20, count));
+        Scenarios.Add(new Scenario(Name, "", ScenarioKind.Throughput, "MB/s", 8 * scale, cases));
+    }
+
+    /// <summary>One case per raw transport (a connection of its own to the raw Mach echo, one to the raw Unix socket echo).</summary>
+    private async Task<List<Case>> RawStreamCasesAsync(Settings settings, string name, ServerProcess server, StatsProbe probe, Func<Stream, BatchRunner> runner)
+    {
         var cases = new List<Case>();
-        if (settings.Includes(Name, "mach"))
+        if (settings.Includes(name, "mach"))
         {
             Stream mach = await new MachConnectionFactory(server.Addresses.RawMachService, GrpcClients.MachOptions(Variant.Default)).ConnectAsync();
             _streams.Add(mach);
-            cases.Add(new Case("mach", (count, _) => StreamEchoesAsync(mach, 1 << 20, count), probe.AllocatedAsync));
+            cases.Add(new Case("mach", runner(mach), probe.AllocatedAsync));
         }
 
-        if (settings.Includes(Name, "uds"))
+        if (settings.Includes(name, "uds"))
         {
             Stream uds = await GrpcClients.ConnectUnixAsync(server.Addresses.RawUdsPath, CancellationToken.None);
             _streams.Add(uds);
-            cases.Add(new Case("uds", (count, _) => StreamEchoesAsync(uds, 1 << 20, count), probe.AllocatedAsync));
+            cases.Add(new Case("uds", runner(uds), probe.AllocatedAsync));
         }
 
-        Scenarios.Add(new Scenario(Name, "", ScenarioKind.Throughput, "MB/s", 8 * scale, cases));
+        return cases;
     }
 
     /// <summary>Writes <paramref name="size"/> bytes and reads the echo back, concurrently (neither side buffers it all).</summary>
