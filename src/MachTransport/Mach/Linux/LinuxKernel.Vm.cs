@@ -4,10 +4,9 @@ namespace MachTransport.Mach.Linux;
 
 /// <summary>
 /// VM memory for out-of-line transfer. Regions from <see cref="VmAllocate"/> are memfd-backed, so sending one
-/// with deallocate-on-send hands its memfd over without a copy; any other memory is copied into a pooled memfd (up
-/// to 1 MiB per message, see <see cref="SentMemfdPool"/>) or a fresh one sealed against shrinking, growing and
-/// writing. A receiver copies what it gets within its budget at once and maps only sealed memfds, so its memory can
-/// never fault (SIGBUS) nor change under it: it is the receiver's own copy, as in Mach.
+/// with deallocate-on-send hands its memfd over without a copy; any other memory is copied into a fresh memfd.
+/// Every memfd that travels is sealed against shrinking, growing and writing, so a receiver's mapping can never
+/// fault (SIGBUS) nor change under it: it is the receiver's own copy, as in Mach.
 /// </summary>
 internal sealed partial class LinuxKernel
 {
