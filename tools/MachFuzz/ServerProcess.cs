@@ -3,7 +3,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using MachTransport.Mach.Linux;
 
 namespace MachTransport.Fuzz;
 
@@ -77,16 +76,7 @@ internal sealed class ServerProcess : IAsyncDisposable
         return text.Split(' ').Select(p => p.Split('=')).ToDictionary(p => p[0], p => long.Parse(p[1], CultureInfo.InvariantCulture));
     }
 
-    /// <summary>
-    /// The server's descriptors, less the memfds the transport keeps to carry more out-of-line data (up to
-    /// <see cref="SentMemfdPool.MaxMemfds"/>, named by <see cref="SentMemfdPool.Name"/>): those are a bounded pool, not a leak.
-    /// </summary>
-    public int CountFds()
-    {
-        string[] fds = Directory.GetFiles($"/proc/{Pid}/fd");
-        int pooled = fds.Count(fd => new FileInfo(fd).LinkTarget?.Contains("/memfd:" + SentMemfdPool.Name, StringComparison.Ordinal) == true);
-        return fds.Length - Math.Min(pooled, SentMemfdPool.MaxMemfds);
-    }
+    public int CountFds() => Directory.GetFiles($"/proc/{Pid}/fd").Length;
 
     public int CountMappings() => File.ReadLines($"/proc/{Pid}/maps").Count();
 

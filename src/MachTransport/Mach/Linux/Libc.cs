@@ -73,9 +73,6 @@ internal static unsafe partial class Libc
     public const int F_GETFL = 3;
     public const int F_ADD_SEALS = 1033;
     public const int F_GET_SEALS = 1034;
-    public const int F_SETLEASE = 1024;
-    public const int F_RDLCK = 0;
-    public const int F_UNLCK = 2;
     public const int F_SEAL_SHRINK = 0x2;
     public const int F_SEAL_GROW = 0x4;
     public const int F_SEAL_WRITE = 0x8;
@@ -222,9 +219,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial nint read(int fd, void* buffer, nuint count);
-
-    [LibraryImport(Library, SetLastError = true)]
-    public static partial nint pwrite(int fd, void* buffer, nuint count, long offset);
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial nint pread(int fd, void* buffer, nuint count, long offset);

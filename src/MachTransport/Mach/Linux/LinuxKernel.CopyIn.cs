@@ -162,16 +162,12 @@ internal sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>
-    /// Turns each OOL region into a memfd; fills the reserved descriptor slots in order. Pooled (unsealed) memfds carry
-    /// at most what a receiver copies at once per message; the rest travel sealed, as the receiver may map them.
-    /// </summary>
+    /// <summary>Turns each OOL region into a memfd; fills the reserved descriptor slots in order.</summary>
     private MachMsgReturn CopyInMemory(SendScratch scratch)
     {
-        ulong pooledBudget = SentMemfdPool.MaxPooledSize;
         foreach (OutOfLineRegion region in scratch.Regions)
         {
-            int error = PrepareOutOfLine(region.Address, region.Size, region.Deallocate, ref pooledBudget, out LinuxFd? memfd);
+            int error = PrepareOutOfLine(region.Address, region.Size, region.Deallocate, out LinuxFd? memfd);
             if (error != 0)
             {
                 return error == Libc.EFAULT ? MachMsgReturn.SendInvalidMemory : MachMsgReturn.SendNoBuffer;

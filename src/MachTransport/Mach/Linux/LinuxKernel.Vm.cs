@@ -68,11 +68,10 @@ internal sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// The memfd to carry for an OOL descriptor. A whole <see cref="VmAllocate"/> region sent with deallocate travels
-    /// as is, sealed; anything else is copied: into a pooled memfd while <paramref name="pooledBudget"/> lasts (the
-    /// message carries a descriptor of its own to it), else into a fresh memfd sealed against writing.
+    /// The memfd to carry for an OOL descriptor, sealed against writing. A whole <see cref="VmAllocate"/> region sent
+    /// with deallocate travels as is; anything else is copied.
     /// </summary>
-    private unsafe int PrepareOutOfLine(ulong address, uint size, bool deallocate, ref ulong pooledBudget, out LinuxFd? memfd)
+    private unsafe int PrepareOutOfLine(ulong address, uint size, bool deallocate, out LinuxFd? memfd)
     {
         lock (_regions)
         {
@@ -88,16 +87,6 @@ internal sealed partial class LinuxKernel
                 }
 
                 region.Memfd.Dispose();
-            }
-        }
-
-        if (size <= pooledBudget)
-        {
-            memfd = _sentMemfds.Write(address, size, out int error);
-            if (memfd is not null || error != 0)
-            {
-                pooledBudget -= memfd is not null ? size : 0;
-                return error;
             }
         }
 
@@ -176,27 +165,26 @@ internal sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// The receiver's own copy of a received OOL memfd, as Mach gives it. A file that cannot carry seals (F_GET_SEALS
-    /// fails: a regular file, a pipe) is refused, and so is one shorter than the descriptor claims. While the
-    /// datagram's <paramref name="copyBudget"/> lasts (the pool's largest class, 1 MiB) the data is copied at once into
-    /// a pooled region (no mapping, no page faults once warm, no unmapping), which is what makes the copy ours even
-    /// from an unsealed memfd the sender will write again (a pooled one, see <see cref="SentMemfdPool"/>). Beyond the
-    /// budget only a memfd sealed against shrinking, growing and writing is accepted, and mapped privately, so nothing
-    /// is copied or allocated before the receiver looks: one small datagram may carry 253 descriptors of one memfd,
-    /// each claiming gigabytes that the channel then refuses without touching them.
+    /// The receiver's own copy of a received OOL memfd, as Mach gives it, after checking that nobody can write the memfd
+    /// any more, so the copy is what the sender sent. A file that cannot carry seals (F_GET_SEALS fails: a regular file,
+    /// a pipe) is refused, and so is one shorter than the descriptor claims. While the datagram's
+    /// <paramref name="copyBudget"/> lasts (the pool's largest class, 1 MiB) the data is copied into a pooled region:
+    /// no mapping, no page faults once warm, no unmapping. Beyond it claims are mapped privately instead, so nothing is
+    /// copied or allocated before the receiver looks: one small datagram may carry 253 descriptors of one memfd, each
+    /// claiming gigabytes that the channel then refuses without touching them.
     /// </summary>
     private unsafe ulong ReceiveOutOfLine(int fd, uint size, ref ulong copyBudget)
     {
         const int Required = Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE;
         int seals = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
-        if (seals == -1)
+        if (seals == -1 || (seals & Required) != Required)
         {
             return 0;
         }
 
         if (size > copyBudget)
         {
-            return (seals & Required) == Required ? MapPrivately(fd, size) : 0;
+            return MapPrivately(fd, size);
         }
 
         copyBudget -= size;

@@ -32,7 +32,6 @@ internal sealed partial class LinuxKernel : IMachKernel
     // Memfd-backed regions from VmAllocate, by address; locked on itself.
     private readonly Dictionary<ulong, (LinuxFd Memfd, ulong Size)> _regions = [];
     private readonly ReceivedRegionPool _receivedRegions;
-    private readonly SentMemfdPool _sentMemfds = new();
     private uint _nextNameIndex;
 
     private LinuxKernel()
