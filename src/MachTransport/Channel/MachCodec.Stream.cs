@@ -7,9 +7,11 @@ namespace MachTransport.Channel;
 /// <summary>The stream half of the codec: DATA, CREDIT, FIN and ABORT, built and validated (layouts in docs/protocol.md).</summary>
 internal static partial class MachCodec
 {
+    /// <summary>Room for a DATA message without inline payload: header, body count, one OOL descriptor, length, padding.</summary>
+    public const int OutOfLineDataCapacity = 24 + 4 + 16 + MachProtocol.DataPrefixSize + 4;
+
     /// <summary>Room for the largest DATA message with inline payloads up to <paramref name="inlineLimit"/> bytes.</summary>
-    public static int DataMessageCapacity(int inlineLimit)
-        => 24 + 4 + 16 + MachProtocol.DataPrefixSize + inlineLimit + 4; // header, body count, one OOL descriptor, length, payload, padding
+    public static int DataMessageCapacity(int inlineLimit) => OutOfLineDataCapacity + inlineLimit;
 
     public static int WriteInlineData(Span<byte> buffer, uint peer, in ReadOnlySequence<byte> payload)
     {

@@ -226,7 +226,7 @@ internal sealed class MachSender : IDisposable
     {
         int length = checked((int)payload.Length);
         byte[] staging = ArrayPool<byte>.Shared.Rent(length);
-        const int Capacity = 64; // DataMessageCapacity(0): header, body count, descriptor, length
+        const int Capacity = MachCodec.OutOfLineDataCapacity;
         byte* message = stackalloc byte[Capacity];
         try
         {
