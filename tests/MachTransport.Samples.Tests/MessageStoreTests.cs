@@ -56,7 +56,7 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(MaxItemBytes));
 
         await using SampleProcess sender = StartClient("send", "@" + file);
-        Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, sender.ToString());
+        Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, $"{sender}\nthe server's last lines:\n{fixture.Server.ErrorTail(20)}");
         Assert.Contains($"({MaxItemBytes} bytes)", sender.Output, StringComparison.Ordinal);
         await using SampleProcess retriever = StartClient("retrieve");
         Assert.True(await retriever.WaitForExitAsync(ClientTimeout) == 0, retriever.ToString());

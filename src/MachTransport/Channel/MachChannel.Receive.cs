@@ -34,7 +34,7 @@ internal sealed partial class MachChannel
                 CompleteInput(null);
                 break;
             case MachProtocol.Abort when MachCodec.IsBare(message):
-                AbortCore("the peer aborted", MachCloseReason.None, new ConnectionResetException("The peer aborted the Mach connection."));
+                OnPeerAbort(MachCodec.ReadAbortReason(message));
                 break;
             default:
                 Violation(message, $"unexpected message 0x{message.Id:x} ({message.DescriptorCount} descriptors)");
@@ -185,6 +185,20 @@ internal sealed partial class MachChannel
             _receiveCredit.RetryScheduled = false;
             MaybeSendCreditLocked();
         }
+    }
+
+    /// <summary>The peer's reason goes into the error, so a failed call says which side gave up and why.</summary>
+    private void OnPeerAbort(MachCloseReason reason)
+    {
+        string why = reason switch
+        {
+            MachCloseReason.ProtocolError => "it found a protocol violation in what it received",
+            MachCloseReason.LocalAbort => "its application or transport aborted the connection",
+            MachCloseReason.ResourceFailure => "it ran out of a resource",
+            MachCloseReason.ShuttingDown => "it is shutting down",
+            _ => $"reason {(uint)reason}",
+        };
+        AbortCore($"the peer aborted: {why}", MachCloseReason.None, new ConnectionResetException($"The peer aborted the Mach connection: {why}."));
     }
 
     private void Violation(in MachMessageReader message, string reason)

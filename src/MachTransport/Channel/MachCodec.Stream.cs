@@ -48,6 +48,10 @@ internal static partial class MachCodec
         return writer.Complete();
     }
 
+    /// <summary>Why the peer sent ABORT, as it claims (any value: it is only described, never acted on).</summary>
+    public static MachCloseReason ReadAbortReason(in MachMessageReader message)
+        => message.Body.Length >= 4 ? (MachCloseReason)MachProtocol.ReadU32(message.Body, 0) : MachCloseReason.None;
+
     /// <summary>A message with no descriptors and no reply right, as FIN, ABORT and CREDIT must be.</summary>
     public static bool IsBare(in MachMessageReader message)
         => !message.Header.IsComplex && message.Header.RemoteDisposition == MachMsgTypeName.None;

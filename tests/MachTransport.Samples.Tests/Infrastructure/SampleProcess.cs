@@ -38,7 +38,17 @@ internal sealed class SampleProcess : IAsyncDisposable
     public string Error => _error.Text;
 
     /// <summary><paramref name="assembly"/> (a dll beside the tests) with <paramref name="arguments"/>.</summary>
-    public static SampleProcess Start(string assembly, params string[] arguments)
+    public static SampleProcess Start(string assembly, params string[] arguments) => Start(assembly, arguments, transportDebug: false);
+
+    /// <summary>A sample in "serve" mode, once it has said READY. It logs the transport's Debug events (why a connection closed).</summary>
+    public static async Task<SampleProcess> StartServerAsync(string assembly, params string[] arguments)
+    {
+        SampleProcess server = Start(assembly, ["serve", .. arguments], transportDebug: true);
+        await server.WaitForOutputAsync(line => line == "READY", StartTimeout);
+        return server;
+    }
+
+    private static SampleProcess Start(string assembly, string[] arguments, bool transportDebug)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -49,20 +59,17 @@ internal sealed class SampleProcess : IAsyncDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
+        if (transportDebug)
+        {
+            info.Environment["Logging__LogLevel__MachTransport"] = "Debug";
+        }
+
         foreach (string argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
 
         return new SampleProcess(Process.Start(info)!);
-    }
-
-    /// <summary>A sample in "serve" mode, once it has said READY.</summary>
-    public static async Task<SampleProcess> StartServerAsync(string assembly, params string[] arguments)
-    {
-        SampleProcess server = Start(assembly, ["serve", .. arguments]);
-        await server.WaitForOutputAsync(line => line == "READY", StartTimeout);
-        return server;
     }
 
     /// <summary>The first stdout line matching <paramref name="match"/>, awaited for at most <paramref name="timeout"/>.</summary>
@@ -105,6 +112,9 @@ internal sealed class SampleProcess : IAsyncDisposable
 
     public override string ToString() => $"pid {Id}\nstdout:\n{Output}\nstderr:\n{Error}";
 
+    /// <summary>The last <paramref name="count"/> lines of stderr (a long-running server's recent log).</summary>
+    public string ErrorTail(int count) => _error.Tail(count);
+
     /// <summary>The lines of one stream so far, and the waiters for a line yet to come.</summary>
     private sealed class LineLog
     {
@@ -124,6 +134,14 @@ internal sealed class SampleProcess : IAsyncDisposable
                 {
                     return _text.ToString();
                 }
+            }
+        }
+
+        public string Tail(int count)
+        {
+            lock (_lock)
+            {
+                return string.Join('\n', _lines.Skip(Math.Max(0, _lines.Count - count)));
             }
         }
 

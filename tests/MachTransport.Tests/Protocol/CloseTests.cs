@@ -75,7 +75,8 @@ public sealed class CloseTests
         Task<byte[]> clientReads = PipeReads.ReadToEndAsync(pair.Client.Input);
         pair.Server.Abort("the test aborts");
 
-        await Assert.ThrowsAsync<ConnectionResetException>(() => clientReads.WaitAsync(ProtocolServer.Bound));
+        ConnectionResetException reset = await Assert.ThrowsAsync<ConnectionResetException>(() => clientReads.WaitAsync(ProtocolServer.Bound));
+        Assert.Contains("its application or transport aborted the connection", reset.Message, StringComparison.Ordinal);
         await WaitClosedAsync(pair.Client);
     }
 
@@ -92,8 +93,9 @@ public sealed class CloseTests
 
         await using (RawPeer peer = await RawPeer.ConnectAsync())
         {
-            peer.SendAbort(MachCloseReason.LocalAbort);
-            await Assert.ThrowsAsync<ConnectionResetException>(() => PipeReads.ReadToEndAsync(peer.Server.Input).WaitAsync(ProtocolServer.Bound));
+            peer.SendAbort(MachCloseReason.ProtocolError);
+            ConnectionResetException reset = await Assert.ThrowsAsync<ConnectionResetException>(() => PipeReads.ReadToEndAsync(peer.Server.Input).WaitAsync(ProtocolServer.Bound));
+            Assert.Equal("The peer aborted the Mach connection: it found a protocol violation in what it received.", reset.Message);
             Assert.Equal(0, peer.Host.ProtocolErrorCount);
         }
     }
