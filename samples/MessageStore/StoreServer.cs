@@ -3,12 +3,13 @@ using MachTransport.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace MessageStore;
 
-/// <summary>The server part: the ItemStore service on a Mach service, taking requests up to 64 MiB plus their framing.</summary>
+/// <summary>The server part: the ItemStore service on a Mach service, taking requests up to 64 MiB plus their framing, from clients that may be slow to start.</summary>
 internal static partial class StoreServer
 {
     public static Task<int> RunAsync(string serviceName)
@@ -16,7 +17,14 @@ internal static partial class StoreServer
         WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName);
         const int MaxRequestBytes = ItemStoreService.MaxItemBytes + ItemStoreService.MaxRequestOverhead;
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = MaxRequestBytes);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = MaxRequestBytes); // Kestrel's own default is 30 MB
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBytes; // Kestrel's own default is 30 MB
+
+            // A client starting on a busy machine can take seconds to produce the first bytes of a large item (gRPC
+            // serializes it after the headers have gone out); Kestrel's default, 240 B/s after a 5 s grace, aborts it.
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(30));
+        });
         builder.Services.AddSingleton<ItemStoreService>();
 
         WebApplication app = builder.Build();

@@ -1,8 +1,10 @@
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using MachTransport.Client;
 using MachTransport.Grpc;
 using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Samples.Tests.Infrastructure;
@@ -98,6 +100,23 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task AStoreWhoseBodyStartsSecondsAfterItsHeadersIsStillStored()
+    {
+        // As a client starting on a busy machine does: the headers go out, then serializing a large item takes a while.
+        // Kestrel's default (240 B/s after a 5 s grace) aborted such a connection.
+        using var http = new HttpClient(MachHttpHandler.Create(fixture.ServiceName));
+        using HttpRequestMessage request = PartialStore.StoreRequestWith(new LateContent(
+            PartialStore.Frame(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("late") }), TimeSpan.FromSeconds(8)));
+
+        using HttpResponseMessage response = await http.SendAsync(request).WaitAsync(ClientTimeout);
+
+        Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
+        using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
+        RetrieveReply stored = await new ItemStore.ItemStoreClient(channel).RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
+        Assert.Equal("late", stored.Data.ToStringUtf8());
+    }
+
+    [Fact]
     public async Task AnItemAlteredOnTheWayIsReportedAsTampered()
     {
         string service = TestEnvironment.UniqueServiceName("tampering");
@@ -144,4 +163,21 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
 
     private SampleProcess StartClientOf(string service, params string[] command) =>
         SampleProcess.Start(Sample, ["client", "--service", service, "--queue", _queue, "--state", _state, .. command]);
+
+    /// <summary>A request body whose bytes come <paramref name="delay"/> after the request started: the slow client simulated.</summary>
+    private sealed class LateContent(byte[] body, TimeSpan delay) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.FlushAsync(); // the headers go out now
+            await Task.Delay(delay);
+            await stream.WriteAsync(body);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
+    }
 }

@@ -18,27 +18,39 @@ internal static class PartialStore
 
     public static async Task<int> RunAsync(string serviceName, string queue)
     {
-        byte[] message = new StoreRequest { Queue = queue, Data = ByteString.CopyFrom(new byte[ItemBytes]) }.ToByteArray();
-        byte[] frame = new byte[5 + message.Length]; // gRPC framing: not compressed, big-endian length, the message
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
-        message.CopyTo(frame, 5);
-
         using var http = new HttpClient(MachHttpHandler.Create(serviceName));
-        var content = new HalfContent(frame);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(MachGrpcChannel.Address, "/messagestore.ItemStore/Store"))
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = content,
-        };
-        request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+        var content = new HalfContent(Frame(new StoreRequest { Queue = queue, Data = ByteString.CopyFrom(new byte[ItemBytes]) }));
+        using HttpRequestMessage request = StoreRequestWith(content);
 
         Task<HttpResponseMessage> response = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         await Task.WhenAny(content.HalfSent, response);
         Console.WriteLine(content.HalfSent.IsCompleted ? "HALF SENT" : "FAILED");
         await Console.In.ReadToEndAsync();
         return 0;
+    }
+
+    /// <summary>A Store call as gRPC makes it, with a request body of the caller's making.</summary>
+    public static HttpRequestMessage StoreRequestWith(HttpContent content)
+    {
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(MachGrpcChannel.Address, "/messagestore.ItemStore/Store"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = content,
+        };
+        request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+        return request;
+    }
+
+    /// <summary>The message in gRPC framing: not compressed, big-endian length, the message.</summary>
+    public static byte[] Frame(StoreRequest store)
+    {
+        byte[] message = store.ToByteArray();
+        byte[] frame = new byte[5 + message.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
+        message.CopyTo(frame, 5);
+        return frame;
     }
 
     private sealed class HalfContent(byte[] frame) : HttpContent

@@ -40,7 +40,7 @@ internal sealed class SampleProcess : IAsyncDisposable
     /// <summary><paramref name="assembly"/> (a dll beside the tests) with <paramref name="arguments"/>.</summary>
     public static SampleProcess Start(string assembly, params string[] arguments) => Start(assembly, arguments, transportDebug: false);
 
-    /// <summary>A sample in "serve" mode, once it has said READY. It logs the transport's Debug events (why a connection closed).</summary>
+    /// <summary>A sample in "serve" mode, once it has said READY. It logs why connections close (Debug).</summary>
     public static async Task<SampleProcess> StartServerAsync(string assembly, params string[] arguments)
     {
         SampleProcess server = Start(assembly, ["serve", .. arguments], transportDebug: true);
@@ -61,7 +61,10 @@ internal sealed class SampleProcess : IAsyncDisposable
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         if (transportDebug)
         {
+            // Why a connection closed: the transport's reason, and Kestrel's when it aborts (data rates, HTTP/2 errors).
             info.Environment["Logging__LogLevel__MachTransport"] = "Debug";
+            info.Environment["Logging__LogLevel__Microsoft.AspNetCore.Server.Kestrel.BadRequests"] = "Debug";
+            info.Environment["Logging__LogLevel__Microsoft.AspNetCore.Server.Kestrel.Http2"] = "Debug";
         }
 
         foreach (string argument in arguments)
