@@ -26,7 +26,8 @@ public sealed class FaultTests
             await host.DisposeAsync();
 
             host = await TransportHost.StartOnAsync(service);
-            Assert.Equal("hello HTTP/2", await client.GetStringAsync("/hello").WaitAsync(TimeSpan.FromSeconds(10)));
+            // Bounded generously: a new connection to a new process, on a machine that may be running every test at once.
+            Assert.Equal("hello HTTP/2", await client.GetStringAsync("/hello").WaitAsync(TimeSpan.FromSeconds(45)));
         }
         finally
         {
