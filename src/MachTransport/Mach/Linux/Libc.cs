@@ -4,7 +4,7 @@ namespace MachTransport.Mach.Linux;
 
 /// <summary>
 /// The libc calls the emulation needs. Constants are the Linux values shared by x86_64 and arm64
-/// (include/uapi/asm-generic/socket.h, errno-base.h, fcntl.h, linux/fcntl.h, linux/fs.h, stat.h, mman-common.h, eventpoll.h, poll.h, memfd.h).
+/// (include/uapi/asm-generic/socket.h, errno-base.h, fcntl.h, mman-common.h, eventpoll.h, poll.h, memfd.h).
 /// </summary>
 internal static unsafe partial class Libc
 {
@@ -71,11 +71,6 @@ internal static unsafe partial class Libc
     public const uint MFD_CLOEXEC = 1;
     public const uint MFD_ALLOW_SEALING = 2;
     public const int F_GETFL = 3;
-    public const int F_SETPIPE_SZ = 1031;
-    public const int O_NONBLOCK = 0x800;
-    public const int RWF_NOWAIT = 0x8;
-    public const ushort S_IFMT = 0xF000;
-    public const ushort S_IFIFO = 0x1000;
     public const int F_ADD_SEALS = 1033;
     public const int F_GET_SEALS = 1034;
     public const int F_SEAL_SHRINK = 0x2;
@@ -227,12 +222,6 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial nint pread(int fd, void* buffer, nuint count, long offset);
-
-    [LibraryImport(Library, SetLastError = true)]
-    public static partial nint preadv2(int fd, IoVec* iov, int count, long offset, int flags);
-
-    [LibraryImport(Library, SetLastError = true)]
-    public static partial int pipe2(int* fds, int flags);
 
     [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int memfd_create(string name, uint flags);

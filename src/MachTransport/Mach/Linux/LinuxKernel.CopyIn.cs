@@ -162,14 +162,12 @@ internal sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>Turns each OOL region into a pipe or a memfd; fills the reserved descriptor slots in order.</summary>
+    /// <summary>Turns each OOL region into a memfd; fills the reserved descriptor slots in order.</summary>
     private MachMsgReturn CopyInMemory(SendScratch scratch)
     {
-        // The receiver's copy budget, spent in the same order as it will spend it (see ReceiveOutOfLine).
-        ulong copyBudget = ReceivedRegionPool.MaxPooledSize;
         foreach (OutOfLineRegion region in scratch.Regions)
         {
-            int error = PrepareOutOfLine(region.Address, region.Size, region.Deallocate, ref copyBudget, out LinuxFd? memfd);
+            int error = PrepareOutOfLine(region.Address, region.Size, region.Deallocate, out LinuxFd? memfd);
             if (error != 0)
             {
                 return error == Libc.EFAULT ? MachMsgReturn.SendInvalidMemory : MachMsgReturn.SendNoBuffer;

@@ -4,10 +4,9 @@ namespace MachTransport.Mach.Linux;
 
 /// <summary>
 /// VM memory for out-of-line transfer. Regions from <see cref="VmAllocate"/> are memfd-backed, so sending one
-/// with deallocate-on-send hands its memfd over without a copy; any other memory is copied, into a pipe when the
-/// receiver will copy it out at once (up to 1 MiB per message, <see cref="OutOfLinePipe"/>), else into a fresh
-/// memfd. Every memfd that travels is sealed against shrinking, growing and writing, so a receiver's mapping can
-/// never fault (SIGBUS) nor change under it: it is the receiver's own copy, as in Mach.
+/// with deallocate-on-send hands its memfd over without a copy; any other memory is copied into a fresh memfd.
+/// Every memfd that travels is sealed against shrinking, growing and writing, so a receiver's mapping can never
+/// fault (SIGBUS) nor change under it: it is the receiver's own copy, as in Mach.
 /// </summary>
 internal sealed partial class LinuxKernel
 {
@@ -69,18 +68,11 @@ internal sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// The descriptor to carry for an OOL region. A whole <see cref="VmAllocate"/> region sent with deallocate
-    /// travels as its memfd, sealed against writing; anything else is copied: into a pipe while the receiver's
-    /// <paramref name="copyBudget"/> lasts (it copies those bytes at receive time), else into a sealed memfd.
+    /// The memfd to carry for an OOL descriptor, sealed against writing. A whole <see cref="VmAllocate"/> region sent
+    /// with deallocate travels as is; anything else is copied.
     /// </summary>
-    private unsafe int PrepareOutOfLine(ulong address, uint size, bool deallocate, ref ulong copyBudget, out LinuxFd? carrier)
+    private unsafe int PrepareOutOfLine(ulong address, uint size, bool deallocate, out LinuxFd? memfd)
     {
-        bool copiedByReceiver = size <= copyBudget;
-        if (copiedByReceiver)
-        {
-            copyBudget -= size;
-        }
-
         lock (_regions)
         {
             if (deallocate && _regions.TryGetValue(address, out (LinuxFd Memfd, ulong Size) region) && region.Size >= size)
@@ -90,7 +82,7 @@ internal sealed partial class LinuxKernel
                 _regions.Remove(address);
                 if (SealAgainstWriting(address, region.Memfd, region.Size))
                 {
-                    carrier = region.Memfd;
+                    memfd = region.Memfd;
                     return 0;
                 }
 
@@ -98,36 +90,23 @@ internal sealed partial class LinuxKernel
             }
         }
 
-        if (copiedByReceiver)
-        {
-            carrier = OutOfLinePipe.TryCarry((byte*)address, size, out int error);
-            if (carrier is not null || error != 0)
-            {
-                return error;
-            }
-        }
-
-        return CopyIntoSealedMemfd((byte*)address, size, out carrier);
-    }
-
-    private static unsafe int CopyIntoSealedMemfd(byte* source, uint size, out LinuxFd? memfd)
-    {
         // No ftruncate: write(2) sizes the file, and one fcntl then adds all three seals (three system calls fewer
         // than create, size, seal, write, seal). The size is exact, not page-rounded: the receiver maps what it needs.
-        memfd = null;
         int fd = Libc.memfd_create("mach-ool", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
         if (fd < 0)
         {
+            memfd = null;
             return Libc.LastError;
         }
 
-        var created = new LinuxFd(fd);
+        memfd = new LinuxFd(fd);
 
         // write(2) reads the sender's memory in the kernel: a bad pointer is EFAULT, never a crash.
-        uint done = 0;
+        byte* source = (byte*)address;
+        ulong done = 0;
         while (done < size)
         {
-            nint written = Libc.write(fd, source + done, size - done);
+            nint written = Libc.write(memfd.Number, source + done, (nuint)(size - done));
             if (written <= 0)
             {
                 int error = written < 0 ? Libc.LastError : Libc.EFAULT;
@@ -136,21 +115,22 @@ internal sealed partial class LinuxKernel
                     continue;
                 }
 
-                created.Dispose();
+                memfd.Dispose();
+                memfd = null;
                 return error;
             }
 
-            done += (uint)written;
+            done += (ulong)written;
         }
 
-        if (Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE) != 0)
+        if (Libc.fcntl(memfd.Number, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE) != 0)
         {
             int error = Libc.LastError;
-            created.Dispose();
+            memfd.Dispose();
+            memfd = null;
             return error;
         }
 
-        memfd = created;
         return 0;
     }
 
@@ -185,36 +165,33 @@ internal sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// The receiver's own copy of received OOL data, as Mach gives it. A memfd must be sealed, so nobody can write it
-    /// any more and the copy is what the sender sent; a pipe holds what was written into it. Anything else (a regular
-    /// file, a socket, an unsealed memfd) is refused, and so is a carrier shorter than the descriptor claims. While
-    /// the datagram's <paramref name="copyBudget"/> lasts (the pool's largest class, 1 MiB) the data is copied into a
-    /// pooled region: no mapping, no page faults once warm, no unmapping. Beyond it memfds are mapped privately
-    /// instead, so nothing is copied or allocated before the receiver looks: one small datagram may carry 253
-    /// descriptors of one memfd, each claiming gigabytes that the channel then refuses without touching them.
-    /// Pipes beyond it are refused (a sender spends the same budget and uses memfds there).
+    /// The receiver's own copy of a received OOL memfd, as Mach gives it, after checking that nobody can write the memfd
+    /// any more, so the copy is what the sender sent. A file that cannot carry seals (F_GET_SEALS fails: a regular file,
+    /// a pipe) is refused, and so is one shorter than the descriptor claims. While the datagram's
+    /// <paramref name="copyBudget"/> lasts (the pool's largest class, 1 MiB) the data is copied into a pooled region:
+    /// no mapping, no page faults once warm, no unmapping. Beyond it claims are mapped privately instead, so nothing is
+    /// copied or allocated before the receiver looks: one small datagram may carry 253 descriptors of one memfd, each
+    /// claiming gigabytes that the channel then refuses without touching them.
     /// </summary>
     private unsafe ulong ReceiveOutOfLine(int fd, uint size, ref ulong copyBudget)
     {
         const int Required = Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE;
         int seals = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
-        bool isSealedMemfd = seals != -1 && (seals & Required) == Required;
-        if (!isSealedMemfd && !(OutOfLinePipe.IsSupported && OutOfLinePipe.IsPipe(fd)))
+        if (seals == -1 || (seals & Required) != Required)
         {
             return 0;
         }
 
         if (size > copyBudget)
         {
-            // A pipe cannot be mapped, and the sender only uses one within the budget.
-            return isSealedMemfd ? MapPrivately(fd, size) : 0;
+            return MapPrivately(fd, size);
         }
 
         copyBudget -= size;
-        return CopyIntoPooledRegion(fd, size, isSealedMemfd);
+        return CopyIntoPooledRegion(fd, size);
     }
 
-    private unsafe ulong CopyIntoPooledRegion(int fd, uint size, bool fromMemfd)
+    private unsafe ulong CopyIntoPooledRegion(int fd, uint size)
     {
         ulong address = _receivedRegions.Rent(size);
         if (address == 0)
@@ -223,32 +200,22 @@ internal sealed partial class LinuxKernel
         }
 
         byte* region = (byte*)address;
-        if (!(fromMemfd ? ReadMemfd(fd, region, size) : OutOfLinePipe.TryReadExactly(fd, region, size)))
-        {
-            _receivedRegions.Discard(address); // shorter than claimed
-            return 0;
-        }
-
-        // The rest of the last page reads as zeros, as in a fresh Mach region; a reused one may hold older data.
-        new Span<byte>(region + size, (int)(RoundToPage(size) - size)).Clear();
-        return address;
-    }
-
-    private static unsafe bool ReadMemfd(int fd, byte* destination, uint size)
-    {
         uint done = 0;
         while (done < size)
         {
-            nint read = Libc.pread(fd, destination + done, size - done, done);
+            nint read = Libc.pread(fd, region + done, size - done, done);
             if (read <= 0 && !(read < 0 && Libc.LastError == Libc.EINTR))
             {
-                return false;
+                _receivedRegions.Discard(address); // shorter than claimed
+                return 0;
             }
 
             done += (uint)Math.Max(read, 0);
         }
 
-        return true;
+        // The rest of the last page reads as zeros, as in a fresh Mach region; a reused one may hold older data.
+        new Span<byte>(region + size, (int)(RoundToPage(size) - size)).Clear();
+        return address;
     }
 
     /// <summary>Maps the sealed memfd copy-on-write; it must hold every byte claimed, or touching the end would fault (SIGBUS).</summary>
