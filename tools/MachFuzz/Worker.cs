@@ -80,7 +80,12 @@ internal sealed class Worker : IAsyncDisposable
         }
         finally
         {
-            SeqPacket.CloseAll(_attached);
+            foreach (int fd in _attached)
+            {
+                _ = Libc.close(fd);
+            }
+
+            _attached.Clear();
         }
     }
 

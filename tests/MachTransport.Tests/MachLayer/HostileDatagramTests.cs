@@ -53,6 +53,7 @@ public class HostileDatagramTests
             Assert.Equal(port, message.Header.LocalPort);
             Assert.Equal((uint)HeaderSize, message.Header.Size);
             Assert.Equal(Environment.ProcessId, message.Trailer.Audit.Pid); // the trailer still says who sent it
+            Assert.True(DeferredClose.WaitUntilClosed(TimeSpan.FromSeconds(10)));
             Assert.Empty(OpenedSince(baseline));
 
             Assert.Equal(MachMsgReturn.Success, Send(port, MachMsgTypeName.MakeSend, 42));
@@ -87,6 +88,62 @@ public class HostileDatagramTests
         {
             Destroy(port);
         }
+    }
+
+    [LinuxFact]
+    public unsafe void APipeWhoseLockItsSenderHoldsDoesNotStallTheReceiver()
+    {
+        // The sender keeps the pipe's lock: a thread of its own sleeps in splice from an idle socket into the pipe.
+        // Closing the pipe we were sent (the last reference to its read end) waits for that lock.
+        int* ends = stackalloc int[2];
+        Assert.Equal(0, NativePipe.pipe2(ends, Libc.O_CLOEXEC));
+        int* idle = stackalloc int[2];
+        Assert.Equal(0, Libc.socketpair(Libc.AF_UNIX, NativePipe.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, idle));
+        int writeEnd = ends[1], idleEnd = idle[0], feeder = idle[1];
+        int splicerTid = 0;
+        var splicer = new Thread(() =>
+        {
+            Volatile.Write(ref splicerTid, NativePipe.gettid());
+            _ = NativePipe.splice(idleEnd, null, writeEnd, null, 4096, 0);
+        }) { IsBackground = true };
+        splicer.Start();
+        uint port = AllocatePort();
+        try
+        {
+            NativePipe.WaitUntilInSplice(ref splicerTid);
+            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port))
+            {
+                uint complex = MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend, complex: true);
+                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, Complex(complex, 1, Port(1, MachMsgTypeName.PortSend)), [ends[0]]));
+            }
+
+            _ = Libc.close(ends[0]); // ours was the other reference
+            Task<ReceivedMessage> received = Task.Run(() => Receive(port));
+            bool returned = received.Wait(TimeSpan.FromSeconds(10));
+            EndSplice(feeder);
+            Assert.True(returned, "the receive waited for the pipe's lock");
+            Assert.Equal(MachMsgReturn.ReceiveBodyError, received.Result.Result.WithoutSpecialBits());
+            Assert.Equal(MachMsgReturn.Success, Send(port, MachMsgTypeName.MakeSend, 42));
+            Assert.Equal(42, Receive(port).Header.Id);
+            Assert.True(DeferredClose.WaitUntilClosed(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            EndSplice(feeder);
+            splicer.Join();
+            Destroy(port);
+            foreach (int fd in new[] { writeEnd, idleEnd, feeder })
+            {
+                _ = Libc.close(fd);
+            }
+        }
+    }
+
+    /// <summary>One byte for the idle socket: the splice takes it and lets go of the pipe (a second one stays unread).</summary>
+    private static unsafe void EndSplice(int feeder)
+    {
+        byte one = 1;
+        Assert.Equal(1, Libc.write(feeder, &one, 1));
     }
 
     private static (byte[] Datagram, List<LinuxFd> Attached) Build(string malformation)
@@ -204,6 +261,36 @@ public class HostileDatagramTests
 
 internal static unsafe partial class NativePipe
 {
+    public const int SOCK_STREAM = 1;
+
     [LibraryImport("libc")]
     public static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport("libc")]
+    public static partial nint splice(int input, long* inputOffset, int output, long* outputOffset, nuint length, uint flags);
+
+    [LibraryImport("libc")]
+    public static partial int gettid();
+
+    /// <summary>Waits until the thread <paramref name="tid"/> names sleeps in splice (its /proc syscall file says so).</summary>
+    public static void WaitUntilInSplice(ref int tid)
+    {
+        int splice = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 76 : 275;
+        long deadline = Environment.TickCount64 + 10_000;
+        while (Environment.TickCount64 < deadline)
+        {
+            int id = Volatile.Read(ref tid);
+            string path = $"/proc/self/task/{id}/syscall";
+            // stat: "tid (name) state ...", and the name may hold spaces.
+            if (id != 0 && File.Exists(path) && File.ReadAllText(path).Split(' ')[0] == splice.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                && File.ReadAllText($"/proc/self/task/{id}/stat").Split(')')[^1].TrimStart().StartsWith('S'))
+            {
+                return;
+            }
+
+            Thread.Sleep(5);
+        }
+
+        throw new TimeoutException("The splice thread never slept in splice.");
+    }
 }

@@ -173,7 +173,7 @@ internal sealed unsafe class LinuxBootstrap
 
         if (received.Length != 1 || fds.Count != 1 || PortSocket.Identity(fds[0]).IsNone)
         {
-            SeqPacket.CloseAll(fds);
+            DeferredClose.CloseAll(fds);
             return BootstrapStatus.UnknownService;
         }
 

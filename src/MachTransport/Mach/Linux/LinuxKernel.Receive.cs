@@ -225,7 +225,7 @@ internal sealed partial class LinuxKernel
             if (length > capacity)
             {
                 // Without MACH_RCV_LARGE a too-large message is dequeued and destroyed (mach-abi.md §5.4).
-                SeqPacket.CloseAll(fds);
+                DeferredClose.CloseAll(fds);
                 result = MachMsgReturn.ReceiveTooLarge;
                 messageSize = WriteBareHeader(message, entry.Name, (uint)length);
             }
@@ -235,7 +235,7 @@ internal sealed partial class LinuxKernel
                 result = (flags & Libc.MSG_CTRUNC) != 0
                     ? MachMsgReturn.ReceiveBodyError
                     : CopyOut(message[..(int)length], entry.Name, fds, hasCredentials && credentials.Pid == s_ownPid, out fromKernel);
-                SeqPacket.CloseAll(fds);
+                DeferredClose.CloseAll(fds);
                 messageSize = result == MachMsgReturn.Success ? (int)length : WriteBareHeader(message, entry.Name, (uint)Unsafe.SizeOf<MachMsgHeader>());
                 if (fromKernel)
                 {
@@ -249,7 +249,7 @@ internal sealed partial class LinuxKernel
         }
         finally
         {
-            SeqPacket.CloseAll(fds);
+            DeferredClose.CloseAll(fds);
         }
     }
 

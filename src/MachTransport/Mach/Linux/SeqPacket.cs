@@ -152,14 +152,4 @@ internal static unsafe class SeqPacket
 
         return new DatagramRead(received, 0);
     }
-
-    public static void CloseAll(List<int> fds)
-    {
-        foreach (int fd in fds)
-        {
-            _ = Libc.close(fd);
-        }
-
-        fds.Clear();
-    }
 }
