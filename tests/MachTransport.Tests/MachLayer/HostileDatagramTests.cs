@@ -90,62 +90,6 @@ public class HostileDatagramTests
         }
     }
 
-    [LinuxFact]
-    public unsafe void APipeWhoseLockItsSenderHoldsDoesNotStallTheReceiver()
-    {
-        // The sender keeps the pipe's lock: a thread of its own sleeps in splice from an idle socket into the pipe.
-        // Closing the pipe we were sent (the last reference to its read end) waits for that lock.
-        int* ends = stackalloc int[2];
-        Assert.Equal(0, NativePipe.pipe2(ends, Libc.O_CLOEXEC));
-        int* idle = stackalloc int[2];
-        Assert.Equal(0, Libc.socketpair(Libc.AF_UNIX, NativePipe.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, idle));
-        int writeEnd = ends[1], idleEnd = idle[0], feeder = idle[1];
-        int splicerTid = 0;
-        var splicer = new Thread(() =>
-        {
-            Volatile.Write(ref splicerTid, NativePipe.gettid());
-            _ = NativePipe.splice(idleEnd, null, writeEnd, null, 4096, 0);
-        }) { IsBackground = true };
-        splicer.Start();
-        uint port = AllocatePort();
-        try
-        {
-            NativePipe.WaitUntilInSplice(ref splicerTid);
-            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port))
-            {
-                uint complex = MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend, complex: true);
-                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, Complex(complex, 1, Port(1, MachMsgTypeName.PortSend)), [ends[0]]));
-            }
-
-            _ = Libc.close(ends[0]); // ours was the other reference
-            Task<ReceivedMessage> received = Task.Run(() => Receive(port));
-            bool returned = received.Wait(TimeSpan.FromSeconds(10));
-            EndSplice(feeder);
-            Assert.True(returned, "the receive waited for the pipe's lock");
-            Assert.Equal(MachMsgReturn.ReceiveBodyError, received.Result.Result.WithoutSpecialBits());
-            Assert.Equal(MachMsgReturn.Success, Send(port, MachMsgTypeName.MakeSend, 42));
-            Assert.Equal(42, Receive(port).Header.Id);
-            Assert.True(DeferredClose.WaitUntilClosed(TimeSpan.FromSeconds(10)));
-        }
-        finally
-        {
-            EndSplice(feeder);
-            splicer.Join();
-            Destroy(port);
-            foreach (int fd in new[] { writeEnd, idleEnd, feeder })
-            {
-                _ = Libc.close(fd);
-            }
-        }
-    }
-
-    /// <summary>One byte for the idle socket: the splice takes it and lets go of the pipe (a second one stays unread).</summary>
-    private static unsafe void EndSplice(int feeder)
-    {
-        byte one = 1;
-        Assert.Equal(1, Libc.write(feeder, &one, 1));
-    }
-
     private static (byte[] Datagram, List<LinuxFd> Attached) Build(string malformation)
     {
         uint simple = MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend);
@@ -174,6 +118,13 @@ public class HostileDatagramTests
             _ => throw new ArgumentOutOfRangeException(nameof(malformation)),
         };
     }
+
+    /// <summary>A well-formed datagram with no body.</summary>
+    internal static byte[] Simple(int id) => Header(HeaderSize, MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend), id: id);
+
+    /// <summary>A datagram declaring one send right, for one descriptor attached (whatever it really is).</summary>
+    internal static byte[] OneSendRight()
+        => Complex(MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend, complex: true), 1, Port(1, MachMsgTypeName.PortSend));
 
     private static byte[] Header(int length, uint bits, uint? size = null, uint remote = 0, uint local = 0, int id = 1)
     {
@@ -261,36 +212,6 @@ public class HostileDatagramTests
 
 internal static unsafe partial class NativePipe
 {
-    public const int SOCK_STREAM = 1;
-
     [LibraryImport("libc")]
     public static partial int pipe2(int* fds, int flags);
-
-    [LibraryImport("libc")]
-    public static partial nint splice(int input, long* inputOffset, int output, long* outputOffset, nuint length, uint flags);
-
-    [LibraryImport("libc")]
-    public static partial int gettid();
-
-    /// <summary>Waits until the thread <paramref name="tid"/> names sleeps in splice (its /proc syscall file says so).</summary>
-    public static void WaitUntilInSplice(ref int tid)
-    {
-        int splice = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 76 : 275;
-        long deadline = Environment.TickCount64 + 10_000;
-        while (Environment.TickCount64 < deadline)
-        {
-            int id = Volatile.Read(ref tid);
-            string path = $"/proc/self/task/{id}/syscall";
-            // stat: "tid (name) state ...", and the name may hold spaces.
-            if (id != 0 && File.Exists(path) && File.ReadAllText(path).Split(' ')[0] == splice.ToString(System.Globalization.CultureInfo.InvariantCulture)
-                && File.ReadAllText($"/proc/self/task/{id}/stat").Split(')')[^1].TrimStart().StartsWith('S'))
-            {
-                return;
-            }
-
-            Thread.Sleep(5);
-        }
-
-        throw new TimeoutException("The splice thread never slept in splice.");
-    }
 }

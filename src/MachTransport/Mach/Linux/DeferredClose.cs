@@ -1,12 +1,12 @@
 namespace MachTransport.Mach.Linux;
 
 /// <summary>
-/// Closes the descriptors of refused datagrams on a thread of its own. A sender chooses what it attaches, and
-/// closing the last reference to some files waits on locks the sender can hold for as long as it likes: a pipe's
-/// release takes the pipe's lock, which a thread of the sender sleeping in <c>splice</c> from an idle socket into
-/// that pipe holds (a socket whose queue carries such a pipe has the same effect). Closed on the receive thread,
-/// one such descriptor stalled every port it serves. Here it stalls only this thread until the sender lets go
-/// (or exits); the descriptors queued behind it stay open until then.
+/// Closes, on a thread of its own, what other processes chose: the descriptors of refused datagrams, and the sockets
+/// they write into (whose queues may hold such descriptors). Closing the last reference to some files waits on locks
+/// the sender can hold for as long as it likes: a pipe's release takes the pipe's lock, which a thread of the sender
+/// sleeping in <c>splice</c> from an idle socket into that pipe holds. Closed on the receive thread, one such
+/// descriptor stalled every port it serves. Here it stalls only this thread until the sender lets go (or exits);
+/// the descriptors queued behind it stay open until then.
 /// </summary>
 internal static class DeferredClose
 {
@@ -18,22 +18,33 @@ internal static class DeferredClose
     /// <summary>Hands every descriptor in <paramref name="fds"/> to the closing thread and clears the list.</summary>
     public static void CloseAll(List<int> fds)
     {
-        if (fds.Count == 0)
+        foreach (int fd in fds)
         {
-            return;
+            Enqueue(fd);
         }
 
+        fds.Clear();
+    }
+
+    /// <summary>
+    /// Shuts a socket down now, so its peers see it closed (shutting down releases nothing queued), and hands it
+    /// to the closing thread.
+    /// </summary>
+    public static void ShutDownAndClose(int fd)
+    {
+        _ = Libc.shutdown(fd, Libc.SHUT_RDWR);
+        Enqueue(fd);
+    }
+
+    private static void Enqueue(int fd)
+    {
         lock (s_lock)
         {
-            foreach (int fd in fds)
-            {
-                s_queue.Enqueue(fd);
-            }
-
-            s_closing += fds.Count;
+            s_queue.Enqueue(fd);
+            s_closing++;
             if (s_thread is null)
             {
-                s_thread = new Thread(Run) { IsBackground = true, Name = "Mach refused-descriptor closer" };
+                s_thread = new Thread(Run) { IsBackground = true, Name = "Mach deferred close" };
                 s_thread.Start();
             }
             else
@@ -41,8 +52,6 @@ internal static class DeferredClose
                 Monitor.PulseAll(s_lock);
             }
         }
-
-        fds.Clear();
     }
 
     /// <summary>Waits until every descriptor handed over so far is closed (tests check for leaks after this).</summary>

@@ -193,6 +193,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, SetLastError = true)]
     public static partial int dup(int fd);
 
+    public const int SHUT_RD = 0;
+    public const int SHUT_RDWR = 2;
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int shutdown(int fd, int how);
+
     [LibraryImport(Library, SetLastError = true)]
     public static partial int setsockopt(int fd, int level, int name, void* value, uint length);
 

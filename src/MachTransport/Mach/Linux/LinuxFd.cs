@@ -9,10 +9,18 @@ namespace MachTransport.Mach.Linux;
 /// </summary>
 internal sealed class LinuxFd : SafeHandle
 {
+    private readonly bool _peerWritable;
+
     public LinuxFd(int fd)
+        : this(fd, peerWritable: false)
+    {
+    }
+
+    private LinuxFd(int fd, bool peerWritable)
         : base(-1, ownsHandle: true)
     {
         SetHandle(fd);
+        _peerWritable = peerWritable;
     }
 
     public override bool IsInvalid => (int)handle < 0;
@@ -28,7 +36,23 @@ internal sealed class LinuxFd : SafeHandle
         return new Lease(this);
     }
 
-    protected override bool ReleaseHandle() => Libc.close((int)handle) == 0;
+    /// <summary>
+    /// A socket other processes write into (a port's listener, a holder's connection): what they queued there may be
+    /// descriptors whose release they can hold up, so it is shut down at once (its peers see that) and closed by
+    /// <see cref="DeferredClose"/>.
+    /// </summary>
+    public static LinuxFd PeerWritable(int fd) => new(fd, peerWritable: true);
+
+    protected override bool ReleaseHandle()
+    {
+        if (_peerWritable)
+        {
+            DeferredClose.ShutDownAndClose((int)handle);
+            return true;
+        }
+
+        return Libc.close((int)handle) == 0;
+    }
 
     /// <summary>A reference that keeps a <see cref="LinuxFd"/> open.</summary>
     public readonly struct Lease : IDisposable

@@ -89,12 +89,12 @@ internal sealed partial class LinuxKernel
 
             if (queue.ConnectionCount >= PortQueue.MaxConnections)
             {
-                _ = Libc.close(fd);
+                DeferredClose.ShutDownAndClose(fd);
                 continue;
             }
 
             SeqPacket.EnablePassCredentials(fd);
-            queue.Add(new LinuxFd(fd));
+            queue.Add(LinuxFd.PeerWritable(fd));
         }
     }
 

@@ -17,13 +17,13 @@ internal sealed partial class LinuxKernel
     {
         if (type == MachMsgTypeName.PortReceive)
         {
-            var listener = new LinuxFd(fds[index]);
+            var listener = LinuxFd.PeerWritable(fds[index]);
             int path = fds[index + 1];
             var connections = new List<LinuxFd>(carried - 2);
             for (int i = 2; i < carried; i++)
             {
                 SeqPacket.EnablePassCredentials(fds[index + i]);
-                connections.Add(new LinuxFd(fds[index + i]));
+                connections.Add(LinuxFd.PeerWritable(fds[index + i]));
             }
 
             index += carried;

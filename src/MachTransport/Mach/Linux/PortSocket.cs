@@ -29,7 +29,7 @@ internal static unsafe class PortSocket
             return Libc.LastError;
         }
 
-        var socket = new LinuxFd(fd);
+        var socket = LinuxFd.PeerWritable(fd); // connections not yet accepted hold what their senders queued
         int one = 1;
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, sizeof(int));
         for (int attempt = 0; attempt < 8; attempt++)
@@ -114,6 +114,9 @@ internal static unsafe class PortSocket
             return error;
         }
 
+        // Nothing travels back on a holder's connection: shut for reading, the port's owner cannot queue anything
+        // into it (EPIPE), in particular no descriptor whose release it could hold up when we close it.
+        _ = Libc.shutdown(fd, Libc.SHUT_RD);
         int bytes = SendBufferBytes;
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
         connection = new LinuxFd(fd);
