@@ -165,6 +165,8 @@ static unsafe string RunCycles(IMachKernel kernel, int count)
         }
     }
 
+    // Sockets other processes could write into are closed by the emulation's closing thread (Linux).
+    _ = MachTransport.Mach.Linux.DeferredClose.WaitUntilClosed(TimeSpan.FromSeconds(30));
     return $"fds {before} {Directory.GetFiles("/proc/self/fd").Length}";
 }
 

@@ -1,5 +1,8 @@
+using System.Text;
+using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;
+using MachTransport.Mach.Rights;
 using Xunit;
 using static MachTransport.Tests.MachLayer.MachTestMessages;
 
@@ -70,6 +73,128 @@ public class HeldUpReleaseTests
         pipe.Release();
 
         Assert.True(returned, "destroying the port waited for the pipe's lock");
+        Assert.True(DeferredClose.WaitUntilClosed(Bound));
+    }
+
+    [LinuxFact]
+    public void AMovedReceiveRightStillAcceptsHoldersAndItsReceiveTimesOut()
+    {
+        uint moving = AllocatePort();
+        uint carrier = AllocatePort();
+        uint moved = MachPort.Null;
+        try
+        {
+            Assert.Equal(MachMsgReturn.Success, Send(carrier, MachMsgTypeName.MakeSend, 50, attachments: Attachment.Port(moving, MachMsgTypeName.MoveReceive)));
+            moved = Assert.Single(Receive(carrier).Descriptors).Name;
+
+            Task<ReceivedMessage> idle = Task.Run(() => Receive(moved, timeoutMilliseconds: 100));
+            Assert.True(idle.Wait(Bound), "a receive on the moved port never returned");
+            Assert.Equal(MachMsgReturn.ReceiveTimedOut, idle.Result.Result);
+
+            using LinuxFd holder = LinuxKernel.Instance.DuplicateSendEnd(moved);
+            Assert.False(holder.IsInvalid, "a new holder could not connect to the moved port");
+            Assert.Equal(0, SeqPacket.Send(holder.Number, HostileDatagramTests.Simple(7), []));
+            Assert.Equal(7, Receive(moved).Header.Id);
+        }
+        finally
+        {
+            if (moved != MachPort.Null)
+            {
+                Destroy(moved);
+            }
+
+            Destroy(carrier);
+        }
+    }
+
+    [LinuxFact]
+    public unsafe void ALookUpCarryingSuchAPipeDoesNotStallTheEmulationsThread()
+    {
+        string name = TestEnvironment.UniqueServiceName("held-up");
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        string directory = LinuxBootstrap.EnsureDirectory(create: false)!;
+        string socketPath = Path.Combine(directory, LinuxBootstrap.FileNameFor(directory, name)) + ".sock";
+        var address = new Libc.SockAddrUn { Family = Libc.AF_UNIX };
+        int length = Encoding.UTF8.GetBytes(socketPath, new Span<byte>(address.Path, 107));
+        address.Path[length] = 0;
+
+        using var pipe = new LockedPipe();
+        int lookUp = -1;
+        bool returned;
+        try
+        {
+            // A look-up that queues the pipe before the registrant closes its end (retried if the registrant was quicker).
+            for (int attempt = 0; attempt < 100; attempt++)
+            {
+                lookUp = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0);
+                Assert.Equal(0, Libc.connect(lookUp, &address, (uint)sizeof(Libc.SockAddrUn)));
+                if (SeqPacket.Send(lookUp, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]) == 0)
+                {
+                    break;
+                }
+
+                _ = Libc.close(lookUp);
+                lookUp = -1;
+            }
+
+            _ = Libc.close(pipe.ReadEnd); // the registrant's connection holds the last reference
+            Task<BootstrapStatus> next = Task.Run(() =>
+            {
+                BootstrapStatus status = Kernel.BootstrapLookUp(name, out uint right);
+                if (status == BootstrapStatus.Success)
+                {
+                    _ = Kernel.Deallocate(right);
+                }
+
+                return status;
+            });
+            returned = next.Wait(Bound) && next.Result == BootstrapStatus.Success;
+        }
+        finally
+        {
+            pipe.Release();
+            _ = Libc.close(lookUp);
+        }
+
+        Assert.True(returned, "the emulation's thread waited for the pipe's lock (the next look-up failed)");
+    }
+
+    [LinuxFact]
+    public void WhileOneCloseIsHeldUpHoldersComingAndGoingDoNotPileUpOpenDescriptors()
+    {
+        using var pipe = new LockedPipe();
+        uint port = AllocatePort();
+        try
+        {
+            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port))
+            {
+                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
+            }
+
+            _ = Libc.close(pipe.ReadEnd);
+            Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits()); // the closing thread now waits
+
+            int before = Directory.GetFiles("/proc/self/fd").Length;
+            for (int i = 0; i < 200; i++)
+            {
+                using (LinuxFd holder = LinuxKernel.Instance.DuplicateSendEnd(port))
+                {
+                    Assert.Equal(0, SeqPacket.Send(holder.Number, HostileDatagramTests.Simple(i), []));
+                }
+
+                Assert.Equal(i, Receive(port).Header.Id);
+                Assert.Equal(MachMsgReturn.ReceiveTimedOut, Receive(port, timeoutMilliseconds: 0).Result); // drops the holder at end-of-file
+            }
+
+            int after = Directory.GetFiles("/proc/self/fd").Length;
+            Assert.True(after - before < 20, $"{after - before} descriptors of departed holders are still open");
+        }
+        finally
+        {
+            pipe.Release();
+            Destroy(port);
+        }
+
         Assert.True(DeferredClose.WaitUntilClosed(Bound));
     }
 

@@ -36,6 +36,9 @@ internal static class DeferredClose
         Enqueue(fd);
     }
 
+    /// <summary>Hands one descriptor to the closing thread.</summary>
+    public static void Close(int fd) => Enqueue(fd);
+
     private static void Enqueue(int fd)
     {
         lock (s_lock)

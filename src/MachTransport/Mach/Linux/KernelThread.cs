@@ -93,7 +93,7 @@ internal sealed class KernelThread
         if (connection >= 0)
         {
             _ = SeqPacket.Send(connection, answer, []);
-            _ = Libc.close(connection);
+            DeferredClose.ShutDownAndClose(connection);
         }
 
         _reserve = OpenReserve();

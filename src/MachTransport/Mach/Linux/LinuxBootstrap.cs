@@ -232,7 +232,7 @@ internal sealed unsafe class LinuxBootstrap
             }
 
             _ = SeqPacket.Send(connection, "S"u8, right);
-            _ = Libc.close(connection);
+            DeferredClose.ShutDownAndClose(connection); // the look-up may have queued descriptors whose release it holds up
         }
     }
 
@@ -251,7 +251,7 @@ internal sealed unsafe class LinuxBootstrap
             return null;
         }
 
-        var listener = new LinuxFd(fd);
+        var listener = LinuxFd.PeerWritable(fd); // look-ups not yet accepted hold what they queued
         Libc.SockAddrUn address = Address(socketPath);
         if (Libc.bind(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0 || Libc.listen(fd, 128) != 0)
         {
@@ -295,7 +295,7 @@ internal sealed unsafe class LinuxBootstrap
     }
 
     /// <summary>The service name itself when it is a plain, short file name; otherwise a digest of it.</summary>
-    private static string FileNameFor(string directory, string serviceName)
+    internal static string FileNameFor(string directory, string serviceName)
     {
         bool plain = serviceName.Length > 0 && serviceName[0] != '.'
             && serviceName.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');

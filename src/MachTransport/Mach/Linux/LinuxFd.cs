@@ -9,24 +9,43 @@ namespace MachTransport.Mach.Linux;
 /// </summary>
 internal sealed class LinuxFd : SafeHandle
 {
-    private readonly bool _peerWritable;
+    private volatile CloseMode _closeMode;
 
     public LinuxFd(int fd)
-        : this(fd, peerWritable: false)
+        : this(fd, CloseMode.Now)
     {
     }
 
-    private LinuxFd(int fd, bool peerWritable)
+    private LinuxFd(int fd, CloseMode closeMode)
         : base(-1, ownsHandle: true)
     {
         SetHandle(fd);
-        _peerWritable = peerWritable;
+        _closeMode = closeMode;
+    }
+
+    /// <summary>How the descriptor is closed once released.</summary>
+    private enum CloseMode
+    {
+        /// <summary>On the releasing thread.</summary>
+        Now,
+
+        /// <summary>Shut down at once (its peers see that), closed by <see cref="DeferredClose"/>.</summary>
+        ShutDownThenDeferred,
+
+        /// <summary>Closed by <see cref="DeferredClose"/>, not shut down: the socket lives on elsewhere.</summary>
+        Deferred,
     }
 
     public override bool IsInvalid => (int)handle < 0;
 
     /// <summary>The raw number; only valid while a lease or the owner keeps it open.</summary>
     public int Number => (int)handle;
+
+    /// <summary>
+    /// A socket other processes write into (a port's listener, a holder's connection): what they queued there may be
+    /// descriptors whose release they can hold up, so it is shut down at once and closed by <see cref="DeferredClose"/>.
+    /// </summary>
+    public static LinuxFd PeerWritable(int fd) => new(fd, CloseMode.ShutDownThenDeferred);
 
     /// <summary>Keeps the descriptor open until the lease is disposed.</summary>
     public Lease Acquire()
@@ -36,22 +55,40 @@ internal sealed class LinuxFd : SafeHandle
         return new Lease(this);
     }
 
+    /// <summary>Its socket went into a message (a moved receive right) and lives on there: not shut down when closed.</summary>
+    public void GiveAway()
+    {
+        if (_closeMode == CloseMode.ShutDownThenDeferred)
+        {
+            _closeMode = CloseMode.Deferred;
+        }
+    }
+
     /// <summary>
-    /// A socket other processes write into (a port's listener, a holder's connection): what they queued there may be
-    /// descriptors whose release they can hold up, so it is shut down at once (its peers see that) and closed by
-    /// <see cref="DeferredClose"/>.
+    /// Its queue was read to the end (end-of-file and nothing left, <see cref="SeqPacket.IsDrained"/>): nothing in it can
+    /// hold the close up, so it is closed on the releasing thread and frees its descriptor at once.
     /// </summary>
-    public static LinuxFd PeerWritable(int fd) => new(fd, peerWritable: true);
+    public void MarkDrained()
+    {
+        if (_closeMode == CloseMode.ShutDownThenDeferred)
+        {
+            _closeMode = CloseMode.Now;
+        }
+    }
 
     protected override bool ReleaseHandle()
     {
-        if (_peerWritable)
+        switch (_closeMode)
         {
-            DeferredClose.ShutDownAndClose((int)handle);
-            return true;
+            case CloseMode.ShutDownThenDeferred:
+                DeferredClose.ShutDownAndClose((int)handle);
+                return true;
+            case CloseMode.Deferred:
+                DeferredClose.Close((int)handle);
+                return true;
+            default:
+                return Libc.close((int)handle) == 0;
         }
-
-        return Libc.close((int)handle) == 0;
     }
 
     /// <summary>A reference that keeps a <see cref="LinuxFd"/> open.</summary>

@@ -112,6 +112,11 @@ internal sealed partial class LinuxKernel
     /// <summary>Drops a holder's connection that reached end-of-file or failed: that holder gave up its rights (or broke its own socket).</summary>
     private void DropConnection(PortEntry entry, PortQueue queue, ulong key, LinuxFd connection)
     {
+        if (SeqPacket.IsDrained(connection.Number))
+        {
+            connection.MarkDrained(); // the common case (a holder let go) frees its descriptor at once
+        }
+
         lock (_lock)
         {
             if (entry.Receive == queue)

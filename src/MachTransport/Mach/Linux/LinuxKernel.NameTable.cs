@@ -105,7 +105,7 @@ internal sealed partial class LinuxKernel
     /// Gives the receive right up (destroyed, or moved into a message whose copy of the socket keeps the port alive).
     /// A checked-in service name goes with it.
     /// </summary>
-    private void ReleaseReceive(PortEntry entry)
+    private void ReleaseReceive(PortEntry entry, bool moved = false)
     {
         LeaveSet(entry);
         if (entry.Service is not null)
@@ -114,7 +114,15 @@ internal sealed partial class LinuxKernel
             entry.Service = null;
         }
 
-        entry.Receive!.Dispose();
+        if (moved)
+        {
+            entry.Receive!.GiveAway();
+        }
+        else
+        {
+            entry.Receive!.Dispose();
+        }
+
         entry.Receive = null;
         if (entry.WakeEvent is not null)
         {

@@ -134,7 +134,7 @@ internal sealed partial class LinuxKernel
                         entry.IsSendOnce = false;
                         break;
                     case MachMsgTypeName.MoveReceive when entry.Receive is not null:
-                        ReleaseReceive(entry);
+                        ReleaseReceive(entry, moved: true);
                         break;
                     default:
                         continue;

@@ -82,6 +82,18 @@ internal sealed class PortQueue : IDisposable
         }
     }
 
+    /// <summary>The receive right went into a message: the sockets live on in it, so they are closed here but not shut down.</summary>
+    public void GiveAway()
+    {
+        Listener.GiveAway();
+        foreach (LinuxFd connection in _connections.Values)
+        {
+            connection.GiveAway();
+        }
+
+        Dispose();
+    }
+
     public void Dispose()
     {
         foreach (LinuxFd connection in _connections.Values)

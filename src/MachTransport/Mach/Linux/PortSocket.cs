@@ -85,6 +85,7 @@ internal static unsafe class PortSocket
         }
 
         SeqPacket.EnablePassCredentials(fds[0]);
+        _ = Libc.shutdown(fds[1], Libc.SHUT_RD); // the queue end may move to another process with the receive right
         int bytes = SendBufferBytes;
         _ = Libc.setsockopt(fds[1], Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
         queueEnd = new LinuxFd(fds[0]);
@@ -115,8 +116,14 @@ internal static unsafe class PortSocket
         }
 
         // Nothing travels back on a holder's connection: shut for reading, the port's owner cannot queue anything
-        // into it (EPIPE), in particular no descriptor whose release it could hold up when we close it.
-        _ = Libc.shutdown(fd, Libc.SHUT_RD);
+        // into it (EPIPE), in particular no descriptor whose release it could hold up when we close it. An owner
+        // that accepted and wrote in the moment before is hostile: the connection is refused as if the port were dead.
+        if (Libc.shutdown(fd, Libc.SHUT_RD) != 0 || !SeqPacket.IsDrained(fd))
+        {
+            DeferredClose.ShutDownAndClose(fd);
+            return Libc.ECONNREFUSED;
+        }
+
         int bytes = SendBufferBytes;
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
         connection = new LinuxFd(fd);

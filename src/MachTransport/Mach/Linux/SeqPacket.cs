@@ -134,6 +134,23 @@ internal static unsafe class SeqPacket
         }
     }
 
+    /// <summary>
+    /// End-of-file with nothing left in the queue: a peek finds no datagram. (A zero-length datagram would also read
+    /// as 0, but it brings its sender's credentials or descriptors, which show as a truncated control buffer.)
+    /// </summary>
+    public static bool IsDrained(int fd)
+    {
+        byte dummy;
+        var iov = new Libc.IoVec { Base = &dummy, Length = 0 };
+        var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1 };
+        nint received;
+        while ((received = Libc.recvmsg(fd, &header, Libc.MSG_DONTWAIT | Libc.MSG_PEEK | Libc.MSG_TRUNC)) < 0 && Libc.LastError == Libc.EINTR)
+        {
+        }
+
+        return received == 0 && (header.Flags & Libc.MSG_CTRUNC) == 0;
+    }
+
     /// <summary>Length of the next datagram without dequeuing it (no descriptors are installed).</summary>
     public static DatagramRead PeekLength(int fd)
     {
