@@ -149,7 +149,7 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapStatus.NoMemory;
         }
 
-        using var connection = new LinuxFd(fd);
+        using var connection = LinuxFd.PeerWritable(fd); // the registrant may queue more than its answer
         Libc.SockAddrUn address = Address(socketPath);
         if (Libc.connect(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0)
         {
