@@ -83,7 +83,7 @@ internal sealed unsafe partial class LockedPipe : IDisposable
                 return;
             }
 
-            Thread.Sleep(5);
+            Thread.Sleep(5); // nothing signals that a thread sleeps in a system call: /proc is polled, bounded above
         }
 
         Release();
