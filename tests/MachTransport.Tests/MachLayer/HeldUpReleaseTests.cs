@@ -27,10 +27,9 @@ public class HeldUpReleaseTests
         {
             using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port))
             {
-                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
+                SendAndLetGo(sendEnd, pipe);
             }
 
-            _ = Libc.close(pipe.ReadEnd); // the port's is the last reference
             Task<ReceivedMessage> received = Task.Run(() => Receive(port));
             bool returned = received.Wait(Bound);
             pipe.Release();
@@ -64,8 +63,7 @@ public class HeldUpReleaseTests
                 Assert.Equal(1, Receive(port).Header.Id);
             }
 
-            Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
-            _ = Libc.close(pipe.ReadEnd);
+            SendAndLetGo(sendEnd, pipe);
         }
 
         Task destroyed = Task.Run(() => Destroy(port));
@@ -168,10 +166,9 @@ public class HeldUpReleaseTests
         {
             using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port))
             {
-                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
+                SendAndLetGo(sendEnd, pipe);
             }
 
-            _ = Libc.close(pipe.ReadEnd);
             Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits()); // the closing thread now waits
 
             int before = Directory.GetFiles("/proc/self/fd").Length;
@@ -223,5 +220,12 @@ public class HeldUpReleaseTests
                 }
             }
         }
+    }
+
+    /// <summary>Sends the pipe's read end as a send right on <paramref name="sendEnd"/>, then closes ours: the port's is the last reference.</summary>
+    private static void SendAndLetGo(LinuxFd sendEnd, LockedPipe pipe)
+    {
+        Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
+        _ = Libc.close(pipe.ReadEnd);
     }
 }

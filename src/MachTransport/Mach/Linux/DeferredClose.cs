@@ -20,7 +20,7 @@ internal static class DeferredClose
     {
         foreach (int fd in fds)
         {
-            Enqueue(fd);
+            Close(fd);
         }
 
         fds.Clear();
@@ -33,13 +33,11 @@ internal static class DeferredClose
     public static void ShutDownAndClose(int fd)
     {
         _ = Libc.shutdown(fd, Libc.SHUT_RDWR);
-        Enqueue(fd);
+        Close(fd);
     }
 
     /// <summary>Hands one descriptor to the closing thread.</summary>
-    public static void Close(int fd) => Enqueue(fd);
-
-    private static void Enqueue(int fd)
+    public static void Close(int fd)
     {
         lock (s_lock)
         {

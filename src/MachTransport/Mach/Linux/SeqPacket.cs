@@ -138,21 +138,12 @@ internal static unsafe class SeqPacket
     /// End-of-file with nothing left in the queue: a peek finds no datagram. (A zero-length datagram would also read
     /// as 0, but it brings its sender's credentials or descriptors, which show as a truncated control buffer.)
     /// </summary>
-    public static bool IsDrained(int fd)
-    {
-        byte dummy;
-        var iov = new Libc.IoVec { Base = &dummy, Length = 0 };
-        var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1 };
-        nint received;
-        while ((received = Libc.recvmsg(fd, &header, Libc.MSG_DONTWAIT | Libc.MSG_PEEK | Libc.MSG_TRUNC)) < 0 && Libc.LastError == Libc.EINTR)
-        {
-        }
-
-        return received == 0 && (header.Flags & Libc.MSG_CTRUNC) == 0;
-    }
+    public static bool IsDrained(int fd) => Peek(fd, out int flags) is { Failed: false, Length: 0 } && (flags & Libc.MSG_CTRUNC) == 0;
 
     /// <summary>Length of the next datagram without dequeuing it (no descriptors are installed).</summary>
-    public static DatagramRead PeekLength(int fd)
+    public static DatagramRead PeekLength(int fd) => Peek(fd, out _);
+
+    private static DatagramRead Peek(int fd, out int flags)
     {
         byte dummy;
         var iov = new Libc.IoVec { Base = &dummy, Length = 0 };
@@ -163,10 +154,12 @@ internal static unsafe class SeqPacket
             int error = Libc.LastError;
             if (error != Libc.EINTR)
             {
+                flags = 0;
                 return DatagramRead.Failure(error);
             }
         }
 
+        flags = header.Flags;
         return new DatagramRead(received, 0);
     }
 }
