@@ -1,9 +1,13 @@
 using System.Buffers;
+using System.Diagnostics;
 using MachTransport.Mach;
 using MachTransport.Mach.Linux;
 using MachTransport.Mach.Rights;
 using MachTransport.Server;
 using MachTransport.Tests.Transport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -75,6 +79,31 @@ public sealed class NameTakeoverTests
         }
 
         Assert.DoesNotContain(endPoint.ServiceName, MachServiceNameWatch.CheckHealth().Description ?? string.Empty, StringComparison.Ordinal);
+    }
+
+    [LinuxFact]
+    public async Task AnAppOnTheTransportSeesATakenNameInItsHealthChecks()
+    {
+        string name = TestEnvironment.UniqueServiceName("forced-app");
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseMachTransport();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenMach(name));
+        await using WebApplication app = builder.Build();
+        await app.StartAsync();
+        HealthCheckService health = app.Services.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Entries[MachServiceNameWatch.HealthCheckName].Status);
+
+        await using ChildProcess usurper = await TakeOverAsync(name);
+        var waited = Stopwatch.StartNew();
+        HealthReport report;
+        while ((report = await health.CheckHealthAsync()).Status == HealthStatus.Healthy && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100); // the transport checks its names every second; nothing to await from outside
+        }
+
+        Assert.Equal(HealthStatus.Unhealthy, report.Entries[MachServiceNameWatch.HealthCheckName].Status);
+        Assert.Contains(name, report.Entries[MachServiceNameWatch.HealthCheckName].Description, StringComparison.Ordinal);
+        await app.StopAsync();
     }
 
     /// <summary>Removes both files of <paramref name="name"/> and has a child check it in: a takeover no check can refuse.</summary>
