@@ -20,6 +20,7 @@ using MachTransport.Mach.Rights;
 //                          (later: look up, print LOOKED-UP, send once stdin closes)
 //   exhaust <name>         check <name> in (CHECKED-IN), take one message, fill the descriptor table; print what the
 //                          emulation answers, then READY; receive on <name> until stdin closes
+//   connect <name> <ms>    connect to the transport service <name> (connect timeout <ms>); print CONNECTED or the error
 IMachKernel kernel = MachKernel.Current;
 string command = args[0];
 string serviceName = args[1];
@@ -90,6 +91,10 @@ switch (command)
         Hostile.SendInline(kernel, serviceName, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), later: args.Length > 3 && args[3] == "later");
         break;
 
+    case "connect":
+        Console.WriteLine(ConnectAsync(serviceName, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)).GetAwaiter().GetResult()); // Main stays synchronous: "cycles" counts its descriptors
+        break;
+
     case "exhaust":
         Hostile.ExhaustDescriptors(kernel, serviceName);
         break;
@@ -105,6 +110,21 @@ switch (command)
 }
 
 return 0;
+
+// Connects to the transport service: CONNECTED, or the error's message.
+static async Task<string> ConnectAsync(string serviceName, int timeoutMilliseconds)
+{
+    var options = new MachTransport.Client.MachClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(timeoutMilliseconds) };
+    try
+    {
+        await using MachTransport.Channel.MachChannel channel = await MachTransport.Client.MachClientConnector.ConnectAsync(serviceName, options, CancellationToken.None);
+        return "CONNECTED";
+    }
+    catch (IOException error)
+    {
+        return error.Message;
+    }
+}
 
 static unsafe MachMsgReturn Send(IMachKernel kernel, byte[] buffer, int size)
 {

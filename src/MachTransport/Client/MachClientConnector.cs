@@ -16,6 +16,7 @@ namespace MachTransport.Client;
 /// </summary>
 internal static class MachClientConnector
 {
+
     public static async Task<MachChannel> ConnectAsync(string serviceName, MachClientOptions options, CancellationToken cancellationToken)
     {
         MachReceiveLoop loop = MachReceiveLoop.Client;
@@ -43,7 +44,7 @@ internal static class MachClientConnector
             watching = loop.WatchDeadName(service.Name, pending);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.ConnectTimeout);
-            await SendConnectAsync(kernel, service, port, serviceName, settings, timeout.Token).ConfigureAwait(false);
+            await SendConnectAsync(kernel, service, port, serviceName, settings, options.ConnectTimeout, timeout.Token, cancellationToken).ConfigureAwait(false);
             return await pending.Result.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -67,7 +68,11 @@ internal static class MachClientConnector
         }
     }
 
-    private static async Task SendConnectAsync(IMachKernel kernel, MachSendRight service, MachReceiveRight port, string serviceName, ChannelSettings settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends CONNECT, retrying while the service's port is full (MACH_SEND_TIMED_OUT: its server takes no more holders
+    /// for now) for up to the connect timeout, which then ends as an error saying the server is busy, never a dead one.
+    /// </summary>
+    private static async Task SendConnectAsync(IMachKernel kernel, MachSendRight service, MachReceiveRight port, string serviceName, ChannelSettings settings, TimeSpan connectTimeout, CancellationToken timeout, CancellationToken cancellationToken)
     {
         byte[] buffer = GC.AllocateArray<byte>(MachProtocol.MaxControlMessage, pinned: true);
         while (true)
@@ -78,7 +83,18 @@ internal static class MachClientConnector
                 case MachMsgReturn.Success:
                     return;
                 case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
-                    await Task.Delay(5, cancellationToken).ConfigureAwait(false);
+                    if (!await RetryLaterAsync(timeout, cancellationToken).ConfigureAwait(false))
+                    {
+                        if (result != MachMsgReturn.SendTimedOut)
+                        {
+                            throw new OperationCanceledException(timeout);
+                        }
+
+                        throw new MachException(
+                            $"The Mach service '{serviceName}' is busy: its port stayed full for the whole connect timeout of {connectTimeout.TotalSeconds:0.###} s (MACH_SEND_TIMED_OUT). Try again later.",
+                            (int)result);
+                    }
+
                     break;
                 case MachMsgReturn.SendInvalidDest:
                     throw new MachException(
@@ -87,6 +103,20 @@ internal static class MachClientConnector
                 default:
                     throw new MachException($"Sending CONNECT to the Mach service '{serviceName}' failed: {MachException.Describe(result)}.", (int)result);
             }
+        }
+    }
+
+    /// <summary>Waits a moment before the next try; false when the connect timeout ran out meanwhile.</summary>
+    private static async Task<bool> RetryLaterAsync(CancellationToken timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(5, timeout).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

@@ -21,6 +21,8 @@ internal static unsafe partial class Libc
     public const int SO_TYPE = 3;
     public const int SO_SNDBUF = 7;
     public const int SO_PASSCRED = 16;
+    public const int SO_PEERCRED = 17;
+    public const int SO_SNDTIMEO = 21;
     public const int SO_ACCEPTCONN = 30;
     public const int SO_DOMAIN = 39;
     public const int SO_COOKIE = 57;
@@ -71,6 +73,9 @@ internal static unsafe partial class Libc
     public const uint MFD_CLOEXEC = 1;
     public const uint MFD_ALLOW_SEALING = 2;
     public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const int O_NONBLOCK = 0x800;
+    public const int RLIMIT_NOFILE = 7;
     public const int F_ADD_SEALS = 1033;
     public const int F_GET_SEALS = 1034;
     public const int F_SEAL_SHRINK = 0x2;
@@ -139,6 +144,22 @@ internal static unsafe partial class Libc
         public int Pid;
         public uint Uid;
         public uint Gid;
+    }
+
+    /// <summary><c>struct rlimit</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Soft;
+        public ulong Hard;
+    }
+
+    /// <summary><c>struct timeval</c> (SO_SNDTIMEO).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct TimeVal
+    {
+        public long Seconds;
+        public long Microseconds;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -276,6 +297,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library)]
     public static partial int getpid();
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int getrlimit(int resource, RLimit* limit);
 
     public static int LastError => Marshal.GetLastPInvokeError();
 }

@@ -13,6 +13,10 @@ namespace MachTransport.Mach.Linux;
 internal sealed partial class LinuxKernel
 {
     /// <summary>Validates the message, resolves every right and memory region, and rewrites the buffer into wire form.</summary>
+    /// <remarks>
+    /// <paramref name="destination"/> is this space's connection to the destination port, or, when the port was full
+    /// (no connection could be made), the port's <c>O_PATH</c> to connect through once it has room.
+    /// </remarks>
     private MachMsgReturn CopyIn(Span<byte> bytes, SendScratch scratch, out PortEntry destinationEntry, out LinuxFd destination)
     {
         destinationEntry = null!;
@@ -48,7 +52,8 @@ internal sealed partial class LinuxKernel
             }
 
             destinationEntry = resolved;
-            destination = resolved.Send!;
+            scratch.DestinationFull = resolved.Send is null;
+            destination = resolved.Send ?? resolved.Path!;
             scratch.Hold(destination);
 
             if (local != MachMsgTypeName.None && header.LocalPort != MachPort.Null)
@@ -179,7 +184,10 @@ internal sealed partial class LinuxKernel
         return MachMsgReturn.Success;
     }
 
-    /// <summary>Resolves the destination right (caller holds _lock); MOVE dispositions are remembered for consumption.</summary>
+    /// <summary>
+    /// Resolves the destination right (caller holds _lock); MOVE dispositions are remembered for consumption. A full port
+    /// (EAGAIN) resolves without a connection: the send waits for room (<see cref="ConnectWhenRoom"/>).
+    /// </summary>
     private bool TryResolveSendable(uint name, MachMsgTypeName disposition, SendScratch scratch, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PortEntry? entry)
     {
         if (!_ports.TryGetValue(name, out entry) || !Holds(entry, disposition))
@@ -187,7 +195,7 @@ internal sealed partial class LinuxKernel
             return false;
         }
 
-        if (EnsureConnected(entry, out int error) is null)
+        if (EnsureConnected(entry, out int error) is null && error != Libc.EAGAIN)
         {
             if (IsDeadPortError(error) && entry.Receive is null)
             {

@@ -2,7 +2,7 @@ namespace MachTransport.Mach.Linux;
 
 /// <summary>
 /// A port's queue seen from the receiver: which holder's connection has the next message, accepting new holders as they
-/// connect (up to the per-port cap), and dropping a holder's connection at end-of-file.
+/// connect (within the per-process and per-port bounds), and dropping a holder's connection at end-of-file.
 /// </summary>
 internal sealed partial class LinuxKernel
 {
@@ -66,13 +66,14 @@ internal sealed partial class LinuxKernel
     }
 
     /// <summary>
-    /// Accepts every holder waiting on the port's listener (caller holds _lock). Past <see cref="PortQueue.MaxConnections"/>
-    /// a holder is turned away (it sees the port die); when accepting fails (descriptor table full) the listener rests 100 ms.
+    /// Accepts every holder waiting on the port's listener (caller holds _lock). A holder whose process is past its
+    /// bounds (<see cref="HolderCounts"/>) is turned away: it sees the port die. A full port stops accepting
+    /// (<see cref="PortQueue.MaxConnections"/>); when accepting fails (descriptor table full) the listener rests 100 ms.
     /// </summary>
     private unsafe void AcceptHolders(PortEntry entry, PortQueue queue)
     {
         using LinuxFd.Lease listener = queue.Listener.Acquire();
-        while (true)
+        while (!queue.IsFull)
         {
             int fd = Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
             if (fd < 0)
@@ -87,14 +88,15 @@ internal sealed partial class LinuxKernel
                 return;
             }
 
-            if (queue.ConnectionCount >= PortQueue.MaxConnections)
+            int pid = SeqPacket.PeerPid(fd);
+            if (!queue.Admits(pid))
             {
                 DeferredClose.ShutDownAndClose(fd);
                 continue;
             }
 
             SeqPacket.EnablePassCredentials(fd);
-            queue.Add(LinuxFd.PeerWritable(fd));
+            queue.Add(LinuxFd.PeerWritable(fd), pid);
         }
     }
 
@@ -102,7 +104,7 @@ internal sealed partial class LinuxKernel
     {
         lock (_lock)
         {
-            if (entry.Receive == queue)
+            if (entry.Receive == queue && !queue.IsFull)
             {
                 _ = Epoll.Add(queue.Epoll, queue.Listener, Libc.EPOLLIN, PortQueue.ListenerKey);
             }

@@ -28,7 +28,7 @@ internal sealed partial class LinuxKernel
 
             index += carried;
             PortEntry owner = EntryFor(path);
-            owner.Receive = PortQueue.Create(listener, new LinuxFd(epoll), connections); // CanInstallReceiveRights ruled out a receive right already held
+            owner.Receive = PortQueue.Create(listener, new LinuxFd(epoll), _holders, connections); // CanInstallReceiveRights ruled out a receive right already held
             return owner.Name;
         }
 

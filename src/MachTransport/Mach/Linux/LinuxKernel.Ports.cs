@@ -31,7 +31,7 @@ internal sealed partial class LinuxKernel
                 lock (_lock)
                 {
                     PortEntry entry = NewPortEntry();
-                    entry.Receive = PortQueue.Create(listener, new LinuxFd(queueEpoll), [ownQueueEnd]);
+                    entry.Receive = PortQueue.Create(listener, new LinuxFd(queueEpoll), _holders, [ownQueueEnd]);
                     entry.Send = ownSend;
                     AttachPath(entry, path);
                     name = entry.Name;

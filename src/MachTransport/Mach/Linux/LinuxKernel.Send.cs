@@ -67,6 +67,15 @@ internal sealed partial class LinuxKernel
     private MachMsgReturn Transmit(PortEntry destinationEntry, LinuxFd destination, ReadOnlySpan<byte> bytes, SendScratch scratch, int timeoutMilliseconds)
     {
         long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
+        if (scratch.DestinationFull)
+        {
+            MachMsgReturn connected = ConnectWhenRoom(destinationEntry, destination, scratch, timeoutMilliseconds, out destination);
+            if (connected != MachMsgReturn.Success)
+            {
+                return connected;
+            }
+        }
+
         while (true)
         {
             int error = SeqPacket.Send(destination.Number, bytes, scratch.FdNumbers);
@@ -90,6 +99,47 @@ internal sealed partial class LinuxKernel
                 default:
                     return MachMsgReturn.SendNoBuffer;
             }
+        }
+    }
+
+    /// <summary>
+    /// The destination port was full when copy-in resolved it (<paramref name="path"/> is its <c>O_PATH</c>): connects
+    /// once it has room, within the send's timeout, as a send to a full Mach queue waits (MACH_SEND_TIMED_OUT after it,
+    /// the message still the sender's). The connection becomes this space's for the port, unless another thread's won.
+    /// </summary>
+    private MachMsgReturn ConnectWhenRoom(PortEntry entry, LinuxFd path, SendScratch scratch, int timeoutMilliseconds, out LinuxFd destination)
+    {
+        destination = path;
+        int error = PortSocket.Connect(path.Number, out LinuxFd? connection, timeoutMilliseconds);
+        lock (_lock)
+        {
+            if (error != 0)
+            {
+                if (IsDeadPortError(error) && entry.Path == path && entry.Send is null && entry.Receive is null)
+                {
+                    MarkDead(entry);
+                }
+
+                return error == Libc.EAGAIN ? MachMsgReturn.SendTimedOut : IsDeadPortError(error) ? MachMsgReturn.SendInvalidDest : MachMsgReturn.SendNoBuffer;
+            }
+
+            if (entry.Send is null && entry.Path == path)
+            {
+                entry.Send = connection;
+            }
+            else
+            {
+                connection!.Dispose();
+            }
+
+            if (entry.Send is not { } connected)
+            {
+                return MachMsgReturn.SendInvalidDest; // the right was released meanwhile
+            }
+
+            destination = connected;
+            scratch.HoldDestination(connected);
+            return MachMsgReturn.Success;
         }
     }
 

@@ -12,6 +12,7 @@ internal sealed partial class LinuxKernel
         private readonly List<LinuxFd?> _held = [];
         private readonly List<LinuxFd> _ownedMemfds = [];
         private readonly List<int> _fdNumbers = [];
+        private LinuxFd? _connected;
 
         public List<(PortEntry Entry, MachMsgTypeName Disposition)> Carried { get; } = [];
 
@@ -32,6 +33,17 @@ internal sealed partial class LinuxKernel
             }
 
             _held.Add(fd);
+        }
+
+        /// <summary>The destination port was full at copy-in: the first held descriptor is its <c>O_PATH</c>, not a connection.</summary>
+        public bool DestinationFull { get; set; }
+
+        /// <summary>Keeps <paramref name="fd"/>, the connection a send made after copy-in, open until <see cref="Reset"/>; not carried.</summary>
+        public void HoldDestination(LinuxFd fd)
+        {
+            bool added = false;
+            fd.DangerousAddRef(ref added);
+            _connected = fd;
         }
 
         public void ReserveFd()
@@ -63,6 +75,9 @@ internal sealed partial class LinuxKernel
                 memfd.Dispose();
             }
 
+            _connected?.DangerousRelease();
+            _connected = null;
+            DestinationFull = false;
             _held.Clear();
             _ownedMemfds.Clear();
             _fdNumbers.Clear();

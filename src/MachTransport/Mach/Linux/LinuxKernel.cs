@@ -23,6 +23,7 @@ internal sealed partial class LinuxKernel : IMachKernel
     private readonly Dictionary<uint, PortEntry> _ports = [];
     private readonly Dictionary<uint, PortSetEntry> _portSets = [];
     private readonly Dictionary<PortIdentity, PortEntry> _byPortId = [];
+    private readonly HolderCounts _holders = new();
     private readonly LinuxBootstrap _bootstrap;
     private readonly KernelThread _kernelThread;
 

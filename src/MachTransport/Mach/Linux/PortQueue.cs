@@ -4,6 +4,7 @@ namespace MachTransport.Mach.Linux;
 /// A receive right: the port's listening socket and one accepted connection per holder of a send right, all in one
 /// epoll instance (the port's queue). Each holder sends on its own connection, so no holder can shut down, shrink
 /// or otherwise break what another holder sends on. End-of-file on a connection only drops that connection.
+/// Connections are counted by the process that connected them (<see cref="HolderCounts"/>).
 /// Access is under the kernel's lock; descriptors are leased around syscalls.
 /// </summary>
 internal sealed class PortQueue : IDisposable
@@ -11,19 +12,25 @@ internal sealed class PortQueue : IDisposable
     /// <summary>Epoll key of the listener (connections count up from 1).</summary>
     public const ulong ListenerKey = 0;
 
-    /// <summary>Holders one port accepts; a hostile holder connecting in a loop cannot exhaust the descriptor table.</summary>
+    /// <summary>
+    /// Holders one port accepts. At this many the port is full: it stops accepting and its listener's backlog shrinks, so
+    /// a new holder's connect finds no room (EAGAIN: its send times out, as to a full Mach queue) until a holder leaves.
+    /// </summary>
     public const int MaxConnections = 1024;
 
     /// <summary>At most this many messages in a row come from the last connection before epoll picks (fairness, new holders).</summary>
     public const int MaxFastTakes = 16;
 
-    private readonly Dictionary<ulong, LinuxFd> _connections = [];
+    private readonly Dictionary<ulong, (LinuxFd Connection, int Pid)> _connections = [];
+    private readonly Dictionary<int, int> _byPid = [];
+    private readonly HolderCounts _counts;
     private ulong _nextKey;
 
-    private PortQueue(LinuxFd listener, LinuxFd epoll)
+    private PortQueue(LinuxFd listener, LinuxFd epoll, HolderCounts counts)
     {
         Listener = listener;
         Epoll = epoll;
+        _counts = counts;
     }
 
     public LinuxFd Listener { get; }
@@ -32,61 +39,115 @@ internal sealed class PortQueue : IDisposable
 
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>The port holds <see cref="MaxConnections"/>: its listener is out of the epoll set and its backlog shrunk.</summary>
+    public bool IsFull { get; private set; }
+
     /// <summary>The connection a message last came from: tried first, without an epoll_wait, for a few messages in a row.</summary>
     public ulong LastKey { get; set; }
 
     /// <summary>Messages taken from <see cref="LastKey"/> in a row without asking epoll (which is fair to every holder).</summary>
     public int FastTakes { get; set; }
 
-    public IEnumerable<LinuxFd> Connections => _connections.Values;
+    /// <summary>Every holder's connection (no LINQ here: loading System.Linq costs a process a descriptor or two).</summary>
+    public IEnumerable<LinuxFd> Connections
+    {
+        get
+        {
+            foreach ((LinuxFd connection, _) in _connections.Values)
+            {
+                yield return connection;
+            }
+        }
+    }
 
     /// <summary>A queue over <paramref name="listener"/> and already accepted <paramref name="connections"/>, in <paramref name="epoll"/> (all taken).</summary>
-    public static PortQueue Create(LinuxFd listener, LinuxFd epoll, IEnumerable<LinuxFd> connections)
+    public static PortQueue Create(LinuxFd listener, LinuxFd epoll, HolderCounts counts, IEnumerable<LinuxFd> connections)
     {
-        var queue = new PortQueue(listener, epoll);
+        var queue = new PortQueue(listener, epoll, counts);
         _ = Linux.Epoll.Add(queue.Epoll, listener, Libc.EPOLLIN, ListenerKey);
         foreach (LinuxFd connection in connections)
         {
-            queue.Add(connection);
+            using LinuxFd.Lease lease = connection.Acquire();
+            queue.Add(connection, SeqPacket.PeerPid(lease.Number));
         }
 
         return queue;
     }
 
-    public void Add(LinuxFd connection)
+    /// <summary>
+    /// Whether a holder <paramref name="pid"/> that just connected may stay: below its bound in this port (after its
+    /// connections that reached end-of-file are dropped) and in the whole space.
+    /// </summary>
+    public bool Admits(int pid)
+    {
+        if (!HolderCounts.IsCounted(pid))
+        {
+            return true;
+        }
+
+        if (_byPid.GetValueOrDefault(pid) >= HolderCounts.PerPortPerProcess)
+        {
+            DropEnded(pid);
+        }
+
+        return _byPid.GetValueOrDefault(pid) < HolderCounts.PerPortPerProcess && !_counts.IsFull(pid);
+    }
+
+    public void Add(LinuxFd connection, int pid)
     {
         ulong key = ++_nextKey;
-        _connections.Add(key, connection);
+        _connections.Add(key, (connection, pid));
+        _byPid[pid] = _byPid.GetValueOrDefault(pid) + 1;
+        _counts.Add(pid);
         _ = Linux.Epoll.Add(Epoll, connection, Libc.EPOLLIN, key);
+        if (_connections.Count >= MaxConnections && !IsFull)
+        {
+            IsFull = true;
+            Linux.Epoll.Remove(Epoll, Listener);
+            SetBacklog(PortSocket.FullBacklog);
+        }
     }
 
     /// <summary>The connection under <paramref name="key"/>, with a reference taken (the caller releases it), or null.</summary>
     public LinuxFd? Lease(ulong key)
     {
-        if (!_connections.TryGetValue(key, out LinuxFd? connection))
+        if (!_connections.TryGetValue(key, out (LinuxFd Connection, int Pid) held))
         {
             return null;
         }
 
         bool added = false;
-        connection.DangerousAddRef(ref added);
-        return connection;
+        held.Connection.DangerousAddRef(ref added);
+        return held.Connection;
     }
 
     public void Drop(ulong key, LinuxFd connection)
     {
-        if (_connections.Remove(key))
+        if (_connections.Remove(key, out (LinuxFd Connection, int Pid) held))
         {
+            Forget(held.Pid);
             Linux.Epoll.Remove(Epoll, connection);
             connection.Dispose();
+        }
+
+        if (IsFull && _connections.Count < MaxConnections)
+        {
+            IsFull = false;
+            SetBacklog(PortSocket.Backlog);
+            _ = Linux.Epoll.Add(Epoll, Listener, Libc.EPOLLIN, ListenerKey);
         }
     }
 
     /// <summary>The receive right went into a message: the sockets live on in it, so they are closed here but not shut down.</summary>
     public void GiveAway()
     {
+        if (IsFull)
+        {
+            SetBacklog(PortSocket.Backlog); // its next owner starts with room
+        }
+
         Listener.GiveAway();
-        foreach (LinuxFd connection in _connections.Values)
+        foreach ((LinuxFd connection, _) in _connections.Values)
         {
             connection.GiveAway();
         }
@@ -96,13 +157,61 @@ internal sealed class PortQueue : IDisposable
 
     public void Dispose()
     {
-        foreach (LinuxFd connection in _connections.Values)
+        foreach ((LinuxFd connection, int pid) in _connections.Values)
         {
+            _counts.Remove(pid);
             connection.Dispose();
         }
 
         _connections.Clear();
+        _byPid.Clear();
         Listener.Dispose();
         Epoll.Dispose();
+    }
+
+    /// <summary>Drops the connections of <paramref name="pid"/> its holder already closed, with nothing left to read.</summary>
+    private void DropEnded(int pid)
+    {
+        var ended = new List<(ulong Key, LinuxFd Connection)>();
+        foreach ((ulong key, (LinuxFd connection, int owner)) in _connections)
+        {
+            if (owner == pid && HasEnded(connection))
+            {
+                ended.Add((key, connection));
+            }
+        }
+
+        foreach ((ulong key, LinuxFd connection) in ended)
+        {
+            Drop(key, connection);
+        }
+    }
+
+    private static unsafe bool HasEnded(LinuxFd connection)
+    {
+        using LinuxFd.Lease lease = connection.Acquire();
+        var poll = new Libc.PollFd { Fd = lease.Number, Events = Libc.POLLIN };
+        if (Libc.poll(&poll, 1, 0) != 1 || (poll.ReturnedEvents & Libc.POLLHUP) == 0 || !SeqPacket.IsDrained(lease.Number))
+        {
+            return false;
+        }
+
+        connection.MarkDrained();
+        return true;
+    }
+
+    private void Forget(int pid)
+    {
+        _counts.Remove(pid);
+        if (--_byPid[pid] == 0)
+        {
+            _byPid.Remove(pid);
+        }
+    }
+
+    private void SetBacklog(int backlog)
+    {
+        using LinuxFd.Lease lease = Listener.Acquire();
+        _ = Libc.listen(lease.Number, backlog);
     }
 }

@@ -12,7 +12,12 @@ internal static unsafe class PortSocket
 {
     /// <summary>Budget of one holder's queue in a port: its connection's send buffer (the kernel caps it at wmem_max).</summary>
     private const int SendBufferBytes = 4 * 1024 * 1024;
-    private const int Backlog = 4096;
+    /// <summary>Holders waiting to be accepted.</summary>
+    public const int Backlog = 4096;
+
+    /// <summary>The backlog of a full port: a unix listener then refuses (EAGAIN) every connect but one.</summary>
+    public const int FullBacklog = 0;
+
     private const int O_PATH = 0x200000;
     private const int SocketType = 0xC000; // S_IFSOCK
 
@@ -94,19 +99,20 @@ internal static unsafe class PortSocket
 
     /// <summary>
     /// This holder's own connection to the port behind <paramref name="path"/> (non-blocking: a unix connect completes
-    /// without the owner accepting). Returns 0, ECONNREFUSED/ENOENT (the port is dead), EAGAIN (its backlog is full)
-    /// or another errno.
+    /// without the owner accepting). Returns 0, ECONNREFUSED/ENOENT (the port is dead), EAGAIN (the port is full: its
+    /// backlog has no room) or another errno. With a <paramref name="timeoutMilliseconds"/> other than 0 a full port is
+    /// waited on for that long (-1: until it has room or dies), as a send waits on a full Mach queue.
     /// </summary>
-    public static int Connect(int path, out LinuxFd? connection)
+    public static int Connect(int path, out LinuxFd? connection, int timeoutMilliseconds = 0)
     {
         connection = null;
-        int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
+        int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | (timeoutMilliseconds == 0 ? Libc.SOCK_NONBLOCK : 0), 0);
         if (fd < 0)
         {
             return Libc.LastError;
         }
 
-        int error = SocketPath.Connect(fd, $"/proc/self/fd/{path}");
+        int error = ConnectWithin(fd, path, timeoutMilliseconds);
         if (error != 0)
         {
             _ = Libc.close(fd);
@@ -126,6 +132,35 @@ internal static unsafe class PortSocket
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
         connection = new LinuxFd(fd);
         return 0;
+    }
+
+    /// <summary>Connects <paramref name="fd"/> through <paramref name="path"/>; a blocking socket waits for backlog room up to the timeout, then turns non-blocking.</summary>
+    private static int ConnectWithin(int fd, int path, int timeoutMilliseconds)
+    {
+        string address = $"/proc/self/fd/{path}";
+        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
+        while (true)
+        {
+            if (timeoutMilliseconds > 0)
+            {
+                long remaining = Math.Max(1, deadline - Environment.TickCount64);
+                var limit = new Libc.TimeVal { Seconds = remaining / 1000, Microseconds = remaining % 1000 * 1000 };
+                _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDTIMEO, &limit, (uint)sizeof(Libc.TimeVal));
+            }
+
+            int error = SocketPath.Connect(fd, address);
+            if (error == 0)
+            {
+                break;
+            }
+
+            if (error != Libc.EINTR || Environment.TickCount64 >= deadline)
+            {
+                return error == Libc.EINTR ? Libc.EAGAIN : error;
+            }
+        }
+
+        return timeoutMilliseconds == 0 || Libc.fcntl(fd, Libc.F_SETFL, Libc.fcntl(fd, Libc.F_GETFL, 0) | Libc.O_NONBLOCK) == 0 ? 0 : Libc.LastError;
     }
 
     /// <summary>The identity of the port <paramref name="path"/> leads to; none unless it is an <c>O_PATH</c> descriptor of a socket.</summary>

@@ -23,6 +23,14 @@ internal static unsafe class SeqPacket
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, sizeof(int));
     }
 
+    /// <summary>The process that connected the socket's peer (SO_PEERCRED), 0 when unknown.</summary>
+    public static int PeerPid(int fd)
+    {
+        Libc.UCred credentials = default;
+        uint length = (uint)sizeof(Libc.UCred);
+        return Libc.getsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PEERCRED, &credentials, &length) == 0 ? credentials.Pid : 0;
+    }
+
     /// <summary>Whether <paramref name="fd"/> is an AF_UNIX SOCK_SEQPACKET socket, the only thing a port right may be.</summary>
     public static bool IsPortSocket(int fd)
     {
