@@ -106,6 +106,29 @@ internal static unsafe partial class Hostile
     }
 
     /// <summary>
+    /// Puts <paramref name="count"/> descriptors (copies of one) in flight in a socketpair nobody reads: they count against
+    /// this user's in-flight budget until the pair is closed. Prints INFLIGHT, holds until stdin closes.
+    /// </summary>
+    public static void HoldInFlight(int count)
+    {
+        int* pair = stackalloc int[2];
+        Check(Native.socketpair(Native.AF_UNIX, Native.SOCK_SEQPACKET | Native.SOCK_CLOEXEC, 0, pair) == 0);
+        int bytes = 64 * 1024 * 1024;
+        _ = Native.setsockopt(pair[0], Native.SOL_SOCKET, Native.SO_SNDBUF, &bytes, sizeof(int));
+        int[] copies = new int[Native.ScmMaxFd];
+        Array.Fill(copies, pair[1]);
+        for (int sent = 0; sent < count; sent += copies.Length)
+        {
+            Check(SeqPacket.Send(pair[0], "x"u8, copies.AsSpan(0, Math.Min(copies.Length, count - sent))) == 0);
+        }
+
+        Console.WriteLine("INFLIGHT");
+        _ = Console.In.ReadToEnd();
+        _ = Native.close(pair[0]);
+        _ = Native.close(pair[1]);
+    }
+
+    /// <summary>
     /// Checks the service in (CHECKED-IN) and takes one message from it, then fills this process's descriptor table
     /// (lowered limit) and reports what the emulation answers when it needs a descriptor: "extract=… portset=…",
     /// then READY; then receives on the service in the background until stdin closes.

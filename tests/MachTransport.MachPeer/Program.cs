@@ -21,6 +21,7 @@ using MachTransport.Mach.Rights;
 //   exhaust <name>         check <name> in (CHECKED-IN), take one message, fill the descriptor table; print what the
 //                          emulation answers, then READY; receive on <name> until stdin closes
 //   connect <name> <ms>    connect to the transport service <name> (connect timeout <ms>); print CONNECTED or the error
+//   inflight <n>           put <n> descriptors in flight in an unread socketpair; print INFLIGHT; hold until stdin closes
 IMachKernel kernel = MachKernel.Current;
 string command = args[0];
 string serviceName = args[1];
@@ -93,6 +94,10 @@ switch (command)
 
     case "connect":
         Console.WriteLine(ConnectAsync(serviceName, int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture)).GetAwaiter().GetResult()); // Main stays synchronous: "cycles" counts its descriptors
+        break;
+
+    case "inflight":
+        Hostile.HoldInFlight(int.Parse(serviceName, System.Globalization.CultureInfo.InvariantCulture));
         break;
 
     case "exhaust":

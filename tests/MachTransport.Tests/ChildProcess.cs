@@ -20,14 +20,23 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>Starts <paramref name="assemblyName"/>.dll with extra environment variables.</summary>
     public static ChildProcess Start(string assemblyName, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
+        => StartUnder([], assemblyName, environment, arguments);
+
+    /// <summary>Starts <paramref name="assemblyName"/>.dll through <paramref name="launcher"/>, a command that runs the rest of its arguments (prlimit, setpriv).</summary>
+    public static ChildProcess StartUnder(IReadOnlyList<string> launcher, string assemblyName, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (string argument in launcher.Skip(1).Concat(launcher.Count > 0 ? ["dotnet"] : []))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll"));
         foreach (string argument in arguments)
         {

@@ -114,8 +114,8 @@ internal sealed partial class MachChannel
                 // The peer's port is gone (its dead-name notification closes the channel), or we stopped sending.
                 return false;
             default:
-                MachTransportLog.SendFailed(_logger, Id, "DATA", MachException.Describe(result));
-                Abort($"sending DATA failed: {MachException.Describe(result)}");
+                MachTransportLog.SendFailed(_logger, Id, "DATA", _sender.Explain(result));
+                Abort($"sending DATA failed: {_sender.Explain(result)}");
                 return false;
         }
     }

@@ -19,6 +19,9 @@ internal sealed class MachSender : IDisposable
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMilliseconds(16);
 
+    /// <summary>How long a send that finds the system short of resources (MACH_SEND_NO_BUFFER) is retried before it fails.</summary>
+    private static readonly TimeSpan ResourceShortageRetry = TimeSpan.FromSeconds(5);
+
     private readonly IMachKernel _kernel;
     private readonly MachSendRight _peer;
     private readonly int _inlineLimit;
@@ -111,17 +114,29 @@ internal sealed class MachSender : IDisposable
         }
     }
 
+    /// <summary>A failed send's result for an error message; a resource shortage says what is short.</summary>
+    public string Explain(MachMsgReturn result)
+        => result == MachMsgReturn.SendNoBuffer ? $"{MachException.Describe(result)}: {_kernel.ResourceShortageReason}" : MachException.Describe(result);
+
     /// <summary>
     /// Sends with <paramref name="send"/> until the peer's queue takes the message: a full queue is retried after
-    /// 1 ms, doubling up to 16 ms. Once stopped it gives up with <see cref="MachMsgReturn.SendInvalidDest"/>.
+    /// 1 ms, doubling up to 16 ms; a resource shortage the same way for up to <see cref="ResourceShortageRetry"/>, then
+    /// it is the result. Once stopped it gives up with <see cref="MachMsgReturn.SendInvalidDest"/>.
     /// </summary>
     public async ValueTask<MachMsgReturn> SendWhenRoomAsync<TState>(Func<MachSender, TState, MachMsgReturn> send, TState state)
     {
         TimeSpan delay = FirstRetryDelay;
+        long shortSince = 0;
         while (true)
         {
             MachMsgReturn result = send(this, state);
             if (result is not (MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer))
+            {
+                return result;
+            }
+
+            shortSince = result == MachMsgReturn.SendTimedOut ? 0 : shortSince == 0 ? Environment.TickCount64 : shortSince;
+            if (shortSince != 0 && Environment.TickCount64 - shortSince >= ResourceShortageRetry.TotalMilliseconds)
             {
                 return result;
             }

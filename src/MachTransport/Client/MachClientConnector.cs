@@ -16,6 +16,8 @@ namespace MachTransport.Client;
 /// </summary>
 internal static class MachClientConnector
 {
+    /// <summary>How long a CONNECT that finds the system short of resources is retried before the connect fails.</summary>
+    private static readonly TimeSpan ResourceShortageRetry = TimeSpan.FromSeconds(5);
 
     public static async Task<MachChannel> ConnectAsync(string serviceName, MachClientOptions options, CancellationToken cancellationToken)
     {
@@ -70,11 +72,14 @@ internal static class MachClientConnector
 
     /// <summary>
     /// Sends CONNECT, retrying while the service's port is full (MACH_SEND_TIMED_OUT: its server takes no more holders
-    /// for now) for up to the connect timeout, which then ends as an error saying the server is busy, never a dead one.
+    /// for now) for up to the connect timeout, and while the system is short of resources (MACH_SEND_NO_BUFFER) for up
+    /// to <see cref="ResourceShortageRetry"/> (or the connect timeout); either ends as an error saying so, never as a
+    /// dead server.
     /// </summary>
     private static async Task SendConnectAsync(IMachKernel kernel, MachSendRight service, MachReceiveRight port, string serviceName, ChannelSettings settings, TimeSpan connectTimeout, CancellationToken timeout, CancellationToken cancellationToken)
     {
         byte[] buffer = GC.AllocateArray<byte>(MachProtocol.MaxControlMessage, pinned: true);
+        long shortSince = 0;
         while (true)
         {
             MachMsgReturn result = SendConnect(kernel, buffer, service.Name, port.Name, settings);
@@ -83,16 +88,17 @@ internal static class MachClientConnector
                 case MachMsgReturn.Success:
                     return;
                 case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
-                    if (!await RetryLaterAsync(timeout, cancellationToken).ConfigureAwait(false))
+                    shortSince = result == MachMsgReturn.SendTimedOut ? 0 : shortSince == 0 ? Environment.TickCount64 : shortSince;
+                    if ((shortSince != 0 && Environment.TickCount64 - shortSince >= ResourceShortageRetry.TotalMilliseconds)
+                        || !await RetryLaterAsync(timeout, cancellationToken).ConfigureAwait(false))
                     {
-                        if (result != MachMsgReturn.SendTimedOut)
-                        {
-                            throw new OperationCanceledException(timeout);
-                        }
-
-                        throw new MachException(
-                            $"The Mach service '{serviceName}' is busy: its port stayed full for the whole connect timeout of {connectTimeout.TotalSeconds:0.###} s (MACH_SEND_TIMED_OUT). Try again later.",
-                            (int)result);
+                        throw result == MachMsgReturn.SendTimedOut
+                            ? new MachException(
+                                $"The Mach service '{serviceName}' is busy: its port stayed full for the whole connect timeout of {connectTimeout.TotalSeconds:0.###} s (MACH_SEND_TIMED_OUT). Try again later.",
+                                (int)result)
+                            : new MachException(
+                                $"The connection request to the Mach service '{serviceName}' could not be sent for lack of resources (MACH_SEND_NO_BUFFER): {kernel.ResourceShortageReason}",
+                                (int)result);
                     }
 
                     break;

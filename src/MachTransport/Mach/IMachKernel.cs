@@ -66,4 +66,10 @@ internal interface IMachKernel
 
     /// <summary>What can make a bootstrap call return <c>BOOTSTRAP_NOT_PRIVILEGED</c> here: a sentence ending the error message.</summary>
     string BootstrapDenialReason { get; }
+
+    /// <summary>
+    /// What can make a send return <c>MACH_SEND_NO_BUFFER</c> or a bootstrap call <c>BOOTSTRAP_NO_MEMORY</c> here: a
+    /// sentence ending the error message.
+    /// </summary>
+    string ResourceShortageReason { get; }
 }

@@ -50,7 +50,7 @@ internal static class MachBootstrap
             BootstrapStatus.ServiceActive or BootstrapStatus.NameInUse =>
                 $"The Mach service name '{serviceName}' is already registered by another running process (BOOTSTRAP_SERVICE_ACTIVE).",
             BootstrapStatus.NoMemory =>
-                $"Could not {operation} the Mach service '{serviceName}': out of descriptors or memory (BOOTSTRAP_NO_MEMORY), in this process or in the service's.",
+                $"Could not {operation} the Mach service '{serviceName}' for lack of resources (BOOTSTRAP_NO_MEMORY): {kernel.ResourceShortageReason}",
             BootstrapStatus.NotPrivileged =>
                 $"Access to the Mach service name '{serviceName}' was denied (BOOTSTRAP_NOT_PRIVILEGED): {kernel.BootstrapDenialReason}",
             _ => $"Could not {operation} the Mach service '{serviceName}': bootstrap status {(int)status}.",

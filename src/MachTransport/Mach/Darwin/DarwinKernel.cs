@@ -86,6 +86,8 @@ internal sealed unsafe class DarwinKernel : IMachKernel
 
     public bool BootstrapNameHeld(uint receiveRight) => true; // launchd's names cannot be taken from a live registrant
 
+    public string ResourceShortageReason => "the kernel is short of memory for messages, in this process's space or the service's.";
+
     // Queries only tests ask: not on IMachKernel; tests reach them through their KernelQueries helper.
 
     public KernReturn GetRefs(uint name, MachPortRight right, out uint refs)

@@ -18,7 +18,7 @@ internal sealed unsafe class LinuxBootstrap
 
     private const int LookUpTimeoutMilliseconds = 5000;
 
-    /// <summary>The answer to a look-up the registrant has no descriptor for.</summary>
+    /// <summary>The answer to a look-up the registrant has no descriptor for, or cannot pass one (BOOTSTRAP_NO_MEMORY).</summary>
     private static ReadOnlySpan<byte> OutOfDescriptors => "E"u8;
     private const int DirectoryType = 0x4000; // S_IFDIR
 
@@ -251,7 +251,12 @@ internal sealed unsafe class LinuxBootstrap
                 return;
             }
 
-            _ = SeqPacket.Send(connection, "S"u8, right);
+            if (SeqPacket.Send(connection, "S"u8, right) != 0)
+            {
+                // ETOOMANYREFS (this user's descriptors in flight are at their limit) and the like: say so, without a descriptor.
+                _ = SeqPacket.Send(connection, OutOfDescriptors, []);
+            }
+
             DeferredClose.ShutDownAndClose(connection); // the look-up may have queued descriptors whose release it holds up
         }
     }

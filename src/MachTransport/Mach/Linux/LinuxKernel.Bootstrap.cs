@@ -27,6 +27,11 @@ internal sealed partial class LinuxKernel
     public string BootstrapDenialReason =>
         $"the registry directory '{LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700 (set XDG_RUNTIME_DIR or MACHTRANSPORT_BOOTSTRAP_DIR to use another).";
 
+    public string ResourceShortageReason =>
+        "this process or the service's has no descriptor free, or this user's budget of descriptors in flight is used up: "
+        + "descriptors passed in messages that nobody has received yet, at most RLIMIT_NOFILE per user (sendmsg fails with "
+        + "ETOOMANYREFS), which any process of this user can hold by leaving such messages unread.";
+
     /// <summary>
     /// A descriptor of the <c>O_PATH</c> of the port <paramref name="name"/> names (what the bootstrap listener hands out);
     /// invalid when none is free or the name no longer names a port (another thread may release it meanwhile).
