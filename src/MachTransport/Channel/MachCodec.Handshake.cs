@@ -103,6 +103,25 @@ internal static partial class MachCodec
         return true;
     }
 
+    /// <summary>
+    /// An ACCEPT whose connection port died before it was received (the server closed the connection at once): the
+    /// send right arrives as MACH_PORT_DEAD.
+    /// </summary>
+    public static bool IsAcceptOfDeadPort(in MachMessageReader message)
+    {
+        if (message.DescriptorCount != 1)
+        {
+            return false;
+        }
+
+        foreach (MachDescriptor descriptor in message.Descriptors)
+        {
+            return descriptor.Type == MachMsgDescriptorType.Port && descriptor.Disposition == MachMsgTypeName.PortSend && descriptor.Name == Mach.Abi.MachPort.Dead;
+        }
+
+        return false;
+    }
+
     public static bool TryParseReject(in MachMessageReader message, out MachCloseReason reason, out string text)
     {
         ReadOnlySpan<byte> body = message.Body;

@@ -137,6 +137,9 @@ internal static class MachClientConnector
 
                     _result.TrySetResult(channel);
                     return;
+                case MachProtocol.Accept when MachCodec.IsAcceptOfDeadPort(message):
+                    Fail(message, new IOException($"The Mach service '{serviceName}' closed the connection right after accepting it."));
+                    return;
                 case MachProtocol.Reject when MachCodec.TryParseReject(message, out MachCloseReason reason, out string text):
                     Fail(message, new MachConnectionRejectedException(Describe(reason, text), serviceName, (int)reason));
                     return;

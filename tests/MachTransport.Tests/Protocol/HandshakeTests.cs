@@ -1,0 +1,36 @@
+using MachTransport.Channel;
+using MachTransport.Client;
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Rights;
+using MachTransport.Tests.MachLayer;
+using Xunit;
+using static MachTransport.Tests.MachLayer.MachTestMessages;
+
+namespace MachTransport.Tests.Protocol;
+
+/// <summary>docs/protocol.md, "Handshake": what each side makes of an answer or a request it cannot use.</summary>
+[Trait("Category", "Protocol")]
+public sealed class HandshakeTests
+{
+    [Fact]
+    public async Task AServerThatAcceptsAndClosesAtOnceIsReportedAsHavingClosedTheConnection()
+    {
+        // A server that closes right after ACCEPT (Kestrel's MaxConcurrentConnections) destroys its connection port
+        // before the client dequeues the ACCEPT: the right arrives as MACH_PORT_DEAD. A raw server sends exactly that,
+        // a dead name, so the order does not depend on which thread runs first.
+        string name = TestEnvironment.UniqueServiceName("accept-close");
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        Task<MachChannel> connect = MachClientConnector.ConnectAsync(name, new MachClientOptions(), CancellationToken.None);
+        ReceivedMessage request = await Task.Run(() => Receive(service.Name));
+        Assert.Equal(MachProtocol.Connect, request.Header.Id);
+        using var client = new MachSendRight(Kernel, request.Descriptors[0].Name);
+
+        byte[] body = RawPeer.Words(MachProtocol.Version, 1 << 20, 512, MachProtocol.MaxInlinePayload);
+        Assert.Equal(MachMsgReturn.Success, Send(client.Name, MachMsgTypeName.CopySend, MachProtocol.Accept, body,
+            attachments: [Attachment.Port(MachPort.Dead, MachMsgTypeName.CopySend)]));
+
+        IOException error = await Assert.ThrowsAsync<IOException>(() => connect.WaitAsync(ProtocolServer.Bound));
+        Assert.Contains("closed the connection", error.Message, StringComparison.Ordinal);
+    }
+}
