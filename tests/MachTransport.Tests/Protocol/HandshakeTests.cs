@@ -33,4 +33,32 @@ public sealed class HandshakeTests
         IOException error = await Assert.ThrowsAsync<IOException>(() => connect.WaitAsync(ProtocolServer.Bound));
         Assert.Contains("closed the connection", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ACONNECTWhoseClientPortIsAPortOfTheServersOwnIsDroppedAndTheServiceGoesOn()
+    {
+        await using RawPeer peer = await RawPeer.ConnectAsync();
+        using (MachSendRight service = MachBootstrap.LookUp(Kernel, peer.Host.Service))
+        {
+            // The service port itself, then the port of the peer's own connection.
+            foreach (uint own in new[] { service.Name, peer.ConnectionPort })
+            {
+                Assert.Equal(MachMsgReturn.Success, Send(service.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, ConnectBody,
+                    attachments: [Attachment.Port(own, MachMsgTypeName.CopySend)]));
+            }
+        }
+
+        // The service port is read in order: had either been admitted, it would be the next connection accepted.
+        await using MachChannel fresh = await MachClientConnector.ConnectAsync(peer.Host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(ProtocolServer.Bound);
+        MachChannel accepted = await peer.Host.AcceptAsync();
+        Assert.Equal(fresh.PeerPortName, accepted.PortName);
+        Assert.Equal(2, peer.Host.Log.Collector.GetSnapshot().Count(r => r.Id.Name == "MalformedServiceMessage" && r.Message.Contains("a port of this server", StringComparison.Ordinal)));
+
+        // The peer's own connection is untouched.
+        peer.SendData(10);
+        await PipeReads.ConsumeAsync(peer.Server.Input, 10);
+        Assert.Equal(2, peer.Host.ProtocolErrorCount);
+    }
+
+    private static byte[] ConnectBody => RawPeer.Words(MachProtocol.Version, MachProtocol.Version, 1 << 20, 512, MachProtocol.MaxInlinePayload);
 }
