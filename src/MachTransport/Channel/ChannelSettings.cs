@@ -49,5 +49,5 @@ internal sealed record ChannelSettings(
     public int MessageWindow => Math.Max(1, QueueLimit / 2);
 
     /// <summary>Bytes the peer may have sent that our reader has not consumed yet.</summary>
-    public uint ByteWindow => (uint)Math.Clamp(MaxReadBufferSize, 1, int.MaxValue);
+    public uint ByteWindow => (uint)Math.Clamp(MaxReadBufferSize, 1, MachProtocol.MaxByteWindow);
 }

@@ -71,7 +71,7 @@ internal static partial class MachCodec
 
         if (!window.IsValid)
         {
-            error = $"invalid window {window}";
+            error = $"a window beyond the protocol's bounds: {window}";
             return false;
         }
 
@@ -96,7 +96,7 @@ internal static partial class MachCodec
         window = ReadWindow(body[4..]);
         if (!window.IsValid)
         {
-            error = $"invalid window {window}";
+            error = $"a window beyond the protocol's bounds: {window}";
             return false;
         }
 
