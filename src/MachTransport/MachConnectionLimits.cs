@@ -42,6 +42,13 @@ public sealed class MachConnectionLimits
             : throw new ArgumentOutOfRangeException(nameof(value), value, $"InlineThreshold must be between 0 and {MachProtocol.MaxInlinePayload} bytes.");
     } = DefaultInlineThreshold;
 
+    /// <summary>
+    /// How long this side waits, with data to send, for a peer that grants no credit or takes no message before it
+    /// closes the connection (ABORT 8): what a peer that stopped reading holds (this side's buffers, the application's
+    /// pending writes) is held at most this long. Positive or infinite, default 30 s.
+    /// </summary>
+    public TimeSpan CreditStallTimeout { get; set => field = OptionGuard.Timeout(value, nameof(CreditStallTimeout)); } = TimeSpan.FromSeconds(30);
+
     /// <summary>Queue limit of the connection's receive port; half of it is the DATA message window. 2..1024, default 1024.</summary>
     public int QueueLimit
     {

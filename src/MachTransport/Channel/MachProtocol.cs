@@ -65,4 +65,5 @@ internal enum MachCloseReason : uint
     ProtocolError = 5,
     LocalAbort = 6,
     ResourceFailure = 7,
+    Stalled = 8,
 }

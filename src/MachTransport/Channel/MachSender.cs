@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
@@ -113,11 +114,13 @@ internal sealed class MachSender : IDisposable
 
     /// <summary>
     /// Sends with <paramref name="send"/> until the peer's queue takes the message: a full queue is retried after
-    /// 1 ms, doubling up to 16 ms. Once stopped it gives up with <see cref="MachMsgReturn.SendInvalidDest"/>.
+    /// 1 ms, doubling up to 16 ms, for at most <paramref name="limit"/> (then the full queue's result is returned).
+    /// Once stopped it gives up with <see cref="MachMsgReturn.SendInvalidDest"/>.
     /// </summary>
-    public async ValueTask<MachMsgReturn> SendWhenRoomAsync<TState>(Func<MachSender, TState, MachMsgReturn> send, TState state)
+    public async ValueTask<MachMsgReturn> SendWhenRoomAsync<TState>(Func<MachSender, TState, MachMsgReturn> send, TState state, TimeSpan limit)
     {
         TimeSpan delay = FirstRetryDelay;
+        long start = Stopwatch.GetTimestamp();
         while (true)
         {
             MachMsgReturn result = send(this, state);
@@ -129,6 +132,11 @@ internal sealed class MachSender : IDisposable
             if (IsStopped)
             {
                 return MachMsgReturn.SendInvalidDest;
+            }
+
+            if (limit != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(start) >= limit)
+            {
+                return result;
             }
 
             await Task.Delay(delay).ConfigureAwait(false);
