@@ -10,6 +10,9 @@ internal readonly record struct MachWindow(uint Bytes, uint Messages, uint MaxIn
         && Messages is > 0 and <= MachProtocol.MaxMessageWindow
         && MaxInline is >= MachProtocol.MinInlinePayload and <= MachProtocol.MaxInlinePayload;
 
+    /// <summary>This window, no larger than <paramref name="limit"/> in bytes or messages.</summary>
+    public MachWindow Within(MachWindow limit) => new(Math.Min(Bytes, limit.Bytes), Math.Min(Messages, limit.Messages), MaxInline);
+
     public override string ToString()
         => $"{Bytes} bytes, {Messages} messages, {MaxInline} bytes inline (the protocol allows 1..{MachProtocol.MaxByteWindow} bytes, "
             + $"1..{MachProtocol.MaxMessageWindow} messages, {MachProtocol.MinInlinePayload}..{MachProtocol.MaxInlinePayload} bytes inline)";

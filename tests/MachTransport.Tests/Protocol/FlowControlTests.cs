@@ -108,6 +108,54 @@ public sealed class FlowControlTests
     }
 
     [Fact]
+    public async Task TheSenderKeepsNoMoreInFlightThanItsOwnWindowHoweverLargeThePeersIs()
+    {
+        // The peer announces the largest windows allowed; the server's own are 4096 bytes and 32 messages.
+        await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow, byteWindow: MachProtocol.MaxByteWindow, messageWindow: MachProtocol.MaxMessageWindow);
+        using var stalls = new MetricCollector<long>(peer.Host.Meter, "machtransport.credit.stalls");
+        await peer.Server.Output.WriteAsync(new byte[10_000]);
+
+        Assert.Equal(4096u, await ReceiveDataLengthAsync(peer));
+        await stalls.WaitForMeasurementsAsync(1, ProtocolServer.Bound);
+        Assert.True(peer.IsQuiet());
+
+        peer.SendCredit(4096, 1);
+        Assert.Equal(4096u, await ReceiveDataLengthAsync(peer));
+    }
+
+    [Fact]
+    public async Task CreditIsGrantedAtAQuarterOfThePeersWindowWhenItIsTheSmaller()
+    {
+        // The server's window is 1 MiB; the peer's 4096 bytes, all it will keep in flight: a quarter is 1024.
+        await using RawPeer peer = await RawPeer.ConnectAsync(byteWindow: 4096);
+        peer.SendData(1024);
+        await PipeReads.ConsumeAsync(peer.Server.Input, 1024);
+
+        ReceivedMessage credit = await peer.ReceiveAsync();
+        Assert.Equal(MachProtocol.Credit, credit.Header.Id);
+        Assert.Equal([1024u, 1u], [RawPeer.Word(credit.Body, 0), RawPeer.Word(credit.Body, 1)]);
+    }
+
+    [Fact]
+    public async Task TwoRealChannelsWithDifferentWindowsMoveFarMoreThanBothBothWays()
+    {
+        var server = new MachTransportOptions { Limits = { MaxReadBufferSize = 4096, QueueLimit = 4 } };
+        await using ChannelPair pair = await ChannelPair.OpenAsync(server, new MachClientOptions { Limits = { MaxReadBufferSize = 1 << 20 } });
+        byte[] payload = new byte[256 * 1024];
+        Random.Shared.NextBytes(payload);
+
+        Task<byte[]> atServer = PipeReads.ReadToEndAsync(pair.Server.Input);
+        Task<byte[]> atClient = PipeReads.ReadToEndAsync(pair.Client.Input);
+        await pair.Client.Output.WriteAsync(payload);
+        await pair.Client.Output.CompleteAsync();
+        await pair.Server.Output.WriteAsync(payload);
+        await pair.Server.Output.CompleteAsync();
+
+        Assert.Equal(payload, await atServer.WaitAsync(ProtocolServer.Bound));
+        Assert.Equal(payload, await atClient.WaitAsync(ProtocolServer.Bound));
+    }
+
+    [Fact]
     public async Task TwoRealChannelsMoveFarMoreThanBothWindowsBothWays()
     {
         var small = new MachTransportOptions { Limits = { MaxReadBufferSize = 4096, QueueLimit = 4 } };
@@ -159,10 +207,10 @@ public sealed class FlowControlTests
     [Fact]
     public async Task APeerThatTakesNoMessageFromItsFullQueueIsClosedAfterTheStallTimeout()
     {
-        // The largest windows a peer may announce, and it never receives: inline DATA fills its queue (the socket's
+        // The largest windows, on both sides, and the peer never receives: inline DATA fills its queue (the socket's
         // buffer, on Linux) long before the windows run out. Small writes keep every message inline.
         var stallTimeout = TimeSpan.FromSeconds(2);
-        var options = new MachTransportOptions { Limits = { CreditStallTimeout = stallTimeout, MaxWriteBufferSize = 32 * 1024 } };
+        var options = new MachTransportOptions { Limits = { CreditStallTimeout = stallTimeout, MaxWriteBufferSize = 32 * 1024, MaxReadBufferSize = MachProtocol.MaxByteWindow } };
         await using RawPeer peer = await RawPeer.ConnectAsync(options, byteWindow: MachProtocol.MaxByteWindow, messageWindow: MachProtocol.MaxMessageWindow);
         long start = Stopwatch.GetTimestamp();
         Task write = WriteInChunksAsync(peer.Server.Output, MachProtocol.MaxByteWindow, chunk: 16 * 1024);
