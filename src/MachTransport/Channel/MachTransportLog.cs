@@ -9,7 +9,7 @@ namespace MachTransport.Channel;
 internal static partial class MachTransportLog
 {
     /// <summary>Events another process can cause at will; the rate limiter bounds them.</summary>
-    public static bool IsPeerCaused(int eventId) => eventId is 2 or 3 or 4 or 8 or 11 or 12 or 13 or 16 or 17 or 18;
+    public static bool IsPeerCaused(int eventId) => eventId is 2 or 3 or 4 or 8 or 11 or 12 or 13 or 16 or 17 or 19;
 
     [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} established with pid {Pid} (uid {Uid}, gid {Gid}).", EventName = "ConnectionEstablished")]
     public static partial void ConnectionEstablished(ILogger logger, string connectionId, int pid, uint uid, uint gid);
@@ -62,6 +62,6 @@ internal static partial class MachTransportLog
     [LoggerMessage(17, LogLevel.Debug, "Mach service {ServiceName} refused a connection from pid {Pid} (uid {Uid}): {Reason}, {Detail}.", EventName = "ConnectionRefused")]
     public static partial void ConnectionRefused(ILogger logger, string serviceName, int pid, uint uid, MachCloseReason reason, string detail);
 
-    [LoggerMessage(18, LogLevel.Debug, "Connection {ConnectionId} closed: the peer {What} for {Seconds} s while data waited to be sent.", EventName = "PeerStalled")]
+    [LoggerMessage(19, LogLevel.Debug, "Connection {ConnectionId} closed: the peer {What} for {Seconds} s while data waited to be sent.", EventName = "PeerStalled")]
     public static partial void PeerStalled(ILogger logger, string connectionId, string what, double seconds);
 }
