@@ -171,9 +171,19 @@ public sealed class EchoFilesTests : IAsyncLifetime
         return call.ResponseStream.Current.Data.ToStringUtf8();
     }
 
-    private static async Task AssertEchoedAsync(SampleProcess client, string expected)
+    private static async Task AssertEchoedAsync(SampleProcess client, string expected, TimeSpan? timeout = null)
     {
-        int exitCode = await client.WaitForExitAsync(ClientTimeout);
+        int exitCode;
+        try
+        {
+            exitCode = await client.WaitForExitAsync(timeout ?? ClientTimeout);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"the client did not finish in {(timeout ?? ClientTimeout).TotalSeconds} s; so far: {client}");
+            throw;
+        }
+
         Assert.True(exitCode == 0 && client.Output.Contains(expected, StringComparison.Ordinal), client.ToString());
     }
 

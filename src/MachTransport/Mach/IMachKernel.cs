@@ -58,6 +58,12 @@ internal interface IMachKernel
     /// <summary><c>bootstrap_look_up</c>: a send right to the service registered under <paramref name="serviceName"/>.</summary>
     BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight);
 
+    /// <summary>
+    /// Whether look-ups of the name <paramref name="receiveRight"/> was checked in under still reach it. Always true with
+    /// launchd; the Linux emulation's name is files another process of the user can remove or replace.
+    /// </summary>
+    bool BootstrapNameHeld(uint receiveRight);
+
     /// <summary>What can make a bootstrap call return <c>BOOTSTRAP_NOT_PRIVILEGED</c> here: a sentence ending the error message.</summary>
     string BootstrapDenialReason { get; }
 }

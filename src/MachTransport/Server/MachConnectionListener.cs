@@ -29,6 +29,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         new UnboundedChannelOptions { SingleWriter = true });
     private readonly ConcurrentDictionary<MachChannel, byte> _live = new();
     private readonly MachPeerAccounting _accounting;
+    private readonly MachServiceNameWatch _nameWatch;
     private volatile bool _unbound;
     private int _disposed;
 
@@ -43,9 +44,13 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         _settings = ChannelSettings.From(options.Limits, logger, metrics, memoryPool);
         _loop = new MachReceiveLoop(kernel, $"server {endPoint.ServiceName}", logger);
         _loop.Register(_service, this);
+        _nameWatch = new MachServiceNameWatch(kernel, service, endPoint.ServiceName, logger);
     }
 
     public EndPoint EndPoint => _endPoint;
+
+    /// <summary>Completes when look-ups of the service name no longer reach this listener (logged; the health check fails).</summary>
+    internal Task NameLost => _nameWatch.Lost;
 
     /// <summary>Checks the service in and starts listening; the listener owns <paramref name="memoryPool"/> from then on.</summary>
     public static MachConnectionListener Bind(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool)
@@ -116,6 +121,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
 
         await UnbindAsync().ConfigureAwait(false);
+        _nameWatch.Dispose();
         while (_accepted.Reader.TryRead(out MachConnectionContext? unclaimed))
         {
             await unclaimed.DisposeAsync().ConfigureAwait(false);

@@ -11,13 +11,19 @@ public static class MachTransportExtensions
 {
     /// <summary>
     /// Adds the Mach transport next to Kestrel's own (TCP keeps working); bind services with
-    /// <see cref="ListenMach(KestrelServerOptions, string, Action{ListenOptions}?)"/>.
+    /// <see cref="ListenMach(KestrelServerOptions, string, Action{ListenOptions}?)"/>. Adds the health check
+    /// <c>mach-service-names</c>: unhealthy when look-ups of a service name no longer reach this server.
     /// </summary>
     public static IWebHostBuilder UseMachTransport(this IWebHostBuilder builder, Action<MachTransportOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder.ConfigureServices(services =>
         {
+            if (!services.Any(service => service.ImplementationType == typeof(MachTransportFactory)))
+            {
+                services.AddHealthChecks().AddCheck(MachServiceNameWatch.HealthCheckName, MachServiceNameWatch.CheckHealth); // once: names are unique
+            }
+
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, MachTransportFactory>());
             services.AddOptions<MachTransportOptions>();
             if (configure is not null)

@@ -178,36 +178,6 @@ public class HostileEmulationTests
     }
 
     [LinuxFact]
-    public void APredictableRegistryDirectoryTakenBySomeoneElseIsPassedOver()
-    {
-        string scratch = Directory.CreateTempSubdirectory("mt-").FullName;
-        try
-        {
-            uint uid = NativeIds.geteuid();
-            string home = Path.Combine(scratch, "home");
-            string shared = Path.Combine(scratch, $"machtransport-{uid}");
-            string fallback = Path.Combine(home, ".machtransport");
-            Assert.Equal(shared, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, home, uid));
-
-            Directory.CreateDirectory(shared, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            Assert.Equal(shared, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, home, uid));
-
-            File.SetUnixFileMode(shared, (UnixFileMode)0x1FF); // 0777, as a squatter would leave it
-            Assert.Equal(fallback, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, home, uid));
-            Assert.Equal(shared, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, null, uid)); // refused later, with a message
-
-            Directory.Delete(shared);
-            string ours = Directory.CreateDirectory(Path.Combine(scratch, "ours"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute).FullName;
-            File.CreateSymbolicLink(shared, ours); // a link the squatter can re-point at will
-            Assert.Equal(fallback, LinuxBootstrap.ResolveRegistryDirectory(null, null, scratch, home, uid));
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
-    }
-
-    [LinuxFact]
     public async Task WithoutXdgRuntimeDirASquattedTemporaryNameFallsBackToTheHomeDirectory()
     {
         string scratch = Directory.CreateTempSubdirectory("mt-").FullName;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
+using MachTransport.Mach.Linux;
 using MachTransport.Mach.Messages;
 using Xunit;
 
@@ -127,6 +128,13 @@ internal static unsafe class MachTestMessages
         return open;
     }
 
-    /// <summary>Descriptors open now that were not open in <paramref name="before"/>.</summary>
-    public static string[] OpenedSince(HashSet<string> before) => OpenFds().Except(before).ToArray();
+    /// <summary>
+    /// Descriptors open now that were not open in <paramref name="before"/>, once every close handed to
+    /// <see cref="DeferredClose"/> has run (destroying a port closes its sockets on that thread).
+    /// </summary>
+    public static string[] OpenedSince(HashSet<string> before)
+    {
+        Assert.True(DeferredClose.WaitUntilClosed(TimeSpan.FromSeconds(30)), "the deferred closes did not finish in 30 s");
+        return OpenFds().Except(before).ToArray();
+    }
 }

@@ -84,6 +84,8 @@ internal sealed unsafe class DarwinKernel : IMachKernel
 
     public string BootstrapDenialReason => "another user's name, or a sandbox rule.";
 
+    public bool BootstrapNameHeld(uint receiveRight) => true; // launchd's names cannot be taken from a live registrant
+
     // Queries only tests ask: not on IMachKernel; tests reach them through their KernelQueries helper.
 
     public KernReturn GetRefs(uint name, MachPortRight right, out uint refs)

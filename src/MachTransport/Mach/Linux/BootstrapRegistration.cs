@@ -1,12 +1,13 @@
 namespace MachTransport.Mach.Linux;
 
-/// <summary>A service name this process holds: the held lock, the listening socket and the port's <c>O_PATH</c> it hands out.</summary>
+/// <summary>A service name this process holds: the held lock, the listening socket (and which file it is bound to) and the port's <c>O_PATH</c> it hands out.</summary>
 internal sealed class BootstrapRegistration
 {
-    public BootstrapRegistration(string serviceName, string socketPath, LinuxFd lockFile, LinuxFd listener, LinuxFd servicePath)
+    public BootstrapRegistration(string serviceName, string socketPath, PortIdentity socketFile, LinuxFd lockFile, LinuxFd listener, LinuxFd servicePath)
     {
         ServiceName = serviceName;
         SocketPath = socketPath;
+        SocketFile = socketFile;
         LockFile = lockFile;
         Listener = listener;
         ServicePath = servicePath;
@@ -15,6 +16,9 @@ internal sealed class BootstrapRegistration
     public string ServiceName { get; }
 
     public string SocketPath { get; }
+
+    /// <summary>The (device, inode) of the socket file the listener was bound to: look-ups reach it while the path names it.</summary>
+    public PortIdentity SocketFile { get; }
 
     public LinuxFd LockFile { get; }
 

@@ -9,7 +9,7 @@ namespace MachTransport.Mach.Linux;
 /// holding per service a lock file (held with flock by the live registrant, so a crashed one's name is reclaimed
 /// at once) and a listening SOCK_SEQPACKET socket. A look-up connects and is handed a send right (SCM_RIGHTS).
 /// The directory is <c>$MACHTRANSPORT_BOOTSTRAP_DIR</c>, else <c>$XDG_RUNTIME_DIR/machtransport</c>, else
-/// <c>machtransport-&lt;uid&gt;</c> in the temporary directory or, when someone else holds that name, <c>$HOME/.machtransport</c>.
+/// <c>$HOME/.machtransport</c>, else (no home directory of this user) <c>machtransport-&lt;uid&gt;</c> in the temporary directory.
 /// </summary>
 internal sealed unsafe class LinuxBootstrap
 {
@@ -20,7 +20,14 @@ internal sealed unsafe class LinuxBootstrap
 
     /// <summary>The answer to a look-up the registrant has no descriptor for.</summary>
     private static ReadOnlySpan<byte> OutOfDescriptors => "E"u8;
-    private static readonly int s_maxPathBytes = sizeof(Libc.SockAddrUn) - sizeof(ushort) - 1;
+    private const int DirectoryType = 0x4000; // S_IFDIR
+
+    private static readonly Lazy<string> s_registryDirectory = new(() => ResolveRegistryDirectory(
+        Environment.GetEnvironmentVariable(DirectoryVariable),
+        Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"),
+        Path.GetTempPath(),
+        Environment.GetEnvironmentVariable("HOME"),
+        Libc.geteuid()));
 
     private readonly LinuxKernel _kernel;
     private readonly KernelThread _thread;
@@ -31,19 +38,14 @@ internal sealed unsafe class LinuxBootstrap
         _thread = thread;
     }
 
-    /// <summary>The registry directory this process uses.</summary>
-    public static string RegistryDirectory => ResolveRegistryDirectory(
-        Environment.GetEnvironmentVariable(DirectoryVariable),
-        Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"),
-        Path.GetTempPath(),
-        Environment.GetEnvironmentVariable("HOME"),
-        Libc.geteuid());
+    /// <summary>The registry directory this process uses, resolved once.</summary>
+    public static string RegistryDirectory => s_registryDirectory.Value;
 
     /// <summary>
-    /// The configured directory, else <c>machtransport</c> under XDG_RUNTIME_DIR, else <c>machtransport-&lt;uid&gt;</c> in the
-    /// temporary directory. That last name is predictable and the temporary directory shared: another user can create it
-    /// first, so when it exists and is not this user's private directory (a symbolic link is not), <c>$HOME/.machtransport</c>,
-    /// which only the user controls, is used instead. Every process of the user resolves the same way.
+    /// The configured directory, else <c>machtransport</c> under XDG_RUNTIME_DIR, else <c>.machtransport</c> in the home
+    /// directory when it is a directory of this user, else <c>machtransport-&lt;uid&gt;</c> in the temporary directory.
+    /// Nothing another user does changes the choice (the home directory is the user's own), so every process of the user
+    /// resolves the same way at any moment; a <c>machtransport-&lt;uid&gt;</c> someone else created is refused, never passed over.
     /// </summary>
     internal static string ResolveRegistryDirectory(string? configured, string? runtime, string temporaryRoot, string? home, uint uid)
     {
@@ -57,10 +59,9 @@ internal sealed unsafe class LinuxBootstrap
             return Path.Combine(runtime, "machtransport");
         }
 
-        string shared = Path.Combine(temporaryRoot, $"machtransport-{uid}");
-        return !Exists(shared) || IsPrivateDirectory(shared, uid) || string.IsNullOrEmpty(home)
-            ? shared
-            : Path.Combine(home, ".machtransport");
+        return !string.IsNullOrEmpty(home) && IsOwnDirectory(home, uid)
+            ? Path.Combine(home, ".machtransport")
+            : Path.Combine(temporaryRoot, $"machtransport-{uid}");
     }
 
     public BootstrapStatus CheckIn(string serviceName, out uint receiveRight)
@@ -91,12 +92,21 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapStatus.ServiceActive;
         }
 
-        // We hold the lock: any socket file left here belongs to a registrant that died. Replace it.
+        // We hold the lock. A socket file left here belongs to a registrant that died, unless someone still listens on
+        // it: a live registrant whose lock file was removed (anyone of this user can unlink it). Its name stays its own.
         string socketPath = basePath + ".sock";
+        if (IsListenedOn(socketPath))
+        {
+            lockFile.Dispose();
+            return BootstrapStatus.ServiceActive;
+        }
+
         _ = Libc.unlink(socketPath);
         LinuxFd? listener = Listen(socketPath);
-        if (listener is null)
+        PortIdentity socketFile = FileIdentity(socketPath);
+        if (listener is null || socketFile.IsNone)
         {
+            listener?.Dispose();
             lockFile.Dispose();
             return BootstrapStatus.NoMemory;
         }
@@ -122,7 +132,7 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapStatus.NoMemory;
         }
 
-        var registration = new BootstrapRegistration(serviceName, socketPath, lockFile, listener, servicePath);
+        var registration = new BootstrapRegistration(serviceName, socketPath, socketFile, lockFile, listener, servicePath);
         _kernel.AttachService(receiveRight, registration);
         registration.MonitorKey = _thread.Watch(listener, Libc.EPOLLIN, () => HandOutSendRights(registration));
         return BootstrapStatus.Success;
@@ -150,11 +160,11 @@ internal sealed unsafe class LinuxBootstrap
         }
 
         using var connection = LinuxFd.PeerWritable(fd); // the registrant may queue more than its answer
-        Libc.SockAddrUn address = Address(socketPath);
-        if (Libc.connect(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0)
+        int refused = SocketPath.Connect(fd, socketPath);
+        if (refused != 0)
         {
             // No socket, or one whose registrant died (nobody listens): the name is not registered.
-            return Libc.LastError == Libc.EACCES ? BootstrapStatus.NotPrivileged : BootstrapStatus.UnknownService;
+            return refused == Libc.EACCES ? BootstrapStatus.NotPrivileged : BootstrapStatus.UnknownService;
         }
 
         if (Poll.Wait(fd, Libc.POLLIN, -1, LookUpTimeoutMilliseconds) != PollResult.Ready)
@@ -187,11 +197,21 @@ internal sealed unsafe class LinuxBootstrap
         return BootstrapStatus.Success;
     }
 
-    /// <summary>Releases a name: no longer listened on, socket file removed, lock dropped (the lock file stays: unlinking it would race a new registrant).</summary>
+    /// <summary>
+    /// Whether look-ups of the name still reach this registration: false once its socket file was removed or replaced
+    /// (by hand, since a live name cannot be checked in again), when new clients reach someone else or no one.
+    /// </summary>
+    public static bool StillHolds(BootstrapRegistration registration) => FileIdentity(registration.SocketPath) == registration.SocketFile;
+
+    /// <summary>Releases a name: no longer listened on, its socket file removed, lock dropped (the lock file stays: unlinking it would race a new registrant).</summary>
     public void Unregister(BootstrapRegistration registration)
     {
         _thread.Unwatch(registration.MonitorKey, registration.Listener);
-        _ = Libc.unlink(registration.SocketPath);
+        if (StillHolds(registration))
+        {
+            _ = Libc.unlink(registration.SocketPath); // not the socket file of whoever took the name over
+        }
+
         registration.Listener.Dispose();
         registration.ServicePath.Dispose();
         registration.LockFile.Dispose();
@@ -252,14 +272,36 @@ internal sealed unsafe class LinuxBootstrap
         }
 
         var listener = LinuxFd.PeerWritable(fd); // look-ups not yet accepted hold what they queued
-        Libc.SockAddrUn address = Address(socketPath);
-        if (Libc.bind(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0 || Libc.listen(fd, 128) != 0)
+        if (SocketPath.Bind(fd, socketPath) != 0 || Libc.listen(fd, 128) != 0)
         {
             listener.Dispose();
             return null;
         }
 
         return listener;
+    }
+
+    /// <summary>Whether a process listens on the socket file <paramref name="socketPath"/> (a full backlog counts: it listens).</summary>
+    private static bool IsListenedOn(string socketPath)
+    {
+        int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
+        if (fd < 0)
+        {
+            return true; // cannot tell: a live name must not be taken
+        }
+
+        using var probe = LinuxFd.PeerWritable(fd); // the registrant answers with a send right, as to a look-up
+        int error = SocketPath.Connect(fd, socketPath);
+        return error is 0 or Libc.EAGAIN;
+    }
+
+    /// <summary>The (device, inode) of the file <paramref name="path"/> names itself; none when there is none.</summary>
+    private static PortIdentity FileIdentity(string path)
+    {
+        Libc.Statx stat;
+        return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0
+            ? new PortIdentity(((ulong)stat.DeviceMajor << 32) | stat.DeviceMinor, stat.Inode)
+            : default;
     }
 
     /// <summary>
@@ -280,7 +322,6 @@ internal sealed unsafe class LinuxBootstrap
     /// <summary>A directory itself (not a link to one), owned by <paramref name="uid"/>, with no group or other permissions.</summary>
     private static bool IsPrivateDirectory(string path, uint uid)
     {
-        const int DirectoryType = 0x4000; // S_IFDIR
         Libc.Statx stat;
         return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0
             && (stat.Mode & 0xF000) == DirectoryType
@@ -288,10 +329,13 @@ internal sealed unsafe class LinuxBootstrap
             && (stat.Mode & 0x3F /* 077 */) == 0;
     }
 
-    private static bool Exists(string path)
+    /// <summary>A directory (a link to one is fine: the home directory may be one) owned by <paramref name="uid"/>.</summary>
+    private static bool IsOwnDirectory(string path, uint uid)
     {
         Libc.Statx stat;
-        return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0 || Libc.LastError != Libc.ENOENT;
+        return Libc.statx(Libc.AT_FDCWD, path, 0, Libc.STATX_BASIC_STATS, &stat) == 0
+            && (stat.Mode & 0xF000) == DirectoryType
+            && stat.Uid == uid;
     }
 
     /// <summary>The service name itself when it is a plain, short file name; otherwise a digest of it.</summary>
@@ -299,19 +343,11 @@ internal sealed unsafe class LinuxBootstrap
     {
         bool plain = serviceName.Length > 0 && serviceName[0] != '.'
             && serviceName.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');
-        if (plain && Encoding.UTF8.GetByteCount(directory) + 1 + serviceName.Length + ".lock".Length <= s_maxPathBytes)
+        if (plain && Encoding.UTF8.GetByteCount(directory) + 1 + serviceName.Length + ".lock".Length <= SocketPath.MaxBytes)
         {
             return serviceName;
         }
 
         return "h." + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(serviceName)))[..40];
-    }
-
-    private static Libc.SockAddrUn Address(string path)
-    {
-        var address = new Libc.SockAddrUn { Family = Libc.AF_UNIX };
-        int length = Encoding.UTF8.GetBytes(path, new Span<byte>(address.Path, s_maxPathBytes));
-        address.Path[length] = 0;
-        return address;
     }
 }

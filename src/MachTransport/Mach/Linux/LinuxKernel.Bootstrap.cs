@@ -13,6 +13,17 @@ internal sealed partial class LinuxKernel
 
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight) => _bootstrap.LookUp(serviceName, out sendRight);
 
+    public bool BootstrapNameHeld(uint receiveRight)
+    {
+        BootstrapRegistration? registration;
+        lock (_lock)
+        {
+            registration = _ports.TryGetValue(receiveRight, out PortEntry? entry) ? entry.Service : null;
+        }
+
+        return registration is null || LinuxBootstrap.StillHolds(registration);
+    }
+
     public string BootstrapDenialReason =>
         $"the registry directory '{LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700 (set XDG_RUNTIME_DIR or MACHTRANSPORT_BOOTSTRAP_DIR to use another).";
 

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 
 namespace MachTransport.Mach.Linux;
 
@@ -35,15 +34,16 @@ internal static unsafe class PortSocket
         for (int attempt = 0; attempt < 8; attempt++)
         {
             string name = Path.Combine(PrivateDirectory(), "p." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
-            Libc.SockAddrUn address = Address(name);
-            if (Libc.bind(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0)
+            int bound = SocketPath.Bind(fd, name);
+            if (bound == Libc.EADDRINUSE)
             {
-                if (Libc.LastError == Libc.EADDRINUSE)
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                break;
+            if (bound != 0)
+            {
+                socket.Dispose();
+                return bound;
             }
 
             int opened = Libc.open(name, O_PATH | Libc.O_CLOEXEC, 0);
@@ -66,9 +66,8 @@ internal static unsafe class PortSocket
             return 0;
         }
 
-        int failed = Libc.LastError;
         socket.Dispose();
-        return failed == 0 ? Libc.EADDRINUSE : failed;
+        return Libc.EADDRINUSE;
     }
 
     /// <summary>
@@ -107,10 +106,9 @@ internal static unsafe class PortSocket
             return Libc.LastError;
         }
 
-        Libc.SockAddrUn address = Address($"/proc/self/fd/{path}");
-        if (Libc.connect(fd, &address, (uint)sizeof(Libc.SockAddrUn)) != 0)
+        int error = SocketPath.Connect(fd, $"/proc/self/fd/{path}");
+        if (error != 0)
         {
-            int error = Libc.LastError;
             _ = Libc.close(fd);
             return error;
         }
@@ -162,12 +160,4 @@ internal static unsafe class PortSocket
     /// directory of this process.
     /// </summary>
     private static string PrivateDirectory() => LinuxBootstrap.EnsureDirectory(create: true) ?? s_processDirectory.Value;
-
-    private static Libc.SockAddrUn Address(string path)
-    {
-        var address = new Libc.SockAddrUn { Family = Libc.AF_UNIX };
-        int length = Encoding.UTF8.GetBytes(path, new Span<byte>(address.Path, 107));
-        address.Path[length] = 0;
-        return address;
-    }
 }
