@@ -104,7 +104,8 @@ internal sealed partial class MachChannel
                 _settings.Metrics.CreditStall();
             }
 
-            if (!await WaitQuietly(wait, TimeLeft(stalledSince)).ConfigureAwait(false))
+            // A timer may fire a little early: only the clock says the time is up.
+            if (!await WaitQuietly(wait, TimeLeft(stalledSince)).ConfigureAwait(false) && TimeLeft(stalledSince) == TimeSpan.Zero)
             {
                 Stalled("granted no credit");
                 return false;
