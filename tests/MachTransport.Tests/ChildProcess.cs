@@ -20,14 +20,27 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>Starts <paramref name="assemblyName"/>.dll with extra environment variables.</summary>
     public static ChildProcess Start(string assemblyName, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
+        => Start(assemblyName, environment, openFileLimit: null, arguments);
+
+    /// <summary>
+    /// Starts <paramref name="assemblyName"/>.dll, with its RLIMIT_NOFILE (soft and hard) set to <paramref name="openFileLimit"/>
+    /// when given (prlimit runs it in its own process: the pid is the child's).
+    /// </summary>
+    public static ChildProcess Start(string assemblyName, IReadOnlyDictionary<string, string>? environment, int? openFileLimit, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(openFileLimit is null ? "dotnet" : "prlimit")
         {
             RedirectStandardOutput = true,
             RedirectStandardInput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (openFileLimit is int limit)
+        {
+            info.ArgumentList.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--nofile={limit}:{limit}"));
+            info.ArgumentList.Add("dotnet");
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assemblyName + ".dll"));
         foreach (string argument in arguments)
         {

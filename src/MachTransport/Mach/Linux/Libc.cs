@@ -94,6 +94,7 @@ internal static unsafe partial class Libc
     public const int AT_EMPTY_PATH = 0x1000;
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
     public const uint STATX_BASIC_STATS = 0x7ff;
+    public const int RLIMIT_NOFILE = 7;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct IoVec
@@ -255,6 +256,16 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int mkdir(string path, int mode);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct RLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial int getrlimit(int resource, RLimit* limit);
 
     [LibraryImport(Library, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int statx(int dirfd, string path, int flags, uint mask, Statx* buffer);

@@ -67,19 +67,21 @@ internal sealed partial class LinuxKernel
 
     /// <summary>
     /// Accepts every holder waiting on the port's listener (caller holds _lock). Past <see cref="PortQueue.MaxConnections"/>
-    /// a holder is turned away (it sees the port die); when accepting fails (descriptor table full) the listener rests 100 ms.
+    /// a holder is turned away (it sees the port die); when accepting would cut into <see cref="DescriptorBudget.Reserve"/> or fails
+    /// (descriptor table full) the listener rests 100 ms.
     /// </summary>
     private unsafe void AcceptHolders(PortEntry entry, PortQueue queue)
     {
         using LinuxFd.Lease listener = queue.Listener.Acquire();
         while (true)
         {
-            int fd = Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
+            bool room = DescriptorBudget.HasRoom(1);
+            int fd = room ? Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK) : -1;
             if (fd < 0)
             {
-                if (Libc.LastError is not (Libc.EAGAIN or Libc.EINTR))
+                if (!room || Libc.LastError is not (Libc.EAGAIN or Libc.EINTR))
                 {
-                    // EMFILE and the like: the pending holder would keep the listener ready; rest it instead of spinning.
+                    // No room above the reserve, EMFILE and the like: the pending holder would keep the listener ready; rest it instead of spinning.
                     Epoll.Remove(queue.Epoll, queue.Listener);
                     _kernelThread.Later(() => RearmListener(entry, queue));
                 }
@@ -112,11 +114,6 @@ internal sealed partial class LinuxKernel
     /// <summary>Drops a holder's connection that reached end-of-file or failed: that holder gave up its rights (or broke its own socket).</summary>
     private void DropConnection(PortEntry entry, PortQueue queue, ulong key, LinuxFd connection)
     {
-        if (SeqPacket.IsDrained(connection.Number))
-        {
-            connection.MarkDrained(); // the common case (a holder let go) frees its descriptor at once
-        }
-
         lock (_lock)
         {
             if (entry.Receive == queue)
