@@ -36,23 +36,139 @@ public sealed class DescriptorExhaustionTests
         Assert.True(sent > 0, "no flood datagram could be sent");
         await WaitForFdsBelowAsync(host, OpenFileLimit / 2);
 
-        using HttpClient fresh = host.CreateClient();
-        Assert.Equal("hello HTTP/2", await fresh.GetStringAsync("/hello").WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.False(host.HasExited, "the server died");
+        await AFreshClientIsServedAsync(host);
         pipe.Release();
     }
 
-    /// <summary>Waits (bounded) until the server holds fewer than <paramref name="bound"/> descriptors.</summary>
-    private static async Task WaitForFdsBelowAsync(TransportHost host, int bound)
+    [LinuxFact]
+    public async Task ASenderHoldingUpEveryClosingThreadLosesItsConnectionWhileOthersAreServed()
+    {
+        await using TransportHost host = await TransportHost.StartLimitedAsync("held-all", OpenFileLimit);
+        var pipes = new List<LockedPipe>();
+        try
+        {
+            for (int i = 0; i <= DeferredClose.MaxThreads; i++)
+            {
+                pipes.Add(new LockedPipe());
+            }
+
+            using MachSendRight service = MachBootstrap.LookUp(MachKernel.Current, host.Service);
+            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(service.Name))
+            {
+                // One refused datagram with every pipe: each closing thread in turn waits on one, the last one queues.
+                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [.. pipes.Select(p => p.ReadEnd)]));
+                foreach (LockedPipe pipe in pipes)
+                {
+                    _ = Libc.close(pipe.ReadEnd);
+                }
+
+                _ = SendRefusedDescriptors(sendEnd, Flood);
+            }
+
+            // This process's descriptors wait behind its own held-up closes: the server stops reading them.
+            await WaitForFdsBelowAsync(host, OpenFileLimit - DescriptorBudget.Reserve);
+            await AFreshClientIsServedAsync(host);
+        }
+        finally
+        {
+            foreach (LockedPipe pipe in pipes)
+            {
+                pipe.Dispose();
+            }
+        }
+
+        await WaitForFdsBelowAsync(host, OpenFileLimit / 2);
+        await AFreshClientIsServedAsync(host);
+    }
+
+    [LinuxFact]
+    public async Task LookUpsWhileACloseIsHeldUpDoNotPileUp()
+    {
+        await using TransportHost host = await TransportHost.StartLimitedAsync("held-lookups", OpenFileLimit);
+        using var pipe = new LockedPipe();
+        using MachSendRight service = MachBootstrap.LookUp(MachKernel.Current, host.Service);
+        using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(service.Name))
+        {
+            Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
+            _ = Libc.close(pipe.ReadEnd);
+        }
+
+        int failed = 0;
+        for (int i = 0; i < 3 * OpenFileLimit; i++)
+        {
+            if (MachKernel.Current.BootstrapLookUp(host.Service + ".h1", out uint right) == Mach.Abi.BootstrapStatus.Success)
+            {
+                _ = MachKernel.Current.Deallocate(right);
+            }
+            else
+            {
+                failed++;
+            }
+        }
+
+        Assert.Equal(0, failed);
+        await WaitForFdsBelowAsync(host, OpenFileLimit / 2);
+        await AFreshClientIsServedAsync(host);
+        pipe.Release();
+    }
+
+    [LinuxFact]
+    public async Task HoldersDrivingTheServerToItsLimitLeaveItUpAndItServesOnceTheyLeave()
+    {
+        await using TransportHost host = await TransportHost.StartLimitedAsync("holders", OpenFileLimit);
+        using MachSendRight service = MachBootstrap.LookUp(MachKernel.Current, host.Service);
+        using LinuxFd path = LinuxKernel.Instance.DuplicatePath(service.Name);
+        var holders = new List<LinuxFd>();
+        try
+        {
+            for (int i = 0; i < OpenFileLimit; i++)
+            {
+                if (PortSocket.Connect(path.Number, out LinuxFd? holder) == 0)
+                {
+                    holders.Add(holder!);
+                }
+            }
+
+            // The server accepts holders up to the reserve; its runtime keeps what it needs (the TCP endpoint answers).
+            await WaitForFdsAsync(host, open => open >= OpenFileLimit - DescriptorBudget.Reserve - 8);
+            _ = await host.StatsAsync();
+            // What the runtime took meanwhile (it maps each assembly it loads: 2 descriptors) comes out of the reserve.
+            Assert.True(host.CountOpenFds() < OpenFileLimit, "the server's table is full");
+        }
+        finally
+        {
+            foreach (LinuxFd holder in holders)
+            {
+                holder.Dispose();
+            }
+        }
+
+        await WaitForFdsBelowAsync(host, OpenFileLimit / 2);
+        await AFreshClientIsServedAsync(host);
+    }
+
+    /// <summary>A client in a process of its own (this one may be the server's attacker) gets an answer over Mach.</summary>
+    private static async Task AFreshClientIsServedAsync(TransportHost host)
+    {
+        await using ChildProcess client = ChildProcess.Start("MachTransport.TestHost", "client", host.Service, "/hello");
+        Assert.Equal("200", await client.ReadLineAsync(TimeSpan.FromSeconds(60)));
+        Assert.False(host.HasExited, "the server died");
+    }
+
+    private static Task WaitForFdsBelowAsync(TransportHost host, int bound) => WaitForFdsAsync(host, open => open < bound);
+
+    /// <summary>Waits (bounded) until the number of descriptors the server holds meets <paramref name="condition"/>.</summary>
+    private static async Task WaitForFdsAsync(TransportHost host, Func<int, bool> condition)
     {
         long deadline = Environment.TickCount64 + 30_000;
         int open;
-        while ((open = host.CountOpenFds()) >= bound && Environment.TickCount64 < deadline)
+        while (!condition(open = host.CountOpenFds()) && Environment.TickCount64 < deadline)
         {
             await Task.Delay(20);
         }
 
-        Assert.True(open < bound, $"the server holds {open} of {OpenFileLimit} descriptors");
+        Assert.True(condition(open), $"the server holds {open} of {OpenFileLimit} descriptors");
+        Assert.False(host.HasExited, "the server died");
     }
 
     /// <summary>
