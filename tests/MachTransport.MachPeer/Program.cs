@@ -20,6 +20,8 @@ using MachTransport.Mach.Rights;
 //                          (later: look up, print LOOKED-UP, send once stdin closes)
 //   exhaust <name>         check <name> in (CHECKED-IN), take one message, fill the descriptor table; print what the
 //                          emulation answers, then READY; receive on <name> until stdin closes
+//   greedy <name>          open transport connections to <name> until it refuses one as busy; print "CONNECTED <n>";
+//                          hold them until stdin closes
 IMachKernel kernel = MachKernel.Current;
 string command = args[0];
 string serviceName = args[1];
@@ -94,6 +96,10 @@ switch (command)
         Hostile.ExhaustDescriptors(kernel, serviceName);
         break;
 
+    case "greedy":
+        await Greedy(serviceName);
+        break;
+
     case "cycles":
         _ = RunCycles(kernel, 1); // loads the assemblies the cycles use (their files are mapped descriptors)
         Console.WriteLine(RunCycles(kernel, int.Parse(serviceName, System.Globalization.CultureInfo.InvariantCulture)));
@@ -105,6 +111,28 @@ switch (command)
 }
 
 return 0;
+
+static async Task Greedy(string serviceName)
+{
+    var connections = new List<MachTransport.Channel.MachChannel>();
+    try
+    {
+        while (true)
+        {
+            connections.Add(await MachTransport.Client.MachClientConnector.ConnectAsync(serviceName, new MachTransport.Client.MachClientOptions(), CancellationToken.None));
+        }
+    }
+    catch (MachTransport.Client.MachConnectionRejectedException rejected) when (rejected.ReasonCode == 3)
+    {
+        Console.WriteLine($"CONNECTED {connections.Count}");
+    }
+
+    _ = await Console.In.ReadToEndAsync();
+    foreach (MachTransport.Channel.MachChannel connection in connections)
+    {
+        await connection.DisposeAsync();
+    }
+}
 
 static unsafe MachMsgReturn Send(IMachKernel kernel, byte[] buffer, int size)
 {

@@ -28,10 +28,10 @@ internal static unsafe class DescriptorBudget
 
     /// <summary>
     /// Descriptors one process may have waiting in <see cref="DeferredClose"/> before the receive path stops reading
-    /// descriptors it sends: an eighth of what the emulation may use, so three processes holding closes up leave most
-    /// of the table to a fourth, and never less than two full datagrams' worth.
+    /// descriptors it sends: a sixteenth of what the emulation may use (beside a quarter of the connections, see
+    /// ConnectionBudget), so three processes leave room to a fourth, and never less than two full datagrams' worth.
     /// </summary>
-    public static int PendingClosesPerSender => (int)Math.Clamp((Limit - Reserve) / 8, 2 * Libc.ScmMaxFd, int.MaxValue);
+    public static int PendingClosesPerSender => (int)Math.Clamp((Limit - Reserve) / 16, 2 * Libc.ScmMaxFd, int.MaxValue);
 
     /// <summary>Descriptors this process has open.</summary>
     public static int InUse()
