@@ -160,7 +160,12 @@ internal static class DeferredClose
             while (true)
             {
                 long now = Environment.TickCount64;
-                long youngest = s_closingSince.Count == 0 ? now - HeldUpMilliseconds : s_closingSince.Max();
+                long youngest = now - HeldUpMilliseconds;
+                foreach (long since in s_closingSince)
+                {
+                    youngest = Math.Max(youngest, since);
+                }
+
                 if (s_queue.Count > 0 && now - youngest >= HeldUpMilliseconds)
                 {
                     // Nobody is closing, or every close in progress is held up: this thread goes on with the queue.

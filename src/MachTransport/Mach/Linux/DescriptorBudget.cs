@@ -42,7 +42,7 @@ internal static unsafe class DescriptorBudget
             return (int)stat.Size;
         }
 
-        return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+        return Directory.GetFiles("/proc/self/fd").Length;
     }
 
     /// <summary>Whether <paramref name="count"/> more descriptors leave the reserve untouched.</summary>
