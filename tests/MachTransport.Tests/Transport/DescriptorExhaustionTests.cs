@@ -147,6 +147,36 @@ public sealed class DescriptorExhaustionTests
         await AFreshClientIsServedAsync(host);
     }
 
+    [LinuxFact]
+    public async Task AServerKilledWhileItsCloseIsHeldUpRestartsOnceTheSenderLetsGo()
+    {
+        TransportHost host = await TransportHost.StartLimitedAsync("held-restart", OpenFileLimit);
+        string name = host.Service;
+        try
+        {
+            using var pipe = new LockedPipe();
+            using MachSendRight service = MachBootstrap.LookUp(MachKernel.Current, name);
+            using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(service.Name))
+            {
+                Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
+                _ = Libc.close(pipe.ReadEnd);
+                _ = SendRefusedDescriptors(sendEnd, Flood);
+            }
+
+            // A thread waiting for the pipe's lock cannot die: SIGKILL completes only once the sender lets go.
+            Task killed = host.KillAsync();
+            pipe.Release();
+            await killed;
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+
+        await using TransportHost restarted = await TransportHost.StartOnAsync(name);
+        await AFreshClientIsServedAsync(restarted);
+    }
+
     /// <summary>A client in a process of its own (this one may be the server's attacker) gets an answer over Mach.</summary>
     private static async Task AFreshClientIsServedAsync(TransportHost host)
     {
