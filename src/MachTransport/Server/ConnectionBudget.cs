@@ -8,13 +8,21 @@ namespace MachTransport.Server;
 /// 8 in all, measured by ConnectionLimitTests), so the limit follows the process's RLIMIT_NOFILE, leaving headroom
 /// for the process itself (a resting Kestrel app holds about 210) and the emulation's reserve
 /// (<see cref="Mach.Linux.DescriptorBudget.Reserve"/>). Darwin connections cost Mach port names, not descriptors:
-/// there the fixed cap applies. One peer process may take a quarter, so no three processes can deny a fourth.
+/// there the fixed cap applies. One peer process may take a quarter, so no three processes can deny a fourth, and at
+/// most <see cref="PeerProcessCap"/>, so what one peer process can make the server hold in memory stays small.
 /// </summary>
 internal static class ConnectionBudget
 {
     public const int Cap = 10_000;
     public const int DescriptorsPerConnection = 8;
     public const int PeerProcessShare = 4;
+
+    /// <summary>
+    /// The transport holds up to about 3.6 MiB for a connection whose peer fills every window (docs/protocol.md, threat
+    /// model): 16 connections keep one peer process under 64 MiB. An HTTP/2 client needs one connection per 100
+    /// concurrent streams; a proxy that opens one per client of its own (machctl bridge) may need the option raised.
+    /// </summary>
+    public const int PeerProcessCap = 16;
     private const int Headroom = 256 + Mach.Linux.DescriptorBudget.Reserve;
 
     public static int DefaultMaxConnections { get; } = FromOpenFileLimit(OperatingSystem.IsLinux() ? SoftOpenFileLimit() : null);
@@ -25,8 +33,8 @@ internal static class ConnectionBudget
     /// <summary>Whether one more connection's descriptors fit above the emulation's reserve (on Darwin, always).</summary>
     public static bool HasDescriptorsForOneMore() => !OperatingSystem.IsLinux() || Mach.Linux.DescriptorBudget.HasRoom(DescriptorsPerConnection);
 
-    /// <summary>The default per-peer-process limit: a quarter of <paramref name="maxConnections"/>, at least 1.</summary>
-    public static int PerPeerProcess(int maxConnections) => Math.Max(1, maxConnections / PeerProcessShare);
+    /// <summary>The default per-peer-process limit: a quarter of <paramref name="maxConnections"/>, at least 1 and at most <see cref="PeerProcessCap"/>.</summary>
+    public static int PerPeerProcess(int maxConnections) => Math.Clamp(maxConnections / PeerProcessShare, 1, PeerProcessCap);
 
     /// <summary>The soft "Max open files" of /proc/self/limits; null when unlimited or unreadable.</summary>
     private static long? SoftOpenFileLimit()

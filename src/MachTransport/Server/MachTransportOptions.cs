@@ -19,7 +19,9 @@ public sealed class MachTransportOptions
 
     /// <summary>
     /// Connections one peer process may have open at once per listener; more are rejected (REJECT "server busy").
-    /// Default: a quarter of <see cref="MaxConnections"/> (at least 1), so no three processes can take every connection.
+    /// Default: a quarter of <see cref="MaxConnections"/>, at least 1 and at most 16 (no three processes can take every
+    /// connection, and one peer process that fills every window makes the transport hold under 64 MiB). Raise it for a
+    /// peer that multiplexes many clients of its own, such as <c>machctl bridge</c>.
     /// </summary>
     public int MaxConnectionsPerPeerProcess
     {

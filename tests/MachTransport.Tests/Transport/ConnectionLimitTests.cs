@@ -50,10 +50,11 @@ public sealed class ConnectionLimitTests
         => Assert.Equal(expected, ConnectionBudget.FromOpenFileLimit(openFiles));
 
     [Theory]
-    [InlineData(20_000L, 613)]
-    [InlineData(4096L, 116)]
-    [InlineData(1024L, 20)]
-    [InlineData(null, 2500)]
+    [InlineData(20_000L, ConnectionBudget.PeerProcessCap)]
+    [InlineData(4096L, ConnectionBudget.PeerProcessCap)]
+    [InlineData(1024L, ConnectionBudget.PeerProcessCap)]
+    [InlineData(512L, 4)]
+    [InlineData(null, ConnectionBudget.PeerProcessCap)]
     public void ThreePeerProcessesAtTheirDefaultLimitLeaveConnectionsToAFourth(long? openFiles, int perPeer)
     {
         var options = new MachTransportOptions { MaxConnections = ConnectionBudget.FromOpenFileLimit(openFiles) };

@@ -115,14 +115,15 @@ public sealed class DescriptorExhaustionTests
     [LinuxFact]
     public async Task PeersDrivingTheServerToItsLimitLeaveItUpAndItServesOnceTheyLeave()
     {
-        // One process cannot get there any more (its connections and holders are bounded per process): four greedy
-        // client processes take every connection the server allows, and this one adds raw holders on every port.
+        // One process cannot get there any more (its connections and holders are bounded per process): greedy client
+        // processes take every connection the server allows (the last ones get none), and this one adds raw holders on
+        // every port.
         await using TransportHost host = await TransportHost.StartLimitedAsync("to-the-limit", OpenFileLimit);
         var greedy = new List<ChildProcess>();
         var holders = new List<System.Net.Sockets.Socket>();
         try
         {
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < 6; i++)
             {
                 ChildProcess peer = ChildProcess.Start("MachTransport.MachPeer", "greedy", host.Service);
                 greedy.Add(peer);
