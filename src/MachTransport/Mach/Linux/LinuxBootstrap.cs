@@ -160,10 +160,11 @@ internal sealed unsafe class LinuxBootstrap
         }
 
         using var connection = LinuxFd.PeerWritable(fd); // the registrant may queue more than its answer
-        int refused = SocketPath.Connect(fd, socketPath);
+        // Bounded: a listener that never accepts (a stopped registrant, or a squatter's socket) must not hang the caller.
+        int refused = SocketPath.ConnectWithin(fd, socketPath, LookUpTimeoutMilliseconds);
         if (refused != 0)
         {
-            // No socket, or one whose registrant died (nobody listens): the name is not registered.
+            // No socket, one whose registrant died (nobody listens), or one nobody answers: the name is not registered.
             return refused == Libc.EACCES ? BootstrapStatus.NotPrivileged : BootstrapStatus.UnknownService;
         }
 

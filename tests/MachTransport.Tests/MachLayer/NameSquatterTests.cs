@@ -1,0 +1,69 @@
+using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Linux;
+using MachTransport.Mach.Rights;
+using Xunit;
+using static MachTransport.Tests.MachLayer.MachTestMessages;
+
+namespace MachTransport.Tests.MachLayer;
+
+/// <summary>
+/// A same-user process that puts something of its own where a service name's socket file belongs: a listener that
+/// never accepts, or a link to another service's socket. Neither may hang a look-up nor outlive the process that made it.
+/// </summary>
+[Trait("Category", "Hostile")]
+public sealed class NameSquatterTests
+{
+    private const string Peer = "MachTransport.MachPeer";
+
+    [LinuxFact]
+    public async Task ALookUpOfANameWhoseListenerNeverAcceptsFailsInTime()
+    {
+        string name = TestEnvironment.UniqueServiceName("squatter");
+        var squatter = new List<LinuxFd>();
+        try
+        {
+            FillListener(RegistryFile(name, ".sock"), squatter);
+            Task<BootstrapStatus> lookUp = Task.Factory.StartNew(() => Kernel.BootstrapLookUp(name, out _), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            Assert.Equal(BootstrapStatus.UnknownService, await lookUp.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        finally
+        {
+            squatter.ForEach(socket => socket.Dispose());
+        }
+
+        // The squatter gone, the name is checked in and reached as any other.
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "1");
+        await client.ExpectLineAsync("Success");
+        Assert.Equal(11, Receive(service.Name).Header.Id);
+    }
+
+    /// <summary>A listener bound at <paramref name="path"/> and connections that fill its backlog, into <paramref name="sockets"/>: a connect finds no room until they are closed.</summary>
+    private static void FillListener(string path, List<LinuxFd> sockets)
+    {
+        var listener = new LinuxFd(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0));
+        sockets.Add(listener);
+        Assert.Equal(0, SocketPath.Bind(listener.Number, path));
+        Assert.Equal(0, Libc.listen(listener.Number, 0));
+        while (true)
+        {
+            var connection = new LinuxFd(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0));
+            sockets.Add(connection);
+            int error = SocketPath.Connect(connection.Number, path);
+            if (error != 0)
+            {
+                Assert.Equal(Libc.EAGAIN, error);
+                return;
+            }
+
+            Assert.True(sockets.Count < 64, "the listener's backlog never filled");
+        }
+    }
+
+    private static string RegistryFile(string name, string extension)
+    {
+        string directory = LinuxBootstrap.EnsureDirectory(create: true)!;
+        return Path.Combine(directory, LinuxBootstrap.FileNameFor(directory, name) + extension);
+    }
+}
