@@ -39,6 +39,20 @@ public sealed class NameSquatterTests
         Assert.Equal(11, Receive(service.Name).Header.Id);
     }
 
+    [LinuxFact]
+    public async Task ALinkLeftAtANameToAnotherServiceDoesNotKeepTheNameFromItsServer()
+    {
+        string other = TestEnvironment.UniqueServiceName("linked-to");
+        string name = TestEnvironment.UniqueServiceName("link");
+        using MachReceiveRight otherService = MachBootstrap.CheckIn(Kernel, other);
+        File.CreateSymbolicLink(RegistryFile(name, ".sock"), RegistryFile(other, ".sock")); // its maker may be long gone
+
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "1");
+        await client.ExpectLineAsync("Success");
+        Assert.Equal(11, Receive(service.Name).Header.Id);
+    }
+
     /// <summary>A listener bound at <paramref name="path"/> and connections that fill its backlog, into <paramref name="sockets"/>: a connect finds no room until they are closed.</summary>
     private static void FillListener(string path, List<LinuxFd> sockets)
     {
