@@ -10,8 +10,10 @@ namespace MachTransport.Tests.MachLayer;
 /// <summary>
 /// A same-user process that puts something of its own where a service name's socket file belongs: a listener that
 /// never accepts, or a link to another service's socket. Neither may hang a look-up nor outlive the process that made it.
+/// Nor may opening the registry directory to others, which turns every look-up away, go unnoticed by the name's server.
 /// </summary>
 [Trait("Category", "Hostile")]
+[Collection(ProcessWideState.Name)] // one test opens the registry directory every test of this process shares
 public sealed class NameSquatterTests
 {
     private const string Peer = "MachTransport.MachPeer";
@@ -48,6 +50,30 @@ public sealed class NameSquatterTests
         File.CreateSymbolicLink(RegistryFile(name, ".sock"), RegistryFile(other, ".sock")); // its maker may be long gone
 
         using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "1");
+        await client.ExpectLineAsync("Success");
+        Assert.Equal(11, Receive(service.Name).Header.Id);
+    }
+
+    [LinuxFact]
+    public async Task ARegistryDirectoryOpenedToOthersIsANameLostToItsServer()
+    {
+        string name = TestEnvironment.UniqueServiceName("opened");
+        using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
+        string directory = LinuxBootstrap.RegistryDirectory;
+        UnixFileMode mode = File.GetUnixFileMode(directory);
+        Assert.True(Kernel.BootstrapNameHeld(service.Name));
+        File.SetUnixFileMode(directory, mode | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        try
+        {
+            Assert.Equal(BootstrapStatus.NotPrivileged, Kernel.BootstrapLookUp(name, out _)); // no look-up reaches the server
+            Assert.False(Kernel.BootstrapNameHeld(service.Name));
+        }
+        finally
+        {
+            File.SetUnixFileMode(directory, mode);
+        }
+
         await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "1");
         await client.ExpectLineAsync("Success");
         Assert.Equal(11, Receive(service.Name).Header.Id);
