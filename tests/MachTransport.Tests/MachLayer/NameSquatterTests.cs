@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;
@@ -14,7 +15,7 @@ namespace MachTransport.Tests.MachLayer;
 /// </summary>
 [Trait("Category", "Hostile")]
 [Collection(ProcessWideState.Name)] // one test opens the registry directory every test of this process shares
-public sealed class NameSquatterTests
+public sealed partial class NameSquatterTests
 {
     private const string Peer = "MachTransport.MachPeer";
 
@@ -41,13 +42,22 @@ public sealed class NameSquatterTests
         Assert.Equal(11, Receive(service.Name).Header.Id);
     }
 
-    [LinuxFact]
-    public async Task ALinkLeftAtANameToAnotherServiceDoesNotKeepTheNameFromItsServer()
+    [LinuxTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ALinkLeftAtANameToAnotherServiceDoesNotKeepTheNameFromItsServer(bool hard)
     {
         string other = TestEnvironment.UniqueServiceName("linked-to");
         string name = TestEnvironment.UniqueServiceName("link");
         using MachReceiveRight otherService = MachBootstrap.CheckIn(Kernel, other);
-        File.CreateSymbolicLink(RegistryFile(name, ".sock"), RegistryFile(other, ".sock")); // its maker may be long gone
+        if (hard) // its maker may be long gone
+        {
+            Assert.Equal(0, link(RegistryFile(other, ".sock"), RegistryFile(name, ".sock")));
+        }
+        else
+        {
+            File.CreateSymbolicLink(RegistryFile(name, ".sock"), RegistryFile(other, ".sock"));
+        }
 
         using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
         await using ChildProcess client = ChildProcess.Start(Peer, "send-inline", name, "1");
@@ -106,4 +116,7 @@ public sealed class NameSquatterTests
         string directory = LinuxBootstrap.EnsureDirectory(create: true)!;
         return Path.Combine(directory, LinuxBootstrap.FileNameFor(directory, name) + extension);
     }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existing, string newPath);
 }

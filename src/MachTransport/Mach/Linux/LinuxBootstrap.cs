@@ -290,14 +290,15 @@ internal sealed unsafe class LinuxBootstrap
 
     /// <summary>
     /// Whether a process listens on the socket file <paramref name="socketPath"/> (a full backlog counts: it listens).
-    /// Only a socket file itself counts: a link there (to another service's socket, say) was made by hand, not by a
-    /// registrant, and would keep the name from every server for as long as what it leads to lives.
+    /// Only a socket file of its own counts: a link there, symbolic or hard (to another service's socket, say), was made
+    /// by hand, not by a registrant, and would keep the name from every server for as long as what it leads to lives.
     /// </summary>
     private static bool IsListenedOn(string socketPath)
     {
         Libc.Statx stat;
         if (Libc.statx(Libc.AT_FDCWD, socketPath, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) != 0
-            || (stat.Mode & 0xF000) != SocketType)
+            || (stat.Mode & 0xF000) != SocketType
+            || stat.LinkCount != 1)
         {
             return false;
         }
