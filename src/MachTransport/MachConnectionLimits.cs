@@ -12,13 +12,16 @@ public sealed class MachConnectionLimits
     /// <summary>Default <see cref="InlineThreshold"/>: 64 KiB, above one full HTTP/2 frame, measured (docs/protocol.md).</summary>
     public const int DefaultInlineThreshold = 64 * 1024;
 
-    /// <summary>Bytes the peer may send ahead of what the application has read (the read window). 1 byte..2 GiB, default 1 MiB.</summary>
+    /// <summary>
+    /// Bytes the peer may send ahead of what the application has read (the read window, announced to the peer).
+    /// 1 byte..16 MiB (the protocol's largest window), default 1 MiB.
+    /// </summary>
     public long MaxReadBufferSize
     {
         get;
-        set => field = value is >= 1 and <= int.MaxValue
+        set => field = value is >= 1 and <= MachProtocol.MaxByteWindow
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxReadBufferSize must be between 1 byte and 2 GiB.");
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxReadBufferSize must be between 1 byte and {MachProtocol.MaxByteWindow / (1024 * 1024)} MiB.");
     } = 1024 * 1024;
 
     /// <summary>Bytes the application may write ahead of what has been sent before its writes wait. Default 64 KiB.</summary>
@@ -38,6 +41,13 @@ public sealed class MachConnectionLimits
             ? value
             : throw new ArgumentOutOfRangeException(nameof(value), value, $"InlineThreshold must be between 0 and {MachProtocol.MaxInlinePayload} bytes.");
     } = DefaultInlineThreshold;
+
+    /// <summary>
+    /// How long this side waits, with data to send, for a peer that grants no credit or takes no message before it
+    /// closes the connection (ABORT 8): what a peer that stopped reading holds (this side's buffers, the application's
+    /// pending writes) is held at most this long. Positive or infinite, default 30 s.
+    /// </summary>
+    public TimeSpan CreditStallTimeout { get; set => field = OptionGuard.Timeout(value, nameof(CreditStallTimeout)); } = TimeSpan.FromSeconds(30);
 
     /// <summary>Queue limit of the connection's receive port; half of it is the DATA message window. 2..1024, default 1024.</summary>
     public int QueueLimit

@@ -22,6 +22,8 @@ using MachTransport.Mach.Rights;
 //                          emulation answers, then READY; receive on <name> until stdin closes
 //   connect <name> <ms>    connect to the transport service <name> (connect timeout <ms>); print CONNECTED or the error
 //   inflight <n>           put <n> descriptors in flight in an unread socketpair; print INFLIGHT; hold until stdin closes
+//   greedy <name>          open transport connections to <name> until it refuses one as busy; print "CONNECTED <n>";
+//                          hold them until stdin closes
 IMachKernel kernel = MachKernel.Current;
 string command = args[0];
 string serviceName = args[1];
@@ -104,6 +106,10 @@ switch (command)
         Hostile.ExhaustDescriptors(kernel, serviceName);
         break;
 
+    case "greedy":
+        Greedy(serviceName).GetAwaiter().GetResult();
+        break;
+
     case "cycles":
         _ = RunCycles(kernel, 1); // loads the assemblies the cycles use (their files are mapped descriptors)
         Console.WriteLine(RunCycles(kernel, int.Parse(serviceName, System.Globalization.CultureInfo.InvariantCulture)));
@@ -128,6 +134,29 @@ static async Task<string> ConnectAsync(string serviceName, int timeoutMillisecon
     catch (IOException error)
     {
         return error.Message;
+    }
+}
+
+// Opens transport connections until one is refused as busy: "CONNECTED <n>"; holds them until stdin closes.
+static async Task Greedy(string serviceName)
+{
+    var connections = new List<MachTransport.Channel.MachChannel>();
+    try
+    {
+        while (true)
+        {
+            connections.Add(await MachTransport.Client.MachClientConnector.ConnectAsync(serviceName, new MachTransport.Client.MachClientOptions(), CancellationToken.None));
+        }
+    }
+    catch (MachTransport.Client.MachConnectionRejectedException rejected) when (rejected.ReasonCode == 3)
+    {
+        Console.WriteLine($"CONNECTED {connections.Count}");
+    }
+
+    _ = await Console.In.ReadToEndAsync();
+    foreach (MachTransport.Channel.MachChannel connection in connections)
+    {
+        await connection.DisposeAsync();
     }
 }
 

@@ -1,8 +1,8 @@
 namespace MachTransport.Channel;
 
 /// <summary>
-/// What this side may still send: the window the peer announced, less what was sent, plus what its CREDIT messages
-/// gave back. The peer can never grant beyond its own window.
+/// What this side may still send: the window it uses (the peer's, no larger than our own), less what was sent, plus
+/// what its CREDIT messages gave back. The peer can never grant beyond that window: it grants only what it received.
 /// </summary>
 internal struct SendCredit(MachWindow window)
 {
@@ -36,9 +36,10 @@ internal struct SendCredit(MachWindow window)
 
 /// <summary>
 /// What the peer may still send us, and what has been consumed here since the last CREDIT and is owed back to it.
-/// CREDIT goes out once a quarter of either window is owed (docs/protocol.md), not per read.
+/// CREDIT goes out once a quarter of either window of <paramref name="grantWindow"/> is owed (docs/protocol.md), not
+/// per read: the smaller of both sides' windows, all a well-behaved peer keeps in flight.
 /// </summary>
-internal struct ReceiveCredit(ChannelSettings settings)
+internal struct ReceiveCredit(ChannelSettings settings, MachWindow grantWindow)
 {
     private long _peerBytes = settings.ByteWindow;
     private long _peerMessages = settings.MessageWindow;
@@ -48,7 +49,7 @@ internal struct ReceiveCredit(ChannelSettings settings)
     /// <summary>A CREDIT that found the peer's queue full waits for its retry; no other goes out meanwhile.</summary>
     public bool RetryScheduled { get; set; }
 
-    public readonly bool IsDue => _owedBytes >= settings.ByteWindow / 4 || _owedMessages >= Math.Max(1, settings.MessageWindow / 4);
+    public readonly bool IsDue => _owedBytes >= Math.Max(1, grantWindow.Bytes / 4) || _owedMessages >= Math.Max(1, grantWindow.Messages / 4);
 
     public readonly uint OwedBytes => (uint)_owedBytes;
 

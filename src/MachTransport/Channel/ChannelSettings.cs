@@ -13,6 +13,7 @@ internal sealed record ChannelSettings(
     long MaxWriteBufferSize,
     int InlineThreshold,
     int QueueLimit,
+    TimeSpan CreditStallTimeout,
     ILogger Logger,
     MachTransportMetrics Metrics,
     MemoryPool<byte> MemoryPool,
@@ -43,11 +44,11 @@ internal sealed record ChannelSettings(
     /// segments are the pool's own size unless <paramref name="minimumSegmentSize"/> asks for larger ones.
     /// </summary>
     public static ChannelSettings From(MachConnectionLimits limits, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool, int minimumSegmentSize = -1)
-        => new(limits.MaxReadBufferSize, limits.MaxWriteBufferSize, limits.InlineThreshold, limits.QueueLimit, logger, metrics, memoryPool, minimumSegmentSize);
+        => new(limits.MaxReadBufferSize, limits.MaxWriteBufferSize, limits.InlineThreshold, limits.QueueLimit, limits.CreditStallTimeout, logger, metrics, memoryPool, minimumSegmentSize);
 
     /// <summary>DATA messages the peer may have queued on our port at once: half the queue, the rest is for control messages.</summary>
     public int MessageWindow => Math.Max(1, QueueLimit / 2);
 
     /// <summary>Bytes the peer may have sent that our reader has not consumed yet.</summary>
-    public uint ByteWindow => (uint)Math.Clamp(MaxReadBufferSize, 1, int.MaxValue);
+    public uint ByteWindow => (uint)Math.Clamp(MaxReadBufferSize, 1, MachProtocol.MaxByteWindow);
 }

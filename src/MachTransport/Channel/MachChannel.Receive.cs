@@ -196,6 +196,7 @@ internal sealed partial class MachChannel
             MachCloseReason.LocalAbort => "its application or transport aborted the connection",
             MachCloseReason.ResourceFailure => "it ran out of a resource",
             MachCloseReason.ShuttingDown => "it is shutting down",
+            MachCloseReason.Stalled => "this side granted it no credit or took no message for too long",
             _ => $"reason {(uint)reason}",
         };
         AbortCore($"the peer aborted: {why}", MachCloseReason.None, new ConnectionResetException($"The peer aborted the Mach connection: {why}."));

@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
+using Microsoft.AspNetCore.Connections;
 
 namespace MachTransport.Channel;
 
@@ -63,15 +65,20 @@ internal sealed partial class MachChannel
 
         if (graceful)
         {
-            _ = await _sender.SendWhenRoomAsync(static (sender, _) => sender.SendFin(), 0).ConfigureAwait(false);
+            _ = await _sender.SendWhenRoomAsync(static (sender, _) => sender.SendFin(), 0, _settings.CreditStallTimeout).ConfigureAwait(false);
         }
 
         _output.Reader.Complete();
     }
 
+    /// <summary>
+    /// Waits until the peer's credit allows a DATA message; false once the channel is closed, or when the peer granted
+    /// nothing usable for <see cref="ChannelSettings.CreditStallTimeout"/> (the channel is then aborted). A CREDIT that
+    /// still leaves no room does not restart that time.
+    /// </summary>
     private async ValueTask<bool> WaitForCreditAsync()
     {
-        bool stalled = false;
+        long stalledSince = 0;
         while (true)
         {
             Task wait;
@@ -91,22 +98,42 @@ internal sealed partial class MachChannel
                 wait = _creditWaiter.Task;
             }
 
-            if (!stalled)
+            if (stalledSince == 0)
             {
-                stalled = true;
+                stalledSince = Stopwatch.GetTimestamp();
                 _settings.Metrics.CreditStall();
             }
 
-            await wait.ConfigureAwait(false);
+            // A timer may fire a little early: only the clock says the time is up.
+            if (!await WaitQuietly(wait, TimeLeft(stalledSince)).ConfigureAwait(false) && TimeLeft(stalledSince) == TimeSpan.Zero)
+            {
+                Stalled("granted no credit");
+                return false;
+            }
         }
+    }
+
+    private TimeSpan TimeLeft(long since)
+        => _settings.CreditStallTimeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan
+            : TimeSpan.FromTicks(Math.Max(0, (_settings.CreditStallTimeout - Stopwatch.GetElapsedTime(since)).Ticks));
+
+    /// <summary>The peer stopped taking what we send while we have more: it must not hold our buffers for as long as it likes.</summary>
+    private void Stalled(string what)
+    {
+        MachTransportLog.PeerStalled(_logger, Id, what, _settings.CreditStallTimeout.TotalSeconds);
+        AbortCore($"the peer {what} for {_settings.CreditStallTimeout.TotalSeconds} s", MachCloseReason.Stalled,
+            new ConnectionAbortedException($"The Mach peer {what} for {_settings.CreditStallTimeout.TotalSeconds} s while data waited to be sent."));
     }
 
     /// <summary>Sends one DATA message, waiting while the peer's queue is full. False when the channel is closed.</summary>
     private async ValueTask<bool> SendDataAsync(ReadOnlySequence<byte> payload)
     {
-        MachMsgReturn result = await _sender.SendWhenRoomAsync(static (sender, payload) => sender.SendData(payload), payload).ConfigureAwait(false);
+        MachMsgReturn result = await _sender.SendWhenRoomAsync(static (sender, payload) => sender.SendData(payload), payload, _settings.CreditStallTimeout).ConfigureAwait(false);
         switch (result)
         {
+            case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
+                Stalled("took no message from its full queue");
+                return false;
             case MachMsgReturn.Success:
                 _settings.Metrics.Sent(payload.Length, outOfLine: !_sender.IsInline(payload.Length));
                 return true;

@@ -57,8 +57,11 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         Peer = peerIdentity;
         Id = $"{side}-{Environment.ProcessId:x}-{Interlocked.Increment(ref s_nextId):x}";
         _sender = new MachSender(_kernel, peer, (int)Math.Min((uint)settings.InlineThreshold, peerWindow.MaxInline));
-        _sendCredit = new SendCredit(peerWindow);
-        _receiveCredit = new ReceiveCredit(settings);
+        // Neither direction keeps more in flight than the smaller of the two windows: what the peer announced is only
+        // its wish, and each side grants CREDIT at a quarter of that smaller window, so neither waits for the other.
+        MachWindow own = MachWindow.From(settings);
+        _sendCredit = new SendCredit(peerWindow.Within(own));
+        _receiveCredit = new ReceiveCredit(settings, own.Within(peerWindow));
         _input = new Pipe(settings.InputPipeOptions);
         _output = new Pipe(settings.OutputPipeOptions);
         _inputReader = new ChannelInputReader(_input.Reader, this);

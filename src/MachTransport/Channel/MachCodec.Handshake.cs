@@ -71,7 +71,7 @@ internal static partial class MachCodec
 
         if (!window.IsValid)
         {
-            error = $"invalid window {window}";
+            error = $"a window beyond the protocol's bounds: {window}";
             return false;
         }
 
@@ -96,11 +96,30 @@ internal static partial class MachCodec
         window = ReadWindow(body[4..]);
         if (!window.IsValid)
         {
-            error = $"invalid window {window}";
+            error = $"a window beyond the protocol's bounds: {window}";
             return false;
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// An ACCEPT whose connection port died before it was received (the server closed the connection at once): the
+    /// send right arrives as MACH_PORT_DEAD.
+    /// </summary>
+    public static bool IsAcceptOfDeadPort(in MachMessageReader message)
+    {
+        if (message.DescriptorCount != 1)
+        {
+            return false;
+        }
+
+        foreach (MachDescriptor descriptor in message.Descriptors)
+        {
+            return descriptor.Type == MachMsgDescriptorType.Port && descriptor.Disposition == MachMsgTypeName.PortSend && descriptor.Name == Mach.Abi.MachPort.Dead;
+        }
+
+        return false;
     }
 
     public static bool TryParseReject(in MachMessageReader message, out MachCloseReason reason, out string text)

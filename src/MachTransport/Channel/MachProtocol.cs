@@ -23,6 +23,18 @@ internal static class MachProtocol
     /// <summary>Largest inline DATA payload any peer may announce; receive buffers are sized from it.</summary>
     public const int MaxInlinePayload = 64 * 1024;
 
+    /// <summary>
+    /// Smallest inline maximum a peer may announce: a page, so every out-of-line region it makes us send is larger than
+    /// a page and the pages it pins are less than twice the bytes charged to its window.
+    /// </summary>
+    public const int MinInlinePayload = 4096;
+
+    /// <summary>Largest byte window a peer may announce: what the other side may keep in flight to it (and pin) per connection.</summary>
+    public const uint MaxByteWindow = 16 * 1024 * 1024;
+
+    /// <summary>Largest message window a peer may announce: half of the largest port queue (MACH_PORT_QLIMIT_MAX).</summary>
+    public const uint MaxMessageWindow = Mach.Abi.MachPort.QueueLimitMax / 2;
+
     /// <summary>Header (24) + body count (4) + one 16-byte descriptor + the largest fixed body: room for every non-DATA message.</summary>
     public const int MaxControlMessage = 24 + 4 + 16 + 256;
 
@@ -53,4 +65,5 @@ internal enum MachCloseReason : uint
     ProtocolError = 5,
     LocalAbort = 6,
     ResourceFailure = 7,
+    Stalled = 8,
 }

@@ -77,6 +77,9 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     /// <summary>Stops routing for <paramref name="port"/>; destroying the right afterwards also takes it out of the set.</summary>
     public void Unregister(MachReceiveRight port) => _ports.TryRemove(port.Name, out _);
 
+    /// <summary>True if <paramref name="name"/> is one of the receive rights this loop serves, its own included.</summary>
+    public bool Serves(uint name) => _ports.ContainsKey(name) || name == _control.Name || name == _notify.Name;
+
     /// <summary>Stops routing for <paramref name="port"/> and takes it out of the set, so another loop can take it.</summary>
     public void Release(MachReceiveRight port)
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
@@ -120,12 +121,14 @@ internal sealed class MachSender : IDisposable
 
     /// <summary>
     /// Sends with <paramref name="send"/> until the peer's queue takes the message: a full queue is retried after
-    /// 1 ms, doubling up to 16 ms; a resource shortage the same way for up to <see cref="ResourceShortageRetry"/>, then
-    /// it is the result. Once stopped it gives up with <see cref="MachMsgReturn.SendInvalidDest"/>.
+    /// 1 ms, doubling up to 16 ms, for at most <paramref name="limit"/> (then the full queue's result is returned); a
+    /// resource shortage the same way for up to <see cref="ResourceShortageRetry"/>, then it is the result. Once stopped
+    /// it gives up with <see cref="MachMsgReturn.SendInvalidDest"/>.
     /// </summary>
-    public async ValueTask<MachMsgReturn> SendWhenRoomAsync<TState>(Func<MachSender, TState, MachMsgReturn> send, TState state)
+    public async ValueTask<MachMsgReturn> SendWhenRoomAsync<TState>(Func<MachSender, TState, MachMsgReturn> send, TState state, TimeSpan limit)
     {
         TimeSpan delay = FirstRetryDelay;
+        long start = Stopwatch.GetTimestamp();
         long shortSince = 0;
         while (true)
         {
@@ -144,6 +147,11 @@ internal sealed class MachSender : IDisposable
             if (IsStopped)
             {
                 return MachMsgReturn.SendInvalidDest;
+            }
+
+            if (limit != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(start) >= limit)
+            {
+                return result;
             }
 
             await Task.Delay(delay).ConfigureAwait(false);

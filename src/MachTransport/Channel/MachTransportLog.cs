@@ -9,7 +9,7 @@ namespace MachTransport.Channel;
 internal static partial class MachTransportLog
 {
     /// <summary>Events another process can cause at will; the rate limiter bounds them.</summary>
-    public static bool IsPeerCaused(int eventId) => eventId is 2 or 3 or 4 or 8 or 11 or 12 or 13 or 16 or 17;
+    public static bool IsPeerCaused(int eventId) => eventId is 2 or 3 or 4 or 8 or 11 or 12 or 13 or 16 or 17 or 19;
 
     [LoggerMessage(1, LogLevel.Debug, "Connection {ConnectionId} established with pid {Pid} (uid {Uid}, gid {Gid}).", EventName = "ConnectionEstablished")]
     public static partial void ConnectionEstablished(ILogger logger, string connectionId, int pid, uint uid, uint gid);
@@ -64,4 +64,7 @@ internal static partial class MachTransportLog
 
     [LoggerMessage(18, LogLevel.Error, "Mach service {ServiceName}: look-ups of the name no longer reach this server (its registry files were removed or replaced, or the registry directory opened to others, and another process may have taken the name). Restart the server to register it again.", EventName = "ServiceNameLost")]
     public static partial void ServiceNameLost(ILogger logger, string serviceName);
+
+    [LoggerMessage(19, LogLevel.Debug, "Connection {ConnectionId} closed: the peer {What} for {Seconds} s while data waited to be sent.", EventName = "PeerStalled")]
+    public static partial void PeerStalled(ILogger logger, string connectionId, string what, double seconds);
 }

@@ -161,17 +161,8 @@ internal static class MachClientConnector
 
             switch (message.Id)
             {
-                case MachProtocol.Accept when MachCodec.TryParseAccept(message, out uint connectionPort, out MachWindow window, out _):
-                    var channel = new MachChannel(loop, port, new MachSendRight(kernel, connectionPort), MachPeerIdentity.From(trailer), window, settings, "client");
-                    if (!channel.Start(null))
-                    {
-                        channel.Abort("the server's connection port died during the handshake");
-                        _ = channel.DisposeAsync().AsTask();
-                        _result.TrySetException(new IOException($"The Mach service '{serviceName}' closed the connection during the handshake."));
-                        return;
-                    }
-
-                    _result.TrySetResult(channel);
+                case MachProtocol.Accept:
+                    OnAccept(message, MachPeerIdentity.From(trailer));
                     return;
                 case MachProtocol.Reject when MachCodec.TryParseReject(message, out MachCloseReason reason, out string text):
                     Fail(message, new MachConnectionRejectedException(Describe(reason, text), serviceName, (int)reason));
@@ -180,6 +171,28 @@ internal static class MachClientConnector
                     Fail(message, new IOException($"The Mach service '{serviceName}' answered the connection request with a malformed message 0x{message.Id:x}."));
                     return;
             }
+        }
+
+        private void OnAccept(in MachMessageReader message, MachPeerIdentity server)
+        {
+            if (!MachCodec.TryParseAccept(message, out uint connectionPort, out MachWindow window, out string? malformed))
+            {
+                Fail(message, new IOException(MachCodec.IsAcceptOfDeadPort(message)
+                    ? $"The Mach service '{serviceName}' closed the connection right after accepting it."
+                    : $"The Mach service '{serviceName}' answered the connection request with a malformed ACCEPT: {malformed}."));
+                return;
+            }
+
+            var channel = new MachChannel(loop, port, new MachSendRight(loop.Kernel, connectionPort), server, window, settings, "client");
+            if (!channel.Start(null))
+            {
+                channel.Abort("the server's connection port died during the handshake");
+                _ = channel.DisposeAsync().AsTask();
+                _result.TrySetException(new IOException($"The Mach service '{serviceName}' closed the connection during the handshake."));
+                return;
+            }
+
+            _result.TrySetResult(channel);
         }
 
         /// <summary>The service's port died before it answered: its server exited.</summary>

@@ -150,12 +150,20 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         var peer = MachPeerIdentity.From(trailer);
         if (!MachCodec.TryParseConnect(message, out uint client, out MachWindow window, out MachCloseReason reason, out string? error))
         {
-            if (MachPort.IsValid(client))
+            if (MachPort.IsValid(client) && !_loop.Serves(client))
             {
                 Reject(client, reason, error ?? "malformed CONNECT");
             }
 
             DropMalformed(message, error ?? "malformed CONNECT");
+            return;
+        }
+
+        if (_loop.Serves(client))
+        {
+            // Our service port or a connection's (a send right to a port whose receive right we hold has its name): the
+            // connection would talk to itself until keep-alive closed it, and a REJECT would go to ourselves.
+            DropMalformed(message, "a CONNECT whose client port is a port of this server");
             return;
         }
 

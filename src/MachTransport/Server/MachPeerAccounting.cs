@@ -28,6 +28,7 @@ internal sealed class MachPeerAccounting(MachTransportOptions options)
             detail = _total >= options.MaxConnections ? $"{options.MaxConnections} connections open"
                 : _byPid.GetValueOrDefault(peer.Pid) >= options.MaxConnectionsPerPeerProcess ? $"pid {peer.Pid} has {options.MaxConnectionsPerPeerProcess} connections open"
                 : _byUid.GetValueOrDefault(peer.Uid) >= options.MaxConnectionsPerUser ? $"uid {peer.Uid} has {options.MaxConnectionsPerUser} connections open"
+                : !ConnectionBudget.HasDescriptorsForOneMore() ? "the descriptor table is at its reserve"
                 : string.Empty;
             if (detail.Length > 0)
             {

@@ -8,15 +8,24 @@ public sealed class MachTransportOptions
     /// <summary>Limits of each connection: read and write buffers, the inline threshold, the port's queue.</summary>
     public MachConnectionLimits Limits { get; } = new();
 
+    private int? _maxConnectionsPerPeerProcess;
+
     /// <summary>
     /// Connections open at once per listener; more are rejected (REJECT "server busy"). Default: on Linux what the
-    /// process's open-file limit (RLIMIT_NOFILE) allows at about 3 descriptors per connection, less 256 descriptors
-    /// of headroom; at most 10,000.
+    /// process's open-file limit (RLIMIT_NOFILE) allows at 8 descriptors per connection, less 384 descriptors of
+    /// headroom for the process itself; at most 10,000.
     /// </summary>
     public int MaxConnections { get; set => field = OptionGuard.Positive(value, nameof(MaxConnections)); } = ConnectionBudget.DefaultMaxConnections;
 
-    /// <summary>Connections one peer process may have open at once per listener; more are rejected (REJECT "server busy"). Default 1,024.</summary>
-    public int MaxConnectionsPerPeerProcess { get; set => field = OptionGuard.Positive(value, nameof(MaxConnectionsPerPeerProcess)); } = 1024;
+    /// <summary>
+    /// Connections one peer process may have open at once per listener; more are rejected (REJECT "server busy").
+    /// Default: a quarter of <see cref="MaxConnections"/> (at least 1), so no three processes can take every connection.
+    /// </summary>
+    public int MaxConnectionsPerPeerProcess
+    {
+        get => _maxConnectionsPerPeerProcess ?? ConnectionBudget.PerPeerProcess(MaxConnections);
+        set => _maxConnectionsPerPeerProcess = OptionGuard.Positive(value, nameof(MaxConnectionsPerPeerProcess));
+    }
 
     /// <summary>Connections the processes of one user may have open at once per listener; more are rejected (REJECT "server busy"). Default 4,096.</summary>
     public int MaxConnectionsPerUser { get; set => field = OptionGuard.Positive(value, nameof(MaxConnectionsPerUser)); } = 4096;

@@ -49,23 +49,23 @@ public sealed class DataShapeTests
     [Fact]
     public async Task DataAboveThePeersMaxInlineGoesOutOfLineAsOneRegionOfExactlyItsLength()
     {
-        // The server's own threshold is 64 KiB; the peer accepts 512 bytes inline.
-        await using RawPeer peer = await RawPeer.ConnectAsync(maxInline: 512);
-        await peer.Server.Output.WriteAsync(new byte[512]);
+        // The server's own threshold is 64 KiB; the peer accepts 4 KiB inline (the least it may announce).
+        await using RawPeer peer = await RawPeer.ConnectAsync(maxInline: 4096);
+        await peer.Server.Output.WriteAsync(new byte[4096]);
         ReceivedMessage inline = await peer.ReceiveAsync();
         Assert.Equal(MachProtocol.Data, inline.Header.Id);
         Assert.False(inline.Header.IsComplex);
-        Assert.Equal(512u, RawPeer.Word(inline.Body, 0));
-        Assert.Equal(4 + 512, inline.Body.Length);
+        Assert.Equal(4096u, RawPeer.Word(inline.Body, 0));
+        Assert.Equal(4 + 4096, inline.Body.Length);
 
-        await peer.Server.Output.WriteAsync(new byte[513]);
+        await peer.Server.Output.WriteAsync(new byte[4097]);
         ReceivedMessage outOfLine = await peer.ReceiveAsync();
         Assert.Equal(MachProtocol.Data, outOfLine.Header.Id);
         Assert.True(outOfLine.Header.IsComplex);
         MachDescriptor region = Assert.Single(outOfLine.Descriptors);
         Assert.Equal(MachMsgDescriptorType.Ool, region.Type);
-        Assert.Equal(513u, region.Size);
-        Assert.Equal(513u, RawPeer.Word(outOfLine.Body, 0));
+        Assert.Equal(4097u, region.Size);
+        Assert.Equal(4097u, RawPeer.Word(outOfLine.Body, 0));
         Assert.Equal(4, outOfLine.Body.Length);
         Assert.Equal(MachMsgTypeName.None, outOfLine.Header.RemoteDisposition); // no reply port on any message
     }

@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using MachTransport.Channel;
+using MachTransport.Client;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 using MachTransport.Server;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using MachTransport.Tests.MachLayer;
@@ -104,6 +108,54 @@ public sealed class FlowControlTests
     }
 
     [Fact]
+    public async Task TheSenderKeepsNoMoreInFlightThanItsOwnWindowHoweverLargeThePeersIs()
+    {
+        // The peer announces the largest windows allowed; the server's own are 4096 bytes and 32 messages.
+        await using RawPeer peer = await RawPeer.ConnectAsync(SmallWindow, byteWindow: MachProtocol.MaxByteWindow, messageWindow: MachProtocol.MaxMessageWindow);
+        using var stalls = new MetricCollector<long>(peer.Host.Meter, "machtransport.credit.stalls");
+        await peer.Server.Output.WriteAsync(new byte[10_000]);
+
+        Assert.Equal(4096u, await ReceiveDataLengthAsync(peer));
+        await stalls.WaitForMeasurementsAsync(1, ProtocolServer.Bound);
+        Assert.True(peer.IsQuiet());
+
+        peer.SendCredit(4096, 1);
+        Assert.Equal(4096u, await ReceiveDataLengthAsync(peer));
+    }
+
+    [Fact]
+    public async Task CreditIsGrantedAtAQuarterOfThePeersWindowWhenItIsTheSmaller()
+    {
+        // The server's window is 1 MiB; the peer's 4096 bytes, all it will keep in flight: a quarter is 1024.
+        await using RawPeer peer = await RawPeer.ConnectAsync(byteWindow: 4096);
+        peer.SendData(1024);
+        await PipeReads.ConsumeAsync(peer.Server.Input, 1024);
+
+        ReceivedMessage credit = await peer.ReceiveAsync();
+        Assert.Equal(MachProtocol.Credit, credit.Header.Id);
+        Assert.Equal([1024u, 1u], [RawPeer.Word(credit.Body, 0), RawPeer.Word(credit.Body, 1)]);
+    }
+
+    [Fact]
+    public async Task TwoRealChannelsWithDifferentWindowsMoveFarMoreThanBothBothWays()
+    {
+        var server = new MachTransportOptions { Limits = { MaxReadBufferSize = 4096, QueueLimit = 4 } };
+        await using ChannelPair pair = await ChannelPair.OpenAsync(server, new MachClientOptions { Limits = { MaxReadBufferSize = 1 << 20 } });
+        byte[] payload = new byte[256 * 1024];
+        Random.Shared.NextBytes(payload);
+
+        Task<byte[]> atServer = PipeReads.ReadToEndAsync(pair.Server.Input);
+        Task<byte[]> atClient = PipeReads.ReadToEndAsync(pair.Client.Input);
+        await pair.Client.Output.WriteAsync(payload);
+        await pair.Client.Output.CompleteAsync();
+        await pair.Server.Output.WriteAsync(payload);
+        await pair.Server.Output.CompleteAsync();
+
+        Assert.Equal(payload, await atServer.WaitAsync(ProtocolServer.Bound));
+        Assert.Equal(payload, await atClient.WaitAsync(ProtocolServer.Bound));
+    }
+
+    [Fact]
     public async Task TwoRealChannelsMoveFarMoreThanBothWindowsBothWays()
     {
         var small = new MachTransportOptions { Limits = { MaxReadBufferSize = 4096, QueueLimit = 4 } };
@@ -120,6 +172,65 @@ public sealed class FlowControlTests
 
         Assert.Equal(payload, await atServer.WaitAsync(ProtocolServer.Bound));
         Assert.Equal(payload, await atClient.WaitAsync(ProtocolServer.Bound));
+    }
+
+    [Fact]
+    public async Task APeerThatGrantsNoCreditIsClosedAfterTheStallTimeoutAndAnIdleOrReadingBystanderIsNot()
+    {
+        var stallTimeout = TimeSpan.FromSeconds(2);
+        await using RawPeer peer = await RawPeer.ConnectAsync(new MachTransportOptions { Limits = { CreditStallTimeout = stallTimeout } }, byteWindow: 4096, messageWindow: 4);
+        await using MachChannel bystander = await MachClientConnector.ConnectAsync(peer.Host.Service, new MachClientOptions(), CancellationToken.None).WaitAsync(ProtocolServer.Bound);
+        MachChannel bystanderAtServer = await peer.Host.AcceptAsync();
+
+        long start = Stopwatch.GetTimestamp();
+        await peer.Server.Output.WriteAsync(new byte[10_000]);
+        Assert.Equal(4096u, await ReceiveDataLengthAsync(peer)); // the window, then no CREDIT ever comes
+
+        ReceivedMessage abort = await peer.ReceiveAsync();
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+        Assert.Equal(MachProtocol.Abort, abort.Header.Id);
+        Assert.Equal((uint)MachCloseReason.Stalled, RawPeer.Word(abort.Body, 0));
+        Assert.InRange(elapsed, stallTimeout, stallTimeout + ProtocolServer.Bound);
+        Assert.Contains(peer.Host.Log.Collector.GetSnapshot(), r => r.Id.Name == "PeerStalled" && r.Level == LogLevel.Debug);
+        await Assert.ThrowsAsync<ConnectionAbortedException>(async () => await peer.Server.Input.ReadAsync().AsTask().WaitAsync(ProtocolServer.Bound));
+
+        // The bystander sat idle for longer than the timeout (nothing to send is no stall) and now moves far more than
+        // its window both ways while reading: its credit flows, nothing closes it.
+        byte[] payload = new byte[3 << 20];
+        Task toClient = bystanderAtServer.Output.WriteAsync(payload).AsTask();
+        Task toServer = bystander.Output.WriteAsync(payload).AsTask();
+        await PipeReads.ConsumeAsync(bystander.Input, payload.Length);
+        await PipeReads.ConsumeAsync(bystanderAtServer.Input, payload.Length);
+        await Task.WhenAll(toClient, toServer).WaitAsync(ProtocolServer.Bound);
+    }
+
+    [Fact]
+    public async Task APeerThatTakesNoMessageFromItsFullQueueIsClosedAfterTheStallTimeout()
+    {
+        // The largest windows, on both sides, and the peer never receives: inline DATA fills its queue (the socket's
+        // buffer, on Linux) long before the windows run out. Small writes keep every message inline.
+        var stallTimeout = TimeSpan.FromSeconds(2);
+        var options = new MachTransportOptions { Limits = { CreditStallTimeout = stallTimeout, MaxWriteBufferSize = 32 * 1024, MaxReadBufferSize = MachProtocol.MaxByteWindow } };
+        await using RawPeer peer = await RawPeer.ConnectAsync(options, byteWindow: MachProtocol.MaxByteWindow, messageWindow: MachProtocol.MaxMessageWindow);
+        long start = Stopwatch.GetTimestamp();
+        Task write = WriteInChunksAsync(peer.Server.Output, MachProtocol.MaxByteWindow, chunk: 16 * 1024);
+
+        await Assert.ThrowsAsync<ConnectionAbortedException>(async () => await peer.Server.Input.ReadAsync().AsTask().WaitAsync(stallTimeout + ProtocolServer.Bound));
+        Assert.InRange(Stopwatch.GetElapsedTime(start), stallTimeout, stallTimeout + ProtocolServer.Bound);
+        Assert.Contains(peer.Host.Log.Collector.GetSnapshot(), r => r.Id.Name == "PeerStalled" && r.Message.Contains("took no message", StringComparison.Ordinal));
+        await write.WaitAsync(ProtocolServer.Bound); // the application's writes are released, not left waiting
+    }
+
+    private static async Task WriteInChunksAsync(System.IO.Pipelines.PipeWriter output, long total, int chunk)
+    {
+        byte[] bytes = new byte[chunk];
+        for (long written = 0; written < total; written += chunk)
+        {
+            if ((await output.WriteAsync(bytes)).IsCompleted)
+            {
+                return;
+            }
+        }
     }
 
     private static async Task<uint> ReceiveDataLengthAsync(RawPeer peer)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using MachTransport.Channel;
 using MachTransport.Client;
+using MachTransport.Mach.Linux;
 using MachTransport.Server;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -41,12 +42,58 @@ public sealed class ConnectionLimitTests
     }
 
     [Theory]
-    [InlineData(20_000L, 2468)]
-    [InlineData(1024L, 96)]
+    [InlineData(20_000L, 2452)]
+    [InlineData(1024L, 80)]
     [InlineData(100L, 1)]
     [InlineData(null, ConnectionBudget.Cap)]
     public void TheDefaultLimitFollowsTheOpenFileLimitWithHeadroom(long? openFiles, int expected)
         => Assert.Equal(expected, ConnectionBudget.FromOpenFileLimit(openFiles));
+
+    [Theory]
+    [InlineData(20_000L, 613)]
+    [InlineData(4096L, 116)]
+    [InlineData(1024L, 20)]
+    [InlineData(null, 2500)]
+    public void ThreePeerProcessesAtTheirDefaultLimitLeaveConnectionsToAFourth(long? openFiles, int perPeer)
+    {
+        var options = new MachTransportOptions { MaxConnections = ConnectionBudget.FromOpenFileLimit(openFiles) };
+        Assert.Equal(perPeer, options.MaxConnectionsPerPeerProcess);
+        Assert.True(options.MaxConnections - (3 * options.MaxConnectionsPerPeerProcess) >= options.MaxConnections / 4);
+        Assert.True((options.MaxConnections * (long)ConnectionBudget.DescriptorsPerConnection) + DescriptorBudget.Reserve < (openFiles ?? long.MaxValue));
+    }
+
+    [Fact]
+    public void APerPeerLimitSetExplicitlyIsKept()
+        => Assert.Equal(7, new MachTransportOptions { MaxConnectionsPerPeerProcess = 7, MaxConnections = 100 }.MaxConnectionsPerPeerProcess);
+
+    [LinuxFact]
+    public async Task ThreeGreedyPeerProcessesLeaveTheServerToAFourth()
+    {
+        const int OpenFiles = 1024;
+        int perPeer = ConnectionBudget.PerPeerProcess(ConnectionBudget.FromOpenFileLimit(OpenFiles));
+        await using TransportHost host = await TransportHost.StartLimitedAsync("greedy", OpenFiles);
+        var greedy = new List<ChildProcess>();
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                ChildProcess peer = ChildProcess.Start("MachTransport.MachPeer", "greedy", host.Service);
+                greedy.Add(peer);
+                Assert.Equal($"CONNECTED {perPeer}", await peer.ReadLineAsync(TimeSpan.FromSeconds(60)));
+            }
+
+            using HttpClient fourth = host.CreateClient();
+            Assert.Equal("hello HTTP/2", await fourth.GetStringAsync("/hello"));
+            Assert.False(host.HasExited, "the server died");
+        }
+        finally
+        {
+            foreach (ChildProcess peer in greedy)
+            {
+                await peer.DisposeAsync();
+            }
+        }
+    }
 
     [LinuxFact]
     public void TheDefaultLimitFitsThisProcessOpenFileLimit()

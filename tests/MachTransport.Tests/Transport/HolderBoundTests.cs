@@ -32,11 +32,11 @@ public sealed class HolderBoundTests() : HostWithBystander("holders")
 
             await Host.WaitForStatsAsync(s => s["active"] >= 11);
             int fdsBefore = Host.CountOpenFds();
-            List<string> ports = ServerPorts(Host.Pid);
+            List<string> ports = RawHolders.ServerPorts(Host.Pid);
             Assert.True(ports.Count >= 11, $"{ports.Count} ports found in the server");
             foreach (string port in ports)
             {
-                raw.AddRange(ConnectRaw(port, 200));
+                raw.AddRange(RawHolders.Connect(port, 200));
             }
 
             // This process may keep at most PerPortPerProcess connections in each port (its own right's among them).
@@ -65,7 +65,7 @@ public sealed class HolderBoundTests() : HostWithBystander("holders")
         Assert.Equal(BootstrapStatus.Success, kernel.BootstrapLookUp(Host.Service, out uint name));
         using var service = new MachSendRight(kernel, name);
         using LinuxFd path = LinuxKernel.Instance.DuplicatePath(name);
-        List<Socket> raw = ConnectRaw($"/proc/self/fd/{path.Number}", 1100);
+        List<Socket> raw = RawHolders.Connect($"/proc/self/fd/{path.Number}", 1100);
         try
         {
             await WaitUntilAsync(() => raw.Count(IsOpen) < HolderCounts.PerPortPerProcess, () => $"{raw.Count(IsOpen)} of {raw.Count} raw holders kept");
@@ -84,86 +84,6 @@ public sealed class HolderBoundTests() : HostWithBystander("holders")
     {
         await using ChildProcess client = ChildProcess.Start("MachTransport.MachPeer", "connect", Host.Service, "30000");
         Assert.Equal("CONNECTED", await client.ReadLineAsync(Patience));
-    }
-
-    /// <summary>The <c>/proc</c> paths of the port <c>O_PATH</c>s in <paramref name="pid"/>'s table whose listeners are not in this process.</summary>
-    private static List<string> ServerPorts(int pid)
-    {
-        HashSet<string> ours = OwnListenerFiles();
-        return [.. PortFiles(pid).Where(port => !ours.Contains(port.File[..^" (deleted)".Length])).Select(port => port.Fd)];
-    }
-
-    /// <summary>The files this process's listening sockets are bound to (/proc/net/unix: inode and path of each bound socket).</summary>
-    private static HashSet<string> OwnListenerFiles()
-    {
-        HashSet<string> inodes = [];
-        foreach (string fd in Directory.GetFiles("/proc/self/fd"))
-        {
-            try
-            {
-                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
-                {
-                    inodes.Add(target[8..^1]);
-                }
-            }
-            catch (IOException)
-            {
-            }
-        }
-
-        HashSet<string> files = [];
-        foreach (string line in File.ReadLines("/proc/net/unix").Skip(1))
-        {
-            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length >= 8 && inodes.Contains(fields[6]))
-            {
-                files.Add(fields[7]);
-            }
-        }
-
-        return files;
-    }
-
-    /// <summary>Port sockets' files (bound, then unlinked: "…/p.&lt;hex&gt; (deleted)") open in <paramref name="pid"/>.</summary>
-    private static IEnumerable<(string Fd, string File)> PortFiles(int pid)
-    {
-        foreach (string fd in Directory.GetFiles($"/proc/{pid}/fd"))
-        {
-            string? target = null;
-            try
-            {
-                target = new FileInfo(fd).LinkTarget;
-            }
-            catch (IOException)
-            {
-            }
-
-            if (target is not null && Path.GetFileName(target).StartsWith("p.", StringComparison.Ordinal) && target.EndsWith(" (deleted)", StringComparison.Ordinal))
-            {
-                yield return (fd, target);
-            }
-        }
-    }
-
-    /// <summary>Up to <paramref name="count"/> raw SEQPACKET sockets connected through <paramref name="path"/>, as a hostile holder makes them.</summary>
-    private static List<Socket> ConnectRaw(string path, int count)
-    {
-        var sockets = new List<Socket>(count);
-        for (int i = 0; i < count; i++)
-        {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified) { Blocking = false };
-            try
-            {
-                socket.Connect(new UnixDomainSocketEndPoint(path));
-                sockets.Add(socket);
-            }
-            catch (SocketException)
-            {
-                socket.Dispose();
-            }
-        }
-
-        return sockets;
     }
 
     /// <summary>Not turned away: the server keeps this connection (a refused one reads end-of-file).</summary>

@@ -17,7 +17,12 @@ public class OptionValidationTests
         Assert.Throws<ArgumentOutOfRangeException>(() => limits.InlineThreshold = 64 * 1024 + 1);
         Assert.Throws<ArgumentOutOfRangeException>(() => limits.MaxReadBufferSize = 0);
         Assert.Throws<ArgumentOutOfRangeException>(() => limits.MaxReadBufferSize = (long)int.MaxValue + 1);
+        Assert.Contains("between 1 byte and 16 MiB", Assert.Throws<ArgumentOutOfRangeException>(() => limits.MaxReadBufferSize = (16 << 20) + 1).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => limits.MaxWriteBufferSize = -1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => limits.CreditStallTimeout = TimeSpan.Zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => limits.CreditStallTimeout = TimeSpan.FromSeconds(-1));
+        Assert.Equal(TimeSpan.FromSeconds(30), limits.CreditStallTimeout);
+        limits.CreditStallTimeout = Timeout.InfiniteTimeSpan;
         limits.QueueLimit = 64;
         limits.InlineThreshold = 0;
         Assert.Equal(64, limits.QueueLimit);

@@ -29,9 +29,16 @@ internal sealed class TransportHost : IAsyncDisposable
     public static Task<TransportHost> StartAsync(string purpose, params string[] extra)
         => StartOnAsync(TestEnvironment.UniqueServiceName(purpose), extra);
 
-    public static async Task<TransportHost> StartOnAsync(string service, params string[] extra)
+    public static Task<TransportHost> StartOnAsync(string service, params string[] extra) => StartOnAsync(service, openFileLimit: null, extra);
+
+    /// <summary>The host with its RLIMIT_NOFILE set to <paramref name="openFileLimit"/>, to drive it to its descriptor limit in a small test.</summary>
+    public static Task<TransportHost> StartLimitedAsync(string purpose, int openFileLimit)
+        => StartOnAsync(TestEnvironment.UniqueServiceName(purpose), openFileLimit, []);
+
+    private static async Task<TransportHost> StartOnAsync(string service, int? openFileLimit, string[] extra)
     {
-        ChildProcess process = ChildProcess.Start("MachTransport.TestHost", ["serve", service, .. extra]);
+        ChildProcess process = ChildProcess.StartUnder(
+            openFileLimit is int limit ? ["prlimit", $"--nofile={limit}:{limit}"] : [], "MachTransport.TestHost", null, ["serve", service, .. extra]);
         try
         {
             string ready = await process.ReadLineAsync(TimeSpan.FromSeconds(60));

@@ -77,27 +77,36 @@ internal sealed class KernelThread
     }
 
     /// <summary>
-    /// On the kernel thread, with the descriptor table full: takes one pending connection off <paramref name="listener"/>
-    /// through the reserve descriptor, answers it with <paramref name="answer"/> and closes it. False when even the
-    /// reserve is gone; the caller then pauses its watch.
+    /// On the kernel thread, with the descriptor table full (or no room above <see cref="DescriptorBudget.Reserve"/>):
+    /// takes one pending connection off <paramref name="listener"/> through the reserve descriptor, answers it with
+    /// <paramref name="answer"/> and closes it. False when the reserve is gone; the caller then pauses its watch. A
+    /// connection that queued something cannot be closed at once (<see cref="DeferredClose"/>): it keeps the reserve's
+    /// place, and the reserve is opened again only once there is room, so hostile callers spend one descriptor at most.
     /// </summary>
     public unsafe bool Refuse(int listener, ReadOnlySpan<byte> answer)
     {
-        if (_reserve < 0 && (_reserve = OpenReserve()) < 0)
+        if (_reserve < 0 && (!DescriptorBudget.HasRoom(1) || (_reserve = OpenReserve()) < 0))
         {
             return false;
         }
 
         _ = Libc.close(_reserve);
+        _reserve = -1;
         int connection = Libc.accept4(listener, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
-        if (connection >= 0)
+        if (connection < 0)
         {
-            _ = SeqPacket.Send(connection, answer, []);
-            DeferredClose.ShutDownAndClose(connection);
+            _reserve = OpenReserve();
+            return false;
+        }
+
+        _ = SeqPacket.Send(connection, answer, []);
+        if (!DeferredClose.ShutDownAndClose(connection))
+        {
+            return false;
         }
 
         _reserve = OpenReserve();
-        return connection >= 0;
+        return true;
     }
 
     /// <summary>On the kernel thread: stops watching <paramref name="key"/> for a while (its handler could not make progress), then watches it again.</summary>

@@ -185,7 +185,7 @@ internal sealed unsafe class LinuxBootstrap
 
         if (received.Length != 1 || fds.Count != 1 || PortSocket.Identity(fds[0]).IsNone)
         {
-            DeferredClose.CloseAll(fds);
+            DeferredClose.CloseAll(fds, DeferredClose.NoOwner);
             return BootstrapStatus.UnknownService;
         }
 
@@ -221,7 +221,7 @@ internal sealed unsafe class LinuxBootstrap
 
     /// <summary>
     /// Runs on the kernel thread: each pending look-up gets a send right (a copy of the service port's O_PATH). With this process's
-    /// descriptor table full, a look-up is refused with <see cref="OutOfDescriptors"/> (BOOTSTRAP_NO_MEMORY at the
+    /// descriptor table full or no room above <see cref="DescriptorBudget.Reserve"/>, a look-up is refused with <see cref="OutOfDescriptors"/> (BOOTSTRAP_NO_MEMORY at the
     /// caller) rather than left pending, which would wake the level-triggered watch forever.
     /// </summary>
     private void HandOutSendRights(BootstrapRegistration registration)
@@ -236,10 +236,11 @@ internal sealed unsafe class LinuxBootstrap
         Span<int> right = [send.Number];
         while (true)
         {
-            int connection = Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
+            bool room = DescriptorBudget.HasRoom(1);
+            int connection = room ? Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK) : -1;
             if (connection < 0)
             {
-                int error = Libc.LastError;
+                int error = room ? Libc.LastError : Libc.EMFILE; // no room above the reserve: refused as at the limit
                 if (error is Libc.EMFILE or Libc.ENFILE && _thread.Refuse(listener.Number, OutOfDescriptors))
                 {
                     continue;

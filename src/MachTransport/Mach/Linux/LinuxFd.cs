@@ -29,7 +29,7 @@ internal sealed class LinuxFd : SafeHandle
         /// <summary>On the releasing thread.</summary>
         Now,
 
-        /// <summary>Shut down at once (its peers see that), closed by <see cref="DeferredClose"/>.</summary>
+        /// <summary>Shut down at once (its peers see that), then closed at once if nothing is queued in it, else by <see cref="DeferredClose"/>.</summary>
         ShutDownThenDeferred,
 
         /// <summary>Closed by <see cref="DeferredClose"/>, not shut down: the socket lives on elsewhere.</summary>
@@ -61,18 +61,6 @@ internal sealed class LinuxFd : SafeHandle
         if (_closeMode == CloseMode.ShutDownThenDeferred)
         {
             _closeMode = CloseMode.Deferred;
-        }
-    }
-
-    /// <summary>
-    /// Its queue was read to the end (end-of-file and nothing left, <see cref="SeqPacket.IsDrained"/>): nothing in it can
-    /// hold the close up, so it is closed on the releasing thread and frees its descriptor at once.
-    /// </summary>
-    public void MarkDrained()
-    {
-        if (_closeMode == CloseMode.ShutDownThenDeferred)
-        {
-            _closeMode = CloseMode.Now;
         }
     }
 

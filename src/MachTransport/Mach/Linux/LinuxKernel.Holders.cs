@@ -68,19 +68,21 @@ internal sealed partial class LinuxKernel
     /// <summary>
     /// Accepts every holder waiting on the port's listener (caller holds _lock). A holder whose process is past its
     /// bounds (<see cref="HolderCounts"/>) is turned away: it sees the port die. A full port stops accepting
-    /// (<see cref="PortQueue.MaxConnections"/>); when accepting fails (descriptor table full) the listener rests 100 ms.
+    /// (<see cref="PortQueue.MaxConnections"/>); when accepting would cut into <see cref="DescriptorBudget.Reserve"/> or
+    /// fails (descriptor table full) the listener rests 100 ms.
     /// </summary>
     private unsafe void AcceptHolders(PortEntry entry, PortQueue queue)
     {
         using LinuxFd.Lease listener = queue.Listener.Acquire();
         while (!queue.IsFull)
         {
-            int fd = Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK);
+            bool room = DescriptorBudget.HasRoom(1);
+            int fd = room ? Libc.accept4(listener.Number, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK) : -1;
             if (fd < 0)
             {
-                if (Libc.LastError is not (Libc.EAGAIN or Libc.EINTR))
+                if (!room || Libc.LastError is not (Libc.EAGAIN or Libc.EINTR))
                 {
-                    // EMFILE and the like: the pending holder would keep the listener ready; rest it instead of spinning.
+                    // No room above the reserve, EMFILE and the like: the pending holder would keep the listener ready; rest it instead of spinning.
                     Epoll.Remove(queue.Epoll, queue.Listener);
                     _kernelThread.Later(() => RearmListener(entry, queue));
                 }
@@ -114,11 +116,6 @@ internal sealed partial class LinuxKernel
     /// <summary>Drops a holder's connection that reached end-of-file or failed: that holder gave up its rights (or broke its own socket).</summary>
     private void DropConnection(PortEntry entry, PortQueue queue, ulong key, LinuxFd connection)
     {
-        if (SeqPacket.IsDrained(connection.Number))
-        {
-            connection.MarkDrained(); // the common case (a holder let go) frees its descriptor at once
-        }
-
         lock (_lock)
         {
             if (entry.Receive == queue)

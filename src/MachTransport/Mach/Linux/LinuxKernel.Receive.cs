@@ -173,6 +173,7 @@ internal sealed partial class LinuxKernel
     private unsafe MachMsgReturn? TryReceiveOn(PortEntry entry, PortQueue queue, ulong key, LinuxFd receive, byte* buffer, uint limit, int trailerSize, MachMsgOption options)
     {
         List<int> fds = t_receivedFds ??= [];
+        int sender = DeferredClose.NoOwner;
         try
         {
             int capacity = (int)limit - trailerSize;
@@ -198,6 +199,13 @@ internal sealed partial class LinuxKernel
                 }
             }
 
+            if (DeferredClose.Pending > 0 && !MayInstallDescriptors(receive.Number))
+            {
+                // Not read: its descriptors stay in the kernel, charged to its sender, and that holder's connection goes.
+                DropConnection(entry, queue, key, receive);
+                return null;
+            }
+
             Span<byte> control = stackalloc byte[SeqPacket.ReceiveControlSize];
             var message = new Span<byte>(buffer, capacity);
             DatagramRead read = SeqPacket.Receive(receive.Number, message, control, fds, out Libc.UCred credentials, out bool hasCredentials, out int flags);
@@ -206,6 +214,7 @@ internal sealed partial class LinuxKernel
                 return null;
             }
 
+            sender = hasCredentials ? credentials.Pid : DeferredClose.NoOwner;
             nint length = read.Length;
             if (read.Failed || (length == 0 && fds.Count == 0 && SeqPacket.PeerShutDown(receive.Number)))
             {
@@ -225,7 +234,7 @@ internal sealed partial class LinuxKernel
             if (length > capacity)
             {
                 // Without MACH_RCV_LARGE a too-large message is dequeued and destroyed (mach-abi.md §5.4).
-                DeferredClose.CloseAll(fds);
+                DeferredClose.CloseAll(fds, sender);
                 result = MachMsgReturn.ReceiveTooLarge;
                 messageSize = WriteBareHeader(message, entry.Name, (uint)length);
             }
@@ -235,7 +244,7 @@ internal sealed partial class LinuxKernel
                 result = (flags & Libc.MSG_CTRUNC) != 0
                     ? MachMsgReturn.ReceiveBodyError
                     : CopyOut(message[..(int)length], entry.Name, fds, hasCredentials && credentials.Pid == s_ownPid, out fromKernel);
-                DeferredClose.CloseAll(fds);
+                DeferredClose.CloseAll(fds, sender);
                 messageSize = result == MachMsgReturn.Success ? (int)length : WriteBareHeader(message, entry.Name, (uint)Unsafe.SizeOf<MachMsgHeader>());
                 if (fromKernel)
                 {
@@ -249,9 +258,19 @@ internal sealed partial class LinuxKernel
         }
         finally
         {
-            DeferredClose.CloseAll(fds);
+            DeferredClose.CloseAll(fds, sender);
         }
     }
+
+    /// <summary>
+    /// While closes are pending (some may be held up by their senders), whether the next datagram on
+    /// <paramref name="connection"/> may be read: one without descriptors always; one with descriptors only while its
+    /// sender's pending closes leave room for a full datagram more within <see cref="DescriptorBudget.PendingClosesPerSender"/>
+    /// and the descriptor table has room for it above the reserve.
+    /// </summary>
+    private static bool MayInstallDescriptors(int connection)
+        => !SeqPacket.PeekCarriesDescriptors(connection, out int sender)
+            || (DeferredClose.PendingOf(sender) + Libc.ScmMaxFd <= DescriptorBudget.PendingClosesPerSender && DescriptorBudget.HasRoom(Libc.ScmMaxFd));
 
     private static int WriteBareHeader(Span<byte> message, uint portName, uint size)
     {

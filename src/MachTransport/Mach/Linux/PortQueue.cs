@@ -196,8 +196,7 @@ internal sealed class PortQueue : IDisposable
             return false;
         }
 
-        connection.MarkDrained();
-        return true;
+        return true; // dropping it closes it at once: DeferredClose closes a shut-down socket with nothing queued itself
     }
 
     private void Forget(int pid)

@@ -148,6 +148,37 @@ internal static unsafe class SeqPacket
     /// </summary>
     public static bool IsDrained(int fd) => Peek(fd, out int flags) is { Failed: false, Length: 0 } && (flags & Libc.MSG_CTRUNC) == 0;
 
+    /// <summary>
+    /// Whether the next datagram carries descriptors, and its sender's pid (0 when it came without credentials), without
+    /// dequeuing it or installing any: the control buffer has room for the credentials only, so descriptors show as
+    /// MSG_CTRUNC. False when nothing is queued.
+    /// </summary>
+    public static bool PeekCarriesDescriptors(int fd, out int senderPid)
+    {
+        senderPid = 0;
+        byte dummy;
+        byte* control = stackalloc byte[Libc.CmsgHdr.Space(sizeof(Libc.UCred))];
+        var iov = new Libc.IoVec { Base = &dummy, Length = 0 };
+        var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)Libc.CmsgHdr.Space(sizeof(Libc.UCred)) };
+        nint received;
+        while ((received = Libc.recvmsg(fd, &header, Libc.MSG_DONTWAIT | Libc.MSG_PEEK | Libc.MSG_TRUNC)) < 0)
+        {
+            if (Libc.LastError != Libc.EINTR)
+            {
+                return false;
+            }
+        }
+
+        var cmsg = (Libc.CmsgHdr*)control;
+        if (header.ControlLength >= (nuint)Libc.CmsgHdr.HeaderSize + (nuint)sizeof(Libc.UCred)
+            && cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_CREDENTIALS)
+        {
+            senderPid = ((Libc.UCred*)(control + Libc.CmsgHdr.HeaderSize))->Pid;
+        }
+
+        return (header.Flags & Libc.MSG_CTRUNC) != 0;
+    }
+
     /// <summary>Length of the next datagram without dequeuing it (no descriptors are installed).</summary>
     public static DatagramRead PeekLength(int fd) => Peek(fd, out _);
 
