@@ -62,7 +62,7 @@ internal static partial class MachTransportLog
     [LoggerMessage(17, LogLevel.Debug, "Mach service {ServiceName} refused a connection from pid {Pid} (uid {Uid}): {Reason}, {Detail}.", EventName = "ConnectionRefused")]
     public static partial void ConnectionRefused(ILogger logger, string serviceName, int pid, uint uid, MachCloseReason reason, string detail);
 
-    [LoggerMessage(18, LogLevel.Error, "Mach service {ServiceName}: look-ups of the name no longer reach this server (its registry files were removed or replaced, and another process may have taken the name). Restart the server to register it again.", EventName = "ServiceNameLost")]
+    [LoggerMessage(18, LogLevel.Error, "Mach service {ServiceName}: look-ups of the name no longer reach this server (its registry files were removed or replaced, or the registry directory opened to others, and another process may have taken the name). Restart the server to register it again.", EventName = "ServiceNameLost")]
     public static partial void ServiceNameLost(ILogger logger, string serviceName);
 
     [LoggerMessage(19, LogLevel.Debug, "Connection {ConnectionId} closed: the peer {What} for {Seconds} s while data waited to be sent.", EventName = "PeerStalled")]

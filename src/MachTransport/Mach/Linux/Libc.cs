@@ -182,6 +182,7 @@ internal static unsafe partial class Libc
     [StructLayout(LayoutKind.Explicit, Size = 256)]
     public struct Statx
     {
+        [FieldOffset(16)] public uint LinkCount;
         [FieldOffset(20)] public uint Uid;
         [FieldOffset(28)] public ushort Mode;
         [FieldOffset(32)] public ulong Inode;

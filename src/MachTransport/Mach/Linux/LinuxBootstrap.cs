@@ -21,6 +21,7 @@ internal sealed unsafe class LinuxBootstrap
     /// <summary>The answer to a look-up the registrant has no descriptor for, or cannot pass one (BOOTSTRAP_NO_MEMORY).</summary>
     private static ReadOnlySpan<byte> OutOfDescriptors => "E"u8;
     private const int DirectoryType = 0x4000; // S_IFDIR
+    private const int SocketType = 0xC000; // S_IFSOCK
 
     private static readonly Lazy<string> s_registryDirectory = new(() => ResolveRegistryDirectory(
         Environment.GetEnvironmentVariable(DirectoryVariable),
@@ -160,10 +161,11 @@ internal sealed unsafe class LinuxBootstrap
         }
 
         using var connection = LinuxFd.PeerWritable(fd); // the registrant may queue more than its answer
-        int refused = SocketPath.Connect(fd, socketPath);
+        // Bounded: a listener that never accepts (a stopped registrant, or a squatter's socket) must not hang the caller.
+        int refused = SocketPath.ConnectWithin(fd, socketPath, LookUpTimeoutMilliseconds);
         if (refused != 0)
         {
-            // No socket, or one whose registrant died (nobody listens): the name is not registered.
+            // No socket, one whose registrant died (nobody listens), or one nobody answers: the name is not registered.
             return refused == Libc.EACCES ? BootstrapStatus.NotPrivileged : BootstrapStatus.UnknownService;
         }
 
@@ -287,9 +289,21 @@ internal sealed unsafe class LinuxBootstrap
         return listener;
     }
 
-    /// <summary>Whether a process listens on the socket file <paramref name="socketPath"/> (a full backlog counts: it listens).</summary>
+    /// <summary>
+    /// Whether a process listens on the socket file <paramref name="socketPath"/> (a full backlog counts: it listens).
+    /// Only a socket file of its own counts: a link there, symbolic or hard (to another service's socket, say), was made
+    /// by hand, not by a registrant, and would keep the name from every server for as long as what it leads to lives.
+    /// </summary>
     private static bool IsListenedOn(string socketPath)
     {
+        Libc.Statx stat;
+        if (Libc.statx(Libc.AT_FDCWD, socketPath, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) != 0
+            || (stat.Mode & 0xF000) != SocketType
+            || stat.LinkCount != 1)
+        {
+            return false;
+        }
+
         int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
         if (fd < 0)
         {

@@ -21,7 +21,8 @@ internal sealed partial class LinuxKernel
             registration = _ports.TryGetValue(receiveRight, out PortEntry? entry) ? entry.Service : null;
         }
 
-        return registration is null || LinuxBootstrap.StillHolds(registration);
+        // A registry directory opened to others (or made a link) turns every look-up away, whatever the files in it.
+        return registration is null || (LinuxBootstrap.EnsureDirectory(create: false) is not null && LinuxBootstrap.StillHolds(registration));
     }
 
     public string BootstrapDenialReason =>

@@ -112,7 +112,7 @@ internal static unsafe class PortSocket
             return Libc.LastError;
         }
 
-        int error = ConnectWithin(fd, path, timeoutMilliseconds);
+        int error = SocketPath.ConnectWithin(fd, $"/proc/self/fd/{path}", timeoutMilliseconds);
         if (error != 0)
         {
             _ = Libc.close(fd);
@@ -132,35 +132,6 @@ internal static unsafe class PortSocket
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int));
         connection = new LinuxFd(fd);
         return 0;
-    }
-
-    /// <summary>Connects <paramref name="fd"/> through <paramref name="path"/>; a blocking socket waits for backlog room up to the timeout, then turns non-blocking.</summary>
-    private static int ConnectWithin(int fd, int path, int timeoutMilliseconds)
-    {
-        string address = $"/proc/self/fd/{path}";
-        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
-        while (true)
-        {
-            if (timeoutMilliseconds > 0)
-            {
-                long remaining = Math.Max(1, deadline - Environment.TickCount64);
-                var limit = new Libc.TimeVal { Seconds = remaining / 1000, Microseconds = remaining % 1000 * 1000 };
-                _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDTIMEO, &limit, (uint)sizeof(Libc.TimeVal));
-            }
-
-            int error = SocketPath.Connect(fd, address);
-            if (error == 0)
-            {
-                break;
-            }
-
-            if (error != Libc.EINTR || Environment.TickCount64 >= deadline)
-            {
-                return error == Libc.EINTR ? Libc.EAGAIN : error;
-            }
-        }
-
-        return timeoutMilliseconds == 0 || Libc.fcntl(fd, Libc.F_SETFL, Libc.fcntl(fd, Libc.F_GETFL, 0) | Libc.O_NONBLOCK) == 0 ? 0 : Libc.LastError;
     }
 
     /// <summary>The identity of the port <paramref name="path"/> leads to; none unless it is an <c>O_PATH</c> descriptor of a socket.</summary>

@@ -22,6 +22,38 @@ internal static unsafe class SocketPath
     /// <summary>Connects <paramref name="socket"/> to the socket file <paramref name="path"/>: 0 or an errno.</summary>
     public static int Connect(int socket, string path) => Reach(socket, path, bind: false);
 
+    /// <summary>
+    /// Connects the blocking <paramref name="socket"/> to <paramref name="path"/>, waiting for room in the listener's
+    /// backlog up to <paramref name="timeoutMilliseconds"/> (-1: as long as it takes; 0: not at all, for a non-blocking
+    /// socket), then turns it non-blocking. Returns 0, EAGAIN when no room came in time, or another errno.
+    /// </summary>
+    public static int ConnectWithin(int socket, string path, int timeoutMilliseconds)
+    {
+        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
+        while (true)
+        {
+            if (timeoutMilliseconds > 0)
+            {
+                long remaining = Math.Max(1, deadline - Environment.TickCount64);
+                var limit = new Libc.TimeVal { Seconds = remaining / 1000, Microseconds = remaining % 1000 * 1000 };
+                _ = Libc.setsockopt(socket, Libc.SOL_SOCKET, Libc.SO_SNDTIMEO, &limit, (uint)sizeof(Libc.TimeVal));
+            }
+
+            int error = Connect(socket, path);
+            if (error == 0)
+            {
+                break;
+            }
+
+            if (error != Libc.EINTR || Environment.TickCount64 >= deadline)
+            {
+                return error == Libc.EINTR ? Libc.EAGAIN : error;
+            }
+        }
+
+        return timeoutMilliseconds == 0 || Libc.fcntl(socket, Libc.F_SETFL, Libc.fcntl(socket, Libc.F_GETFL, 0) | Libc.O_NONBLOCK) == 0 ? 0 : Libc.LastError;
+    }
+
     private static int Reach(int socket, string path, bool bind)
     {
         if (Encoding.UTF8.GetByteCount(path) <= MaxBytes)
