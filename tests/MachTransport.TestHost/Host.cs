@@ -17,7 +17,7 @@ namespace MachTransport.TestHost;
 
 internal static class Host
 {
-    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold, int? keepAliveSeconds = null)
+    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold, int? keepAliveSeconds = null, int? connectionsPerPeer = null)
     {
         using var counters = new TransportCounters();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -29,6 +29,7 @@ internal static class Host
         builder.WebHost.UseMachTransport(options =>
         {
             options.Limits.InlineThreshold = inlineThreshold ?? options.Limits.InlineThreshold;
+            options.MaxConnectionsPerPeerProcess = connectionsPerPeer ?? options.MaxConnectionsPerPeerProcess;
             if (denyPeers)
             {
                 options.PeerPolicy = _ => false;

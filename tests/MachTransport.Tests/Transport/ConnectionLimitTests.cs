@@ -103,8 +103,10 @@ public sealed class ConnectionLimitTests
     [LinuxFact]
     public async Task TheDescriptorCostTheDefaultLimitAssumesCoversWhatAConnectionHoldsOnTheServer()
     {
-        const int Connections = 20;
-        await using TransportHost host = await TransportHost.StartAsync("fdcost");
+        const int Connections = 40;
+        // The runtime maps each assembly it loads (2 descriptors) whenever it first needs it: a few may come during the count.
+        const int RuntimeSlack = 6;
+        await using TransportHost host = await TransportHost.StartAsync("fdcost", "--per-peer", $"{Connections}");
         var factory = new MachConnectionFactory(host.Service);
         await using (Stream warmUp = await factory.ConnectAsync())
         {
@@ -120,13 +122,14 @@ public sealed class ConnectionLimitTests
         }
 
         await host.WaitForStatsAsync(s => s["active"] == Connections);
-        int perConnection = (host.CountOpenFds() - before + Connections - 1) / Connections;
+        int added = host.CountOpenFds() - before;
         foreach (Stream stream in streams)
         {
             await stream.DisposeAsync();
         }
 
-        Assert.InRange(perConnection, 1, ConnectionBudget.DescriptorsPerConnection);
+        // One descriptor more per connection than the budget assumes would be 40 more than this allows.
+        Assert.InRange(added, Connections, (Connections * ConnectionBudget.DescriptorsPerConnection) + RuntimeSlack);
     }
 
     private static long OpenFileLimit()

@@ -10,7 +10,7 @@ public sealed class HttpOverMachTests : IAsyncLifetime
 {
     private TransportHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await TransportHost.StartAsync("http");
+    public async Task InitializeAsync() => _host = await TransportHost.StartAsync("http", "--per-peer", "256"); // 200 connections from this one process
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
