@@ -123,6 +123,13 @@ internal sealed class TransportHost : IAsyncDisposable
 
     public Task KillAsync() => _process.KillAsync();
 
+    /// <summary>Stops the host gracefully; what it logged (warnings and above, on stderr).</summary>
+    public async Task<string> StopAndReadLogAsync()
+    {
+        await StopAsync();
+        return await _process.ReadErrorAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         _tcp.Dispose();
