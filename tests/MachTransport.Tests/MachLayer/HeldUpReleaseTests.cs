@@ -135,7 +135,7 @@ public class HeldUpReleaseTests
                 lookUp = -1;
             }
 
-            _ = Libc.close(pipe.ReadEnd); // the registrant's connection holds the last reference
+            pipe.LetGoOfReadEnd(); // the registrant's connection holds the last reference
             Task<BootstrapStatus> next = Task.Run(() =>
             {
                 BootstrapStatus status = Kernel.BootstrapLookUp(name, out uint right);
@@ -226,6 +226,6 @@ public class HeldUpReleaseTests
     private static void SendAndLetGo(LinuxFd sendEnd, LockedPipe pipe)
     {
         Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
-        _ = Libc.close(pipe.ReadEnd);
+        pipe.LetGoOfReadEnd();
     }
 }

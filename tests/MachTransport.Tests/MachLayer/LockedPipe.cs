@@ -14,6 +14,7 @@ internal sealed unsafe partial class LockedPipe : IDisposable
     private readonly int _idleEnd;
     private readonly int _feeder;
     private readonly Thread _splicer;
+    private Thread? _readEndCloser;
     private int _splicerTid;
     private bool _released;
 
@@ -46,6 +47,17 @@ internal sealed unsafe partial class LockedPipe : IDisposable
     /// <summary>The read end, to send; the sender closes its copy after sending so the receiver's is the last.</summary>
     public int ReadEnd { get; }
 
+    /// <summary>
+    /// Closes this process's copy of <see cref="ReadEnd"/> after it was sent, so the receiver's is meant to be the last.
+    /// On a thread of its own: the receiver may have released its copy already, and then this close is the last one,
+    /// which waits for the pipe's lock until <see cref="Release"/> (on the test's thread, that hung the test for good).
+    /// </summary>
+    public void LetGoOfReadEnd()
+    {
+        _readEndCloser = new Thread(() => _ = Libc.close(ReadEnd)) { IsBackground = true, Name = "LockedPipe close" };
+        _readEndCloser.Start();
+    }
+
     /// <summary>Lets the splice end (one byte for the idle socket), so whatever waits on the pipe's lock goes on.</summary>
     public void Release()
     {
@@ -61,6 +73,7 @@ internal sealed unsafe partial class LockedPipe : IDisposable
     {
         Release();
         _splicer.Join();
+        _readEndCloser?.Join();
         foreach (int fd in new[] { _writeEnd, _idleEnd, _feeder })
         {
             _ = Libc.close(fd);

@@ -29,7 +29,7 @@ public sealed class DescriptorExhaustionTests
         using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(service.Name))
         {
             Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
-            _ = Libc.close(pipe.ReadEnd); // the server's copy is the last: its close waits for the pipe's lock
+            pipe.LetGoOfReadEnd(); // the server's copy is the last: its close waits for the pipe's lock
             sent = SendRefusedDescriptors(sendEnd, Flood);
         }
 
@@ -59,7 +59,7 @@ public sealed class DescriptorExhaustionTests
                 Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [.. pipes.Select(p => p.ReadEnd)]));
                 foreach (LockedPipe pipe in pipes)
                 {
-                    _ = Libc.close(pipe.ReadEnd);
+                    pipe.LetGoOfReadEnd();
                 }
 
                 _ = SendRefusedDescriptors(sendEnd, Flood);
@@ -90,7 +90,7 @@ public sealed class DescriptorExhaustionTests
         using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(service.Name))
         {
             Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
-            _ = Libc.close(pipe.ReadEnd);
+            pipe.LetGoOfReadEnd();
         }
 
         int failed = 0;
@@ -172,7 +172,7 @@ public sealed class DescriptorExhaustionTests
             using (LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(service.Name))
             {
                 Assert.Equal(0, SeqPacket.Send(sendEnd.Number, HostileDatagramTests.OneSendRight(), [pipe.ReadEnd]));
-                _ = Libc.close(pipe.ReadEnd);
+                pipe.LetGoOfReadEnd();
                 _ = SendRefusedDescriptors(sendEnd, Flood);
             }
 
