@@ -7,10 +7,16 @@ namespace EchoFiles;
 /// <summary>The client part: sends messages on one Echo call and checks that each comes back identical.</summary>
 internal static class EchoClient
 {
-    /// <summary>Sends each of <paramref name="messages"/> in turn; true when every echo was identical. Says how it went on stdout.</summary>
-    public static async Task<bool> SendAsync(Echoer.EchoerClient client, IEnumerable<byte[]> messages)
+    /// <summary>How long a client's call may take unless told otherwise (<c>--deadline</c>).</summary>
+    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Sends each of <paramref name="messages"/> in turn, all within <paramref name="deadline"/>; true when every echo was
+    /// identical. Says how it went on stdout.
+    /// </summary>
+    public static async Task<bool> SendAsync(Echoer.EchoerClient client, IEnumerable<byte[]> messages, TimeSpan deadline)
     {
-        using AsyncDuplexStreamingCall<EchoMessage, EchoMessage> call = client.Echo(deadline: DateTime.UtcNow.AddSeconds(30));
+        using AsyncDuplexStreamingCall<EchoMessage, EchoMessage> call = client.Echo(deadline: DateTime.UtcNow + deadline);
         try
         {
             foreach (byte[] data in messages)

@@ -20,11 +20,11 @@ internal static class EchoDemo
             string file = Path.Combine(directory, $"{Environment.ProcessId}");
             byte[] hello = Encoding.UTF8.GetBytes("hello over Mach");
 
-            bool first = await EchoClient.SendAsync(client, [hello]);
+            bool first = await EchoClient.SendAsync(client, [hello], EchoClient.DefaultDeadline);
             Console.WriteLine(File.Exists(file) ? $"{file} holds \"{File.ReadAllText(file)}\"" : $"{file} is missing");
-            bool again = await EchoClient.SendAsync(client, [hello]);
+            bool again = await EchoClient.SendAsync(client, [hello], EchoClient.DefaultDeadline);
             Console.WriteLine(File.Exists(file) ? $"{file} is still there" : $"the same message again: {file} deleted");
-            bool tooLarge = await EchoClient.SendAsync(client, [new byte[EchoService.MaxMessageBytes + 1]]);
+            bool tooLarge = await EchoClient.SendAsync(client, [new byte[EchoService.MaxMessageBytes + 1]], EchoClient.DefaultDeadline);
             asExpected = first && again && !tooLarge && !File.Exists(file);
         }
 

@@ -3,7 +3,8 @@
 //   EchoFiles [demo]            the server as a child process, and a scripted client against it
 //   EchoFiles serve             the server alone ("stop" on stdin ends it)
 //   EchoFiles client [DATA...]  sends each DATA (or else stdin) as one message; exit code 0 when every echo is identical
-// Options: --service NAME (default com.machtransport.echofiles), --dir PATH (the server's data folder).
+// Options: --service NAME (default com.machtransport.echofiles), --dir PATH (the server's data folder),
+// --deadline SECONDS (the client's call, default 30).
 using System.Text;
 using EchoFiles;
 using EchoFiles.Protos;
@@ -11,13 +12,25 @@ using Grpc.Net.Client;
 using MachTransport.Grpc;
 using MachTransport.Samples;
 
-if (SampleArguments.Parse(args, "--service", "--dir") is not SampleArguments arguments)
+if (SampleArguments.Parse(args, "--service", "--dir", "--deadline") is not SampleArguments arguments)
 {
     return 2;
 }
 
 string service = arguments.Option("--service", "com.machtransport.echofiles");
 string directory = arguments.Option("--dir", EchoFolder.DefaultDirectory);
+TimeSpan deadline = EchoClient.DefaultDeadline;
+if (arguments.Option("--deadline", "") is { Length: > 0 } seconds)
+{
+    if (!int.TryParse(seconds, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) || value <= 0)
+    {
+        Console.Error.WriteLine("--deadline takes a positive number of seconds");
+        return 2;
+    }
+
+    deadline = TimeSpan.FromSeconds(value);
+}
+
 switch (arguments.Mode)
 {
     case "demo":
@@ -28,11 +41,11 @@ switch (arguments.Mode)
         using (GrpcChannel channel = MachGrpcChannel.ForService(service))
         {
             IEnumerable<byte[]> messages = arguments.Values.Count > 0 ? arguments.Values.Select(Encoding.UTF8.GetBytes) : [await ReadStdinAsync()];
-            return await EchoClient.SendAsync(new Echoer.EchoerClient(channel), messages) ? 0 : 1;
+            return await EchoClient.SendAsync(new Echoer.EchoerClient(channel), messages, deadline) ? 0 : 1;
         }
 
     default:
-        Console.Error.WriteLine("usage: EchoFiles [demo | serve | client [DATA...]] [--service NAME] [--dir PATH]");
+        Console.Error.WriteLine("usage: EchoFiles [demo | serve | client [DATA...]] [--service NAME] [--dir PATH] [--deadline SECONDS]");
         return 2;
 }
 
