@@ -21,7 +21,7 @@ internal sealed class MachSender : IDisposable
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMilliseconds(16);
 
     /// <summary>How long a send that finds the system short of resources (MACH_SEND_NO_BUFFER) is retried before it fails.</summary>
-    private static readonly TimeSpan ResourceShortageRetry = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan ResourceShortageRetry = TimeSpan.FromSeconds(5);
 
     private readonly IMachKernel _kernel;
     private readonly MachSendRight _peer;

@@ -16,9 +16,6 @@ namespace MachTransport.Client;
 /// </summary>
 internal static class MachClientConnector
 {
-    /// <summary>How long a CONNECT that finds the system short of resources is retried before the connect fails.</summary>
-    private static readonly TimeSpan ResourceShortageRetry = TimeSpan.FromSeconds(5);
-
     public static async Task<MachChannel> ConnectAsync(string serviceName, MachClientOptions options, CancellationToken cancellationToken)
     {
         MachReceiveLoop loop = MachReceiveLoop.Client;
@@ -73,7 +70,7 @@ internal static class MachClientConnector
     /// <summary>
     /// Sends CONNECT, retrying while the service's port is full (MACH_SEND_TIMED_OUT: its server takes no more holders
     /// for now) for up to the connect timeout, and while the system is short of resources (MACH_SEND_NO_BUFFER) for up
-    /// to <see cref="ResourceShortageRetry"/> (or the connect timeout); either ends as an error saying so, never as a
+    /// to <see cref="MachSender.ResourceShortageRetry"/> (or the connect timeout); either ends as an error saying so, never as a
     /// dead server.
     /// </summary>
     private static async Task SendConnectAsync(IMachKernel kernel, MachSendRight service, MachReceiveRight port, string serviceName, ChannelSettings settings, TimeSpan connectTimeout, CancellationToken timeout, CancellationToken cancellationToken)
@@ -89,7 +86,7 @@ internal static class MachClientConnector
                     return;
                 case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
                     shortSince = result == MachMsgReturn.SendTimedOut ? 0 : shortSince == 0 ? Environment.TickCount64 : shortSince;
-                    if ((shortSince != 0 && Environment.TickCount64 - shortSince >= ResourceShortageRetry.TotalMilliseconds)
+                    if ((shortSince != 0 && Environment.TickCount64 - shortSince >= MachSender.ResourceShortageRetry.TotalMilliseconds)
                         || !await RetryLaterAsync(timeout, cancellationToken).ConfigureAwait(false))
                     {
                         throw result == MachMsgReturn.SendTimedOut

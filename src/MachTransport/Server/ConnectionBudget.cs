@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace MachTransport.Server;
 
 /// <summary>
@@ -25,7 +23,7 @@ internal static class ConnectionBudget
     public const int PeerProcessCap = 16;
     private const int Headroom = 256 + Mach.Linux.DescriptorBudget.Reserve;
 
-    public static int DefaultMaxConnections { get; } = FromOpenFileLimit(OperatingSystem.IsLinux() ? SoftOpenFileLimit() : null);
+    public static int DefaultMaxConnections { get; } = FromOpenFileLimit(OperatingSystem.IsLinux() ? Mach.Linux.DescriptorBudget.Limit : null);
 
     public static int FromOpenFileLimit(long? limit)
         => limit is long soft ? (int)Math.Clamp((soft - Headroom) / DescriptorsPerConnection, 1, Cap) : Cap;
@@ -35,25 +33,4 @@ internal static class ConnectionBudget
 
     /// <summary>The default per-peer-process limit: a quarter of <paramref name="maxConnections"/>, at least 1 and at most <see cref="PeerProcessCap"/>.</summary>
     public static int PerPeerProcess(int maxConnections) => Math.Clamp(maxConnections / PeerProcessShare, 1, PeerProcessCap);
-
-    /// <summary>The soft "Max open files" of /proc/self/limits; null when unlimited or unreadable.</summary>
-    private static long? SoftOpenFileLimit()
-    {
-        try
-        {
-            foreach (string line in File.ReadLines("/proc/self/limits"))
-            {
-                if (line.StartsWith("Max open files", StringComparison.Ordinal))
-                {
-                    string[] fields = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                    return long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out long soft) ? soft : null;
-                }
-            }
-        }
-        catch (IOException)
-        {
-        }
-
-        return null;
-    }
 }

@@ -7,7 +7,7 @@ namespace MachTransport.Mach.Linux;
 /// it dropped its right and took it again before the receiver read the old connection's end-of-file. This process's own
 /// connections are not counted: its code is trusted. Access is under the kernel's lock.
 /// </summary>
-internal sealed unsafe class HolderCounts
+internal sealed class HolderCounts
 {
     /// <summary>Connections one other process may have in one port: its own, and room for taking its right again a few times.</summary>
     public const int PerPortPerProcess = 8;
@@ -22,12 +22,7 @@ internal sealed unsafe class HolderCounts
 
     private readonly Dictionary<int, int> _byPid = [];
 
-    public HolderCounts()
-    {
-        Libc.RLimit limit;
-        ulong table = Libc.getrlimit(Libc.RLIMIT_NOFILE, &limit) == 0 ? limit.Soft : 1024;
-        PerProcess = (int)Math.Clamp(table / TableShare, MinimumPerProcess, int.MaxValue);
-    }
+    public HolderCounts() => PerProcess = (int)Math.Max(DescriptorBudget.Limit / TableShare, MinimumPerProcess);
 
     /// <summary>
     /// Connections one other process may have in all of this space's ports together: an eighth of the descriptor table

@@ -92,6 +92,11 @@ internal static unsafe partial class Libc
     public const int O_RDWR = 2;
     public const int O_CREAT = 0x40;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_PATH = 0x200000;
+    public const int O_DIRECTORY = 0x10000;
+    public const int S_IFMT = 0xF000;
+    public const int S_IFDIR = 0x4000;
+    public const int S_IFSOCK = 0xC000;
     public const int LOCK_EX = 2;
     public const int LOCK_NB = 4;
 

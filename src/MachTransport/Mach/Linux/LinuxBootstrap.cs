@@ -20,9 +20,6 @@ internal sealed unsafe class LinuxBootstrap
 
     /// <summary>The answer to a look-up the registrant has no descriptor for, or cannot pass one (BOOTSTRAP_NO_MEMORY).</summary>
     private static ReadOnlySpan<byte> OutOfDescriptors => "E"u8;
-    private const int DirectoryType = 0x4000; // S_IFDIR
-    private const int SocketType = 0xC000; // S_IFSOCK
-
     private static readonly Lazy<string> s_registryDirectory = new(() => ResolveRegistryDirectory(
         Environment.GetEnvironmentVariable(DirectoryVariable),
         Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"),
@@ -298,7 +295,7 @@ internal sealed unsafe class LinuxBootstrap
     {
         Libc.Statx stat;
         if (Libc.statx(Libc.AT_FDCWD, socketPath, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) != 0
-            || (stat.Mode & 0xF000) != SocketType
+            || (stat.Mode & Libc.S_IFMT) != Libc.S_IFSOCK
             || stat.LinkCount != 1)
         {
             return false;
@@ -320,7 +317,7 @@ internal sealed unsafe class LinuxBootstrap
     {
         Libc.Statx stat;
         return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0
-            ? new PortIdentity(((ulong)stat.DeviceMajor << 32) | stat.DeviceMinor, stat.Inode)
+            ? PortIdentity.Of(stat)
             : default;
     }
 
@@ -344,7 +341,7 @@ internal sealed unsafe class LinuxBootstrap
     {
         Libc.Statx stat;
         return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0
-            && (stat.Mode & 0xF000) == DirectoryType
+            && (stat.Mode & Libc.S_IFMT) == Libc.S_IFDIR
             && stat.Uid == uid
             && (stat.Mode & 0x3F /* 077 */) == 0;
     }
@@ -354,7 +351,7 @@ internal sealed unsafe class LinuxBootstrap
     {
         Libc.Statx stat;
         return Libc.statx(Libc.AT_FDCWD, path, 0, Libc.STATX_BASIC_STATS, &stat) == 0
-            && (stat.Mode & 0xF000) == DirectoryType
+            && (stat.Mode & Libc.S_IFMT) == Libc.S_IFDIR
             && stat.Uid == uid;
     }
 

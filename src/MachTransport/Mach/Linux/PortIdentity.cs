@@ -8,4 +8,7 @@ namespace MachTransport.Mach.Linux;
 internal readonly record struct PortIdentity(ulong Device, ulong Inode)
 {
     public bool IsNone => Inode == 0;
+
+    /// <summary>The identity of the file <paramref name="stat"/> describes.</summary>
+    public static PortIdentity Of(in Libc.Statx stat) => new(((ulong)stat.DeviceMajor << 32) | stat.DeviceMinor, stat.Inode);
 }

@@ -191,12 +191,7 @@ internal sealed class PortQueue : IDisposable
     {
         using LinuxFd.Lease lease = connection.Acquire();
         var poll = new Libc.PollFd { Fd = lease.Number, Events = Libc.POLLIN };
-        if (Libc.poll(&poll, 1, 0) != 1 || (poll.ReturnedEvents & Libc.POLLHUP) == 0 || !SeqPacket.IsDrained(lease.Number))
-        {
-            return false;
-        }
-
-        return true; // dropping it closes it at once: DeferredClose closes a shut-down socket with nothing queued itself
+        return Libc.poll(&poll, 1, 0) == 1 && (poll.ReturnedEvents & Libc.POLLHUP) != 0 && SeqPacket.IsDrained(lease.Number);
     }
 
     private void Forget(int pid)

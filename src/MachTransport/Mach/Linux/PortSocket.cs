@@ -18,8 +18,6 @@ internal static unsafe class PortSocket
     /// <summary>The backlog of a full port: a unix listener then refuses (EAGAIN) every connect but one.</summary>
     public const int FullBacklog = 0;
 
-    private const int O_PATH = 0x200000;
-    private const int SocketType = 0xC000; // S_IFSOCK
 
     private static readonly Lazy<string> s_processDirectory = new(() => Directory.CreateTempSubdirectory("machtransport-ports-").FullName);
 
@@ -51,7 +49,7 @@ internal static unsafe class PortSocket
                 return bound;
             }
 
-            int opened = Libc.open(name, O_PATH | Libc.O_CLOEXEC, 0);
+            int opened = Libc.open(name, Libc.O_PATH | Libc.O_CLOEXEC, 0);
             int error = opened < 0 ? Libc.LastError : 0;
             _ = Libc.unlink(name);
             if (opened < 0 || Libc.listen(fd, Backlog) != 0)
@@ -139,13 +137,13 @@ internal static unsafe class PortSocket
     {
         Libc.Statx stat;
         if (Libc.statx(path, string.Empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &stat) != 0
-            || (stat.Mode & 0xF000) != SocketType
-            || (Libc.fcntl(path, Libc.F_GETFL, 0) & O_PATH) == 0)
+            || (stat.Mode & Libc.S_IFMT) != Libc.S_IFSOCK
+            || (Libc.fcntl(path, Libc.F_GETFL, 0) & Libc.O_PATH) == 0)
         {
             return default;
         }
 
-        return new PortIdentity(((ulong)stat.DeviceMajor << 32) | stat.DeviceMinor, stat.Inode);
+        return PortIdentity.Of(stat);
     }
 
     /// <summary>Whether <paramref name="fd"/> is a listening AF_UNIX SOCK_SEQPACKET socket bound to the socket file <paramref name="identity"/> names.</summary>

@@ -146,7 +146,7 @@ internal static unsafe class SeqPacket
     /// End-of-file with nothing left in the queue: a peek finds no datagram. (A zero-length datagram would also read
     /// as 0, but it brings its sender's credentials or descriptors, which show as a truncated control buffer.)
     /// </summary>
-    public static bool IsDrained(int fd) => Peek(fd, out int flags) is { Failed: false, Length: 0 } && (flags & Libc.MSG_CTRUNC) == 0;
+    public static bool IsDrained(int fd) => Peek(fd, null, 0, out int flags, out _) is { Failed: false, Length: 0 } && (flags & Libc.MSG_CTRUNC) == 0;
 
     /// <summary>
     /// Whether the next datagram carries descriptors, and its sender's pid (0 when it came without credentials), without
@@ -156,37 +156,35 @@ internal static unsafe class SeqPacket
     public static bool PeekCarriesDescriptors(int fd, out int senderPid)
     {
         senderPid = 0;
-        byte dummy;
-        byte* control = stackalloc byte[Libc.CmsgHdr.Space(sizeof(Libc.UCred))];
-        var iov = new Libc.IoVec { Base = &dummy, Length = 0 };
-        var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)Libc.CmsgHdr.Space(sizeof(Libc.UCred)) };
-        nint received;
-        while ((received = Libc.recvmsg(fd, &header, Libc.MSG_DONTWAIT | Libc.MSG_PEEK | Libc.MSG_TRUNC)) < 0)
+        int size = Libc.CmsgHdr.Space(sizeof(Libc.UCred));
+        byte* control = stackalloc byte[size];
+        if (Peek(fd, control, size, out int flags, out nuint controlLength).Failed)
         {
-            if (Libc.LastError != Libc.EINTR)
-            {
-                return false;
-            }
+            return false;
         }
 
         var cmsg = (Libc.CmsgHdr*)control;
-        if (header.ControlLength >= (nuint)Libc.CmsgHdr.HeaderSize + (nuint)sizeof(Libc.UCred)
+        if (controlLength >= (nuint)Libc.CmsgHdr.HeaderSize + (nuint)sizeof(Libc.UCred)
             && cmsg->Level == Libc.SOL_SOCKET && cmsg->Type == Libc.SCM_CREDENTIALS)
         {
             senderPid = ((Libc.UCred*)(control + Libc.CmsgHdr.HeaderSize))->Pid;
         }
 
-        return (header.Flags & Libc.MSG_CTRUNC) != 0;
+        return (flags & Libc.MSG_CTRUNC) != 0;
     }
 
     /// <summary>Length of the next datagram without dequeuing it (no descriptors are installed).</summary>
-    public static DatagramRead PeekLength(int fd) => Peek(fd, out _);
+    public static DatagramRead PeekLength(int fd) => Peek(fd, null, 0, out _, out _);
 
-    private static DatagramRead Peek(int fd, out int flags)
+    /// <summary>
+    /// The next datagram's length and flags without dequeuing it, and its control messages in <paramref name="control"/>
+    /// (<paramref name="controlSize"/> bytes, none when null): descriptors that do not fit are not installed, only flagged.
+    /// </summary>
+    private static DatagramRead Peek(int fd, byte* control, int controlSize, out int flags, out nuint controlLength)
     {
         byte dummy;
         var iov = new Libc.IoVec { Base = &dummy, Length = 0 };
-        var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1 };
+        var header = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSize };
         nint received;
         while ((received = Libc.recvmsg(fd, &header, Libc.MSG_DONTWAIT | Libc.MSG_PEEK | Libc.MSG_TRUNC)) < 0)
         {
@@ -194,11 +192,13 @@ internal static unsafe class SeqPacket
             if (error != Libc.EINTR)
             {
                 flags = 0;
+                controlLength = 0;
                 return DatagramRead.Failure(error);
             }
         }
 
         flags = header.Flags;
+        controlLength = header.ControlLength;
         return new DatagramRead(received, 0);
     }
 }

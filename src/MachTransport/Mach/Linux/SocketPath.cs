@@ -12,8 +12,6 @@ internal static unsafe class SocketPath
     /// <summary>The longest path <c>sun_path</c> holds (108 bytes with the NUL).</summary>
     public const int MaxBytes = 107;
 
-    private const int O_PATH = 0x200000;
-    private const int O_DIRECTORY = 0x10000;
     private const int ENAMETOOLONG = 36;
 
     /// <summary>Binds <paramref name="socket"/> to <paramref name="path"/>: 0 or an errno.</summary>
@@ -61,7 +59,7 @@ internal static unsafe class SocketPath
             return Call(socket, path, bind);
         }
 
-        int directory = Libc.open(Path.GetDirectoryName(path) ?? ".", O_PATH | O_DIRECTORY | Libc.O_CLOEXEC, 0);
+        int directory = Libc.open(Path.GetDirectoryName(path) ?? ".", Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
         if (directory < 0)
         {
             return Libc.LastError;
