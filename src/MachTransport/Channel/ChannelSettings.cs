@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace MachTransport.Channel;
 
 /// <summary>
-/// The per-connection limits, memory and telemetry of one side, built once per listener or client connector (both the
-/// server options and the client options map to these), so connections share their pipe options as Kestrel's do.
+/// The per-connection limits, memory and telemetry of one side (both the server options and the client options map
+/// to these). A listener builds them once, so its connections share their pipe options as Kestrel's do; the client
+/// builds them for each connect (<c>MachClientConnector.ConnectAsync</c>).
 /// </summary>
 internal sealed record ChannelSettings(
     long MaxReadBufferSize,
