@@ -25,16 +25,16 @@ internal static class Report
         return table.ToString();
     }
 
-    /// <summary>CPU per operation (client and server processes) for every case, and the calls over 1 ms of latency cases.</summary>
+    /// <summary>CPU per operation (client and server processes) and the client's thread-pool work items per operation for every case, and the calls over 1 ms of latency cases.</summary>
     public static string CpuTable(IReadOnlyList<CaseResult> results)
     {
         var table = new StringBuilder();
-        table.AppendLine("| scenario | transport | CPU µs/op (client + server) | ops over 1 ms |")
-            .AppendLine("| --- | --- | ---: | ---: |");
+        table.AppendLine("| scenario | transport | CPU µs/op (client + server) | client pool work items/op | ops over 1 ms |")
+            .AppendLine("| --- | --- | ---: | ---: | ---: |");
         foreach (CaseResult r in results)
         {
             string over = r.Scenario.Kind == ScenarioKind.Latency ? r.OverMillisecond.ToString(CultureInfo.InvariantCulture) : "";
-            table.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario.Name} | {r.Transport} | {F(r.CpuMicrosecondsPerOperation)} | {over} |");
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario.Name} | {r.Transport} | {F(r.CpuMicrosecondsPerOperation)} | {F(r.PerOperation(r.ClientWorkItems))} | {over} |");
         }
 
         return table.ToString();
@@ -114,6 +114,7 @@ internal static class Report
                 rate = Finite(r.Rate),
                 roundRates = r.RoundRates,
                 cpuMicrosecondsPerOp = Finite(r.CpuMicrosecondsPerOperation),
+                clientWorkItemsPerOp = Finite(r.PerOperation(r.ClientWorkItems)),
                 overMillisecond = r.Scenario.Kind == ScenarioKind.Latency ? r.OverMillisecond : (int?)null,
                 clientBytesPerOp = Finite(r.ClientBytesPerOperation),
                 serverBytesPerOp = Finite(r.ServerBytesPerOperation),

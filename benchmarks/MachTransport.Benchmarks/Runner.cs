@@ -42,10 +42,12 @@ internal sealed class Runner(MachCounters counters)
         MachCounters.Snapshot machBefore = counters.Read();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         double cpuBefore = Cpu(@case);
+        long workItemsBefore = ThreadPool.CompletedWorkItemCount;
         long start = Stopwatch.GetTimestamp();
         long units = await @case.Run(scenario.BatchSize, latencies);
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         double cpu = Cpu(@case) - cpuBefore;
+        long workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         MachCounters.Snapshot mach = counters.Read() - machBefore;
         if (result is null)
@@ -63,6 +65,7 @@ internal sealed class Runner(MachCounters counters)
         result.ClientAllocated += allocated;
         result.Mach += mach;
         result.CpuSeconds += cpu;
+        result.ClientWorkItems += workItems;
         if (scenario.Kind == ScenarioKind.Latency)
         {
             result.LatenciesMicroseconds.AddRange(latencies.Select(t => t * 1e6 / Stopwatch.Frequency));
