@@ -26,6 +26,9 @@ internal static class BenchServer
         {
             options.Limits.InlineThreshold = variant.InlineThreshold ?? options.Limits.InlineThreshold;
             options.Limits.MaxReadBufferSize = variant.ReadWindow ?? options.Limits.MaxReadBufferSize;
+            // The harness is one peer process holding every client connection: the idle-memory measurement alone opens
+            // 50 (200 in --full) beside the measured ones, past the per-peer default of 16.
+            options.MaxConnectionsPerPeerProcess = options.MaxConnections;
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -23,6 +23,17 @@ internal sealed class CaseResult(Scenario scenario, Case @case)
 
     public MachCounters.Snapshot Mach { get; set; }
 
+    /// <summary>CPU seconds (user + system) of the client and the serving process over the measured batches.</summary>
+    public double CpuSeconds { get; set; }
+
+    /// <summary>Thread-pool work items the client process completed over the measured batches: its thread hops.</summary>
+    public long ClientWorkItems { get; set; }
+
+    public double CpuMicrosecondsPerOperation => Operations == 0 ? double.NaN : CpuSeconds * 1e6 / Operations;
+
+    /// <summary>Operations that took over a millisecond (latency scenarios): the tail in counts, not one percentile.</summary>
+    public int OverMillisecond => LatenciesMicroseconds.Count(l => l > 1000);
+
     public double Percentile(double p)
     {
         if (LatenciesMicroseconds.Count == 0)

@@ -1,5 +1,5 @@
 // The scenarios of a run and the clients they use: gRPC (unary small, 1 MiB and 16 MiB echo, a server stream of
-// small messages) per server variant; on the raw channel and a raw Unix socket, the 64-byte round trip (and the
+// small messages) per server variant, and on the main server long runs of small unary calls (the latency tail); on the raw channel and a raw Unix socket, the 64-byte round trip (and the
 // floor) and a 1 MiB echo, which shows what the transports themselves move without HTTP/2 and gRPC on top.
 using System.Buffers;
 using System.Diagnostics;
@@ -16,6 +16,12 @@ internal sealed class Catalog : IAsyncDisposable
 {
     public const int SmallSize = 64;
 
+    /// <summary>The payload of grpc-unary-sustained, as in issue 17's measurement.</summary>
+    public const int SustainedSize = 16;
+
+    /// <summary>Calls per batch of grpc-unary-sustained: thousands in a row, where a slow phase shows as a burst of slow calls.</summary>
+    public const int SustainedBatch = 5000;
+
     private readonly List<IDisposable> _owned = [];
     private readonly List<Stream> _streams = [];
     private readonly Dictionary<int, ByteString> _payloads = [];
@@ -26,10 +32,10 @@ internal sealed class Catalog : IAsyncDisposable
     {
         var catalog = new Catalog();
         int scale = settings.BatchScale;
-        catalog.AddGrpc(settings, main, probe, includeStream: true, scale);
+        catalog.AddGrpc(settings, main, probe, mainServer: true, scale);
         foreach (ServerProcess server in variants)
         {
-            catalog.AddGrpc(settings, server, null, includeStream: false, scale);
+            catalog.AddGrpc(settings, server, null, mainServer: false, scale);
         }
 
         await catalog.AddChannelRoundTripAsync(settings, main, probe, scale);
@@ -65,7 +71,7 @@ internal sealed class Catalog : IAsyncDisposable
         return payload;
     }
 
-    private void AddGrpc(Settings settings, ServerProcess server, StatsProbe? probe, bool includeStream, int scale)
+    private void AddGrpc(Settings settings, ServerProcess server, StatsProbe? probe, bool mainServer, int scale)
     {
         string suffix = server.Variant.Suffix;
         var clients = new Dictionary<string, Bench.BenchClient>();
@@ -83,21 +89,17 @@ internal sealed class Catalog : IAsyncDisposable
 
         Func<Task<long>>? serverAllocated = probe is null ? null : probe.AllocatedAsync;
         List<Case> Cases(string scenario, Func<Bench.BenchClient, BatchRunner> runner)
-            => [.. GrpcClients.Transports.Where(t => settings.Includes(scenario, t)).Select(t => new Case(t, runner(Client(t)), serverAllocated))];
+            => [.. GrpcClients.Transports.Where(t => settings.Includes(scenario, t)).Select(t => new Case(t, runner(Client(t)), serverAllocated, server.Pid))];
 
         const string Unary = "grpc-unary";
         var small = new Payload { Data = Payload(SmallSize) };
-        Scenarios.Add(new Scenario(Unary, suffix, ScenarioKind.Latency, "µs", 100 * scale, Cases(Unary + suffix, client => async (count, latencies) =>
+        Scenarios.Add(new Scenario(Unary, suffix, ScenarioKind.Latency, "µs", 100 * scale, Cases(Unary + suffix, client => (count, latencies) => UnaryCallsAsync(client, small, count, latencies))));
+        if (mainServer)
         {
-            for (int i = 0; i < count; i++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                _ = await client.EchoAsync(small);
-                latencies.Add(Elapsed(start));
-            }
-
-            return count;
-        })));
+            const string Sustained = "grpc-unary-sustained";
+            var tiny = new Payload { Data = Payload(SustainedSize) };
+            Scenarios.Add(new Scenario(Sustained, suffix, ScenarioKind.Latency, "µs", SustainedBatch * scale, Cases(Sustained + suffix, client => (count, latencies) => UnaryCallsAsync(client, tiny, count, latencies))));
+        }
 
         foreach ((string name, int size, int batch) in new[] { ("grpc-1mib", 1 << 20, 4 * scale), ("grpc-16mib", 16 << 20, scale) })
         {
@@ -118,7 +120,7 @@ internal sealed class Catalog : IAsyncDisposable
             })));
         }
 
-        if (includeStream)
+        if (mainServer)
         {
             const string Stream = "grpc-stream-msgs";
             string scenario = Stream + suffix;
@@ -136,6 +138,18 @@ internal sealed class Catalog : IAsyncDisposable
         }
     }
 
+    private static async Task<long> UnaryCallsAsync(Bench.BenchClient client, Payload payload, int count, List<long> latencies)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            _ = await client.EchoAsync(payload);
+            latencies.Add(Elapsed(start));
+        }
+
+        return count;
+    }
+
     private async Task AddChannelRoundTripAsync(Settings settings, ServerProcess server, StatsProbe probe, int scale)
     {
         const string Name = "channel-rtt";
@@ -144,7 +158,7 @@ internal sealed class Catalog : IAsyncDisposable
         {
             Socket floor = FloorEcho.Connect(server.Addresses.FloorPath);
             _owned.Add(floor);
-            cases.Add(new Case("floor", (count, latencies) => Task.FromResult(FloorRoundTrips(floor, count, latencies))));
+            cases.Add(new Case("floor", (count, latencies) => Task.FromResult(FloorRoundTrips(floor, count, latencies)), ServerPid: server.Pid));
         }
 
         Scenarios.Add(new Scenario(Name, "", ScenarioKind.Latency, "µs", 500 * scale, cases));
@@ -165,14 +179,14 @@ internal sealed class Catalog : IAsyncDisposable
         {
             Stream mach = await new MachConnectionFactory(server.Addresses.RawMachService, GrpcClients.MachOptions(Variant.Default)).ConnectAsync();
             _streams.Add(mach);
-            cases.Add(new Case("mach", runner(mach), probe.AllocatedAsync));
+            cases.Add(new Case("mach", runner(mach), probe.AllocatedAsync, server.Pid));
         }
 
         if (settings.Includes(name, "uds"))
         {
             Stream uds = await GrpcClients.ConnectUnixAsync(server.Addresses.RawUdsPath, CancellationToken.None);
             _streams.Add(uds);
-            cases.Add(new Case("uds", runner(uds), probe.AllocatedAsync));
+            cases.Add(new Case("uds", runner(uds), probe.AllocatedAsync, server.Pid));
         }
 
         return cases;

@@ -47,6 +47,7 @@ internal static class Harness
                 ? await IdleMemory.MeasureAsync(settings, main, probe)
                 : [];
             Console.WriteLine(Report.Table(results));
+            Console.WriteLine(Report.CpuTable(results));
             if (idle.Count > 0)
             {
                 Console.WriteLine(Report.IdleTable(idle));

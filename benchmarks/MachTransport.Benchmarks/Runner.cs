@@ -41,9 +41,13 @@ internal sealed class Runner(MachCounters counters)
         long serverBefore = result is not null && @case.ServerAllocated is not null ? await @case.ServerAllocated() : 0;
         MachCounters.Snapshot machBefore = counters.Read();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        double cpuBefore = Cpu(@case);
+        long workItemsBefore = ThreadPool.CompletedWorkItemCount;
         long start = Stopwatch.GetTimestamp();
         long units = await @case.Run(scenario.BatchSize, latencies);
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+        double cpu = Cpu(@case) - cpuBefore;
+        long workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         MachCounters.Snapshot mach = counters.Read() - machBefore;
         if (result is null)
@@ -60,6 +64,8 @@ internal sealed class Runner(MachCounters counters)
         result.Operations += scenario.BatchSize;
         result.ClientAllocated += allocated;
         result.Mach += mach;
+        result.CpuSeconds += cpu;
+        result.ClientWorkItems += workItems;
         if (scenario.Kind == ScenarioKind.Latency)
         {
             result.LatenciesMicroseconds.AddRange(latencies.Select(t => t * 1e6 / Stopwatch.Frequency));
@@ -70,4 +76,7 @@ internal sealed class Runner(MachCounters counters)
             result.RoundRates.Add(units * scale / elapsed.TotalSeconds);
         }
     }
+
+    private static double Cpu(Case @case)
+        => ProcessCpu.Seconds(Environment.ProcessId) + (@case.ServerPid == 0 ? 0 : ProcessCpu.Seconds(@case.ServerPid));
 }

@@ -18,7 +18,8 @@ internal delegate Task<long> BatchRunner(int count, List<long> latencies);
 
 /// <param name="Transport">mach, uds, tcp or floor.</param>
 /// <param name="ServerAllocated">Reads the serving process's allocated bytes (read around each batch), null for none.</param>
-internal sealed record Case(string Transport, BatchRunner Run, Func<Task<long>>? ServerAllocated = null);
+/// <param name="ServerPid">The serving process, whose CPU time is read around each batch with the client's (0: the client's alone).</param>
+internal sealed record Case(string Transport, BatchRunner Run, Func<Task<long>>? ServerAllocated = null, int ServerPid = 0);
 
 /// <param name="BaseName">The workload (grpc-unary, grpc-1mib ...); latency statistics go after it in ratio lines (grpc-unary-p99).</param>
 /// <param name="Suffix">The variant ("-tuned"), or empty for the defaults.</param>

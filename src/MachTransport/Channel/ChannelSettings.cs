@@ -30,10 +30,15 @@ internal sealed record ChannelSettings(
         minimumSegmentSize: MinimumSegmentSize,
         useSynchronizationContext: false);
 
-    /// <summary>What the application writes, for the send loop: the writer pauses at the write buffer limit.</summary>
+    /// <summary>
+    /// What the application writes, for the send loop: the writer pauses at the write buffer limit. The send loop
+    /// runs inline on the flushing writer's thread, as a socket's write does: sending never blocks (a full queue or
+    /// no credit makes it wait asynchronously), and a hop to the thread pool per message woke a pool thread that then
+    /// spun for more work on the cores the peer needed.
+    /// </summary>
     public PipeOptions OutputPipeOptions { get; } = new(
         MemoryPool,
-        readerScheduler: PipeScheduler.ThreadPool,
+        readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.ThreadPool,
         pauseWriterThreshold: MaxWriteBufferSize,
         resumeWriterThreshold: MaxWriteBufferSize / 2,

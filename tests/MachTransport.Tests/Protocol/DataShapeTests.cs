@@ -47,6 +47,21 @@ public sealed class DataShapeTests
     }
 
     [Fact]
+    public async Task AFlushWithinCreditReturnsOnlyOnceItsDataIsQueuedForThePeer()
+    {
+        // The send loop runs on the flushing thread (docs/performance.md, "A small call"): no thread-pool hop between
+        // the application's flush and mach_msg, so the DATA is on the peer's port when the flush returns.
+        await using RawPeer peer = await RawPeer.ConnectAsync();
+        await peer.Server.Output.WriteAsync(new byte[16]); // the send loop starts on the pool: the first one may go from there
+        Assert.Equal(MachProtocol.Data, (await peer.ReceiveAsync()).Header.Id);
+        for (int i = 0; i < 8; i++)
+        {
+            await peer.Server.Output.WriteAsync(new byte[16]);
+            Assert.False(peer.IsQuiet(), $"flush {i} returned before its DATA was sent");
+        }
+    }
+
+    [Fact]
     public async Task DataAboveThePeersMaxInlineGoesOutOfLineAsOneRegionOfExactlyItsLength()
     {
         // The server's own threshold is 64 KiB; the peer accepts 4 KiB inline (the least it may announce).

@@ -48,8 +48,9 @@ internal sealed partial class LinuxKernel
 
                 var epollFd = new LinuxFd(epoll);
                 LinuxFd? wake = Poll.CreateWakeEvent();
-                if (wake is null)
+                if (wake is null || Epoll.Add(epollFd, wake, Libc.EPOLLIN, PortSetEntry.WakeKey) != 0)
                 {
+                    wake?.Dispose();
                     epollFd.Dispose();
                     return KernReturn.ResourceShortage;
                 }

@@ -54,47 +54,85 @@ internal sealed partial class LinuxKernel
         try
         {
             long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
-            bool waited = false;
-            while (true)
-            {
-                PortEntry? source = port ?? NextReadyMember(set!);
-                if (source is not null && IsReceivable(source, set))
-                {
-                    MachMsgReturn? received = TryReceiveFrom(source, buffer, limit, trailerSize, options, askEpoll: set is not null || waited);
-                    if (received is { } result && (port is not null || result != MachMsgReturn.ReceivePortChanged))
-                    {
-                        return result;
-                    }
-                }
-                else if (port is not null)
-                {
-                    return MachMsgReturn.ReceivePortChanged;
-                }
-
-                int remaining = deadline == long.MaxValue ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
-                if (remaining == 0)
-                {
-                    return MachMsgReturn.ReceiveTimedOut;
-                }
-
-                int slice = wake is null && (uint)remaining > WakelessSliceMilliseconds ? WakelessSliceMilliseconds : remaining;
-                PollResult ready = Poll.Wait(waitable.Number, Libc.POLLIN, wake?.Number ?? -1, slice);
-                waited = true;
-                if (ready == PollResult.Woken || (port is not null && !IsReceivable(port, null)) || (set is not null && !IsLive(set)))
-                {
-                    return MachMsgReturn.ReceivePortChanged;
-                }
-
-                if (ready == PollResult.TimedOut && slice == remaining)
-                {
-                    return MachMsgReturn.ReceiveTimedOut;
-                }
-            }
+            return set is not null
+                ? ReceiveFromSet(set, waitable, buffer, limit, trailerSize, options, deadline)
+                : ReceiveFromPort(port!, waitable, wake, buffer, limit, trailerSize, options, deadline);
         }
         finally
         {
             waitable.DangerousRelease();
             wake?.DangerousRelease();
+        }
+    }
+
+    private static int Remaining(long deadline) => deadline == long.MaxValue ? -1 : (int)Math.Max(0, deadline - Environment.TickCount64);
+
+    private unsafe MachMsgReturn ReceiveFromPort(PortEntry port, LinuxFd waitable, LinuxFd? wake, byte* buffer, uint limit, int trailerSize, MachMsgOption options, long deadline)
+    {
+        bool waited = false;
+        while (true)
+        {
+            if (!IsReceivable(port, null))
+            {
+                return MachMsgReturn.ReceivePortChanged;
+            }
+
+            if (TryReceiveFrom(port, buffer, limit, trailerSize, options, askEpoll: waited) is { } result)
+            {
+                return result;
+            }
+
+            int remaining = Remaining(deadline);
+            if (remaining == 0)
+            {
+                return MachMsgReturn.ReceiveTimedOut;
+            }
+
+            int slice = wake is null && (uint)remaining > WakelessSliceMilliseconds ? WakelessSliceMilliseconds : remaining;
+            PollResult ready = Poll.Wait(waitable.Number, Libc.POLLIN, wake?.Number ?? -1, slice);
+            waited = true;
+            if (ready == PollResult.Woken || !IsReceivable(port, null))
+            {
+                return MachMsgReturn.ReceivePortChanged;
+            }
+
+            if (ready == PollResult.TimedOut && slice == remaining)
+            {
+                return MachMsgReturn.ReceiveTimedOut;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One <c>epoll_wait</c> on the set both waits and names the member with a message (the set's wake event is one
+    /// of its registrations): a message that finds the receiver idle costs that call, the peek and the read.
+    /// </summary>
+    private unsafe MachMsgReturn ReceiveFromSet(PortSetEntry set, LinuxFd waitable, byte* buffer, uint limit, int trailerSize, MachMsgOption options, long deadline)
+    {
+        while (true)
+        {
+            int remaining = Remaining(deadline);
+            if (!Epoll.Wait(waitable.Number, remaining, out ulong key, out _))
+            {
+                if (Remaining(deadline) == 0)
+                {
+                    return MachMsgReturn.ReceiveTimedOut;
+                }
+
+                continue; // woke before the deadline by the clock: wait out the rest
+            }
+
+            if (key == PortSetEntry.WakeKey || !IsLive(set))
+            {
+                return MachMsgReturn.ReceivePortChanged;
+            }
+
+            PortEntry? member = MemberOf(set, (uint)key);
+            if (member is not null && IsReceivable(member, set)
+                && TryReceiveFrom(member, buffer, limit, trailerSize, options, askEpoll: true) is { } result && result != MachMsgReturn.ReceivePortChanged)
+            {
+                return result;
+            }
         }
     }
 
@@ -114,16 +152,11 @@ internal sealed partial class LinuxKernel
         }
     }
 
-    private PortEntry? NextReadyMember(PortSetEntry set)
+    private PortEntry? MemberOf(PortSetEntry set, uint name)
     {
-        if (!Epoll.Wait(set.Epoll, 0, out ulong key, out _))
-        {
-            return null;
-        }
-
         lock (_lock)
         {
-            return _ports.TryGetValue((uint)key, out PortEntry? entry) && entry.Set == set ? entry : null;
+            return _ports.TryGetValue(name, out PortEntry? entry) && entry.Set == set ? entry : null;
         }
     }
 
