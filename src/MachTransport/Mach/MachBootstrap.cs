@@ -22,11 +22,11 @@ internal static class MachBootstrap
         }
     }
 
-    /// <summary>Registers <paramref name="serviceName"/> for this process and returns the port clients will reach.</summary>
-    public static MachReceiveRight CheckIn(IMachKernel kernel, string serviceName)
+    /// <summary>Registers <paramref name="serviceName"/> for this process (in the system domain: root only) and returns the port clients will reach.</summary>
+    public static MachReceiveRight CheckIn(IMachKernel kernel, string serviceName, bool systemDomain = false)
     {
         ValidateServiceName(serviceName);
-        BootstrapStatus status = kernel.BootstrapCheckIn(serviceName, out uint name);
+        BootstrapStatus status = kernel.BootstrapCheckIn(serviceName, systemDomain, out uint name);
         ThrowIfFailed(kernel, status, serviceName, "register");
         return new MachReceiveRight(kernel, name);
     }
