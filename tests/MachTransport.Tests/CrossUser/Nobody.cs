@@ -12,19 +12,20 @@ internal static class Nobody
 {
     public const uint Uid = 65534;
 
-    private static readonly string[] s_setpriv = ["/usr/bin/setpriv", $"--reuid={Uid}", $"--regid={Uid}", "--clear-groups"];
+    /// <summary>The command that runs the rest of its arguments as nobody.</summary>
+    public static IReadOnlyList<string> Launcher { get; } = ["/usr/bin/setpriv", $"--reuid={Uid}", $"--regid={Uid}", "--clear-groups"];
 
     /// <summary>
     /// <paramref name="assemblyName"/>.dll as nobody, in this run's environment: its registry directory is root's, which
     /// refuses nobody, so its own ports take a private directory each and its look-ups fall through to the system domain.
     /// </summary>
-    public static ChildProcess Start(string assemblyName, params string[] arguments) => ChildProcess.StartUnder(s_setpriv, assemblyName, null, arguments);
+    public static ChildProcess Start(string assemblyName, params string[] arguments) => ChildProcess.StartUnder(Launcher, assemblyName, null, arguments);
 
     /// <summary>Runs a command as nobody; returns its exit code and what it printed on stderr.</summary>
     public static async Task<(int ExitCode, string Error)> RunAsync(params string[] command)
     {
-        var info = new ProcessStartInfo(s_setpriv[0]) { UseShellExecute = false, RedirectStandardError = true };
-        foreach (string argument in s_setpriv.Skip(1).Concat(command))
+        var info = new ProcessStartInfo(Launcher[0]) { UseShellExecute = false, RedirectStandardError = true };
+        foreach (string argument in Launcher.Skip(1).Concat(command))
         {
             info.ArgumentList.Add(argument);
         }

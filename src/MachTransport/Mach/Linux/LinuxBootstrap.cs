@@ -346,17 +346,24 @@ internal sealed unsafe class LinuxBootstrap
         return BootstrapStatus.ServiceActive;
     }
 
-    /// <summary>The service name a lock file holds, or null when it holds none (written by a version that did not).</summary>
+    /// <summary>
+    /// The service name a lock file holds, or null when it holds none (written by a version that did not) or cannot be
+    /// read. Read with <c>pread</c>: .NET's file APIs take a shared flock, which the registrant's lock refuses.
+    /// </summary>
     public static string? NameIn(string lockPath)
     {
-        try
-        {
-            byte[] bytes = File.ReadAllBytes(lockPath);
-            return bytes.Length is > 0 and <= BootstrapName.BufferSize ? Encoding.UTF8.GetString(bytes) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        int fd = Libc.open(lockPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
         {
             return null;
+        }
+
+        using var file = new LinuxFd(fd);
+        Span<byte> name = stackalloc byte[BootstrapName.BufferSize];
+        fixed (byte* bytes = name)
+        {
+            nint length = Libc.pread(fd, bytes, (nuint)name.Length, 0);
+            return length is > 0 and < BootstrapName.BufferSize ? Encoding.UTF8.GetString(name[..(int)length]) : null;
         }
     }
 
