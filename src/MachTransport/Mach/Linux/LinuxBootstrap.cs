@@ -237,7 +237,10 @@ internal sealed unsafe class LinuxBootstrap
         return (Libc.unlink(basePath + ".sock") == 0 || Libc.LastError == Libc.ENOENT) && Libc.unlink(basePath + ".lock") == 0;
     }
 
-    /// <summary>Releases a name: no longer listened on, its socket file removed, lock dropped (the lock file stays: unlinking it would race a new registrant).</summary>
+    /// <summary>
+    /// Releases a name: no longer listened on, its socket file removed, lock dropped. The lock file stays: someone who
+    /// took the name over by hand may hold the file at that path by now (<c>machctl prune</c> removes stale ones).
+    /// </summary>
     public void Unregister(BootstrapRegistration registration)
     {
         _thread.Unwatch(registration.MonitorKey, registration.Listener);
