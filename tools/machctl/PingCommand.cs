@@ -1,5 +1,4 @@
 // "machctl ping": times handshakes with a Mach service (look-up, CONNECT, ACCEPT), checks that the service answers, and prints the server's kernel-verified pid.
-using System.Buffers;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -10,7 +9,7 @@ namespace MachTransport.Tools;
 internal static class PingCommand
 {
     /// <summary>The HTTP/2 client connection preface and an empty SETTINGS frame (RFC 9113 §3.4): every HTTP/2 server answers with its SETTINGS.</summary>
-    private static ReadOnlySpan<byte> Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0"u8;
+    private static readonly byte[] s_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0"u8.ToArray();
 
     public static Command Create()
     {
@@ -112,7 +111,7 @@ internal static class PingCommand
         deadline.CancelAfter(timeout);
         try
         {
-            await connection.Pipe.Output.WriteAsync(Preface.ToArray(), deadline.Token);
+            await connection.Pipe.Output.WriteAsync(s_preface, deadline.Token);
             System.IO.Pipelines.ReadResult read = await connection.Pipe.Input.ReadAsync(deadline.Token);
             bool answered = !read.Buffer.IsEmpty;
             connection.Pipe.Input.AdvanceTo(read.Buffer.End);
@@ -122,7 +121,7 @@ internal static class PingCommand
         {
             return Invariant($"no answer within {timeout.TotalSeconds:0.###} s");
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or OperationCanceledException))
         {
             return $"reset: {ex.Message}"; // an abort arrives as the reader's or the writer's exception, whichever met it
         }
