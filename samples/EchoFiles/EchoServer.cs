@@ -1,16 +1,27 @@
 using MachTransport.Samples;
+using MachTransport.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace EchoFiles;
 
-/// <summary>The server part: the Echoer service on a Mach service, its files in <c>directory</c>.</summary>
+/// <summary>
+/// The server part: the Echoer service on a Mach service, its files in <c>directory</c>. As a privileged helper for
+/// the user <c>helperFor</c>, the server (root) registers the name in the system domain, where that user's processes
+/// find it, and admits that user's processes alone.
+/// </summary>
 internal static class EchoServer
 {
-    public static Task<int> RunAsync(string serviceName, string directory)
+    public static Task<int> RunAsync(string serviceName, string directory, uint? helperFor)
     {
-        WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName);
+        WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName, helperFor is null ? MachBootstrapDomain.User : MachBootstrapDomain.System);
+        if (helperFor is uint uid)
+        {
+            builder.WebHost.UseMachTransport(options => options.PeerPolicy = peer => peer.Uid == uid);
+        }
+
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(services => new EchoFolder(directory, services.GetRequiredService<ILogger<EchoFolder>>()));
 

@@ -1,7 +1,8 @@
 // The EchoFiles sample: an echo server over Mach that keeps each client process's last message in a file named
 // after its kernel-verified pid; the same message again deletes the file.
 //   EchoFiles [demo]            the server as a child process, and a scripted client against it
-//   EchoFiles serve             the server alone ("stop" on stdin ends it)
+//   EchoFiles serve             the server alone ("stop" on stdin ends it); with --helper-for UID a privileged helper:
+//                               root's server in the system domain, for the processes of user UID alone
 //   EchoFiles client [DATA...]  sends each DATA (or else stdin) as one message; exit code 0 when every echo is identical
 // Options: --service NAME (default com.machtransport.echofiles), --dir PATH (the server's data folder),
 // --deadline SECONDS (the client's call, default 30).
@@ -12,7 +13,7 @@ using Grpc.Net.Client;
 using MachTransport.Grpc;
 using MachTransport.Samples;
 
-if (SampleArguments.Parse(args, "--service", "--dir", "--deadline") is not SampleArguments arguments)
+if (SampleArguments.Parse(args, "--service", "--dir", "--deadline", "--helper-for") is not SampleArguments arguments)
 {
     return 2;
 }
@@ -31,12 +32,24 @@ if (arguments.Option("--deadline", "") is { Length: > 0 } seconds)
     deadline = TimeSpan.FromSeconds(value);
 }
 
+uint? helperFor = null;
+if (arguments.Option("--helper-for", "") is { Length: > 0 } user)
+{
+    if (!uint.TryParse(user, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint uid))
+    {
+        Console.Error.WriteLine("--helper-for takes a numeric user id");
+        return 2;
+    }
+
+    helperFor = uid;
+}
+
 switch (arguments.Mode)
 {
     case "demo":
         return await EchoDemo.RunAsync(service, directory);
     case "serve":
-        return await EchoServer.RunAsync(service, directory);
+        return await EchoServer.RunAsync(service, directory, helperFor);
     case "client":
         using (GrpcChannel channel = MachGrpcChannel.ForService(service))
         {
@@ -45,7 +58,7 @@ switch (arguments.Mode)
         }
 
     default:
-        Console.Error.WriteLine("usage: EchoFiles [demo | serve | client [DATA...]] [--service NAME] [--dir PATH] [--deadline SECONDS]");
+        Console.Error.WriteLine("usage: EchoFiles [demo | serve [--helper-for UID] | client [DATA...]] [--service NAME] [--dir PATH] [--deadline SECONDS]");
         return 2;
 }
 

@@ -1,5 +1,6 @@
 // Shared by the samples (linked into each project): how a sample's server is hosted, so that each sample's own
 // server file shows only what is particular to it.
+using MachTransport.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,13 +11,13 @@ namespace MachTransport.Samples;
 /// <summary>A gRPC server on one Mach service, logging one line per event to stderr; "stop" (or the end of stdin) ends it.</summary>
 internal static class SampleServerHost
 {
-    /// <summary>A builder listening on <paramref name="serviceName"/>, with the sample's own log lines at Information.</summary>
-    public static WebApplicationBuilder CreateBuilder(string serviceName)
+    /// <summary>A builder listening on <paramref name="serviceName"/> (in <paramref name="domain"/>), with the sample's own log lines at Information.</summary>
+    public static WebApplicationBuilder CreateBuilder(string serviceName, MachBootstrapDomain domain = MachBootstrapDomain.User)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         SampleLogging.Configure(builder.Logging);
         builder.WebHost.UseMachTransport();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenMach(serviceName));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenMach(serviceName, domain));
         return builder;
     }
 

@@ -40,6 +40,17 @@ public sealed class PackageTests
         Nuspec("MachTransport");
     }
 
+    /// <summary>Issue 19 item 9: the tool package carried MachTransport.xml and both pdbs (symbols belong in a symbol package).</summary>
+    [Fact]
+    public void TheToolPackageCarriesNeitherXmlDocsNorPdbs()
+    {
+        using ZipArchive package = ZipFile.OpenRead(PackagePath("MachTransport.Machctl"));
+        string[] files = [.. package.Entries.Select(e => e.FullName).Where(f => f.StartsWith("tools/", StringComparison.Ordinal))];
+
+        Assert.Contains("tools/net10.0/any/machctl.dll", files);
+        Assert.DoesNotContain(files, f => f.EndsWith(".pdb", StringComparison.Ordinal) || (f.EndsWith(".xml", StringComparison.Ordinal) && !f.EndsWith("/DotnetToolSettings.xml", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public async Task AThrowawayProjectMakesAGrpcCallOverMachWithThePackedPackage()
     {
@@ -66,12 +77,14 @@ public sealed class PackageTests
 
     private static XDocument Nuspec(string id)
     {
-        string path = Assert.Single(Directory.GetFiles(PackagesDirectory, $"{id}.*.nupkg"), p => !p.EndsWith(".snupkg", StringComparison.Ordinal)
-            && char.IsDigit(Path.GetFileName(p)[id.Length + 1]));
-        using ZipArchive package = ZipFile.OpenRead(path);
+        using ZipArchive package = ZipFile.OpenRead(PackagePath(id));
         using Stream nuspec = package.Entries.Single(e => e.FullName == $"{id}.nuspec").Open();
         return XDocument.Load(nuspec);
     }
+
+    private static string PackagePath(string id)
+        => Assert.Single(Directory.GetFiles(PackagesDirectory, $"{id}.*.nupkg"), p => !p.EndsWith(".snupkg", StringComparison.Ordinal)
+            && char.IsDigit(Path.GetFileName(p)[id.Length + 1]));
 
     private static XElement Element(XDocument nuspec, string name) => nuspec.Descendants().First(e => e.Name.LocalName == name);
 

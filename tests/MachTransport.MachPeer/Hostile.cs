@@ -16,6 +16,61 @@ internal static unsafe partial class Hostile
     private const int RlimitNofile = 7;
 
     /// <summary>
+    /// Checks <paramref name="serviceName"/> in in the system domain: prints READY and holds it until stdin closes, or
+    /// prints why the registration was refused.
+    /// </summary>
+    public static void HoldSystemName(IMachKernel kernel, string serviceName)
+    {
+        MachReceiveRight service;
+        try
+        {
+            service = MachBootstrap.CheckIn(kernel, serviceName, systemDomain: true);
+        }
+        catch (MachBootstrapException error)
+        {
+            Console.WriteLine(error.Message);
+            return;
+        }
+
+        using (service)
+        {
+            Console.WriteLine("READY");
+            _ = Console.In.ReadToEnd();
+        }
+    }
+
+    /// <summary>
+    /// What another process can reach of process <paramref name="pid"/>: each of its descriptors (a port's O_PATH, a
+    /// holder's connection, the memfd of OOL data) opened through <c>/proc/PID/fd</c>, and its memory through
+    /// <c>/proc/PID/mem</c>. Prints "REACHED n", the number of them that opened.
+    /// </summary>
+    public static void Snoop(int pid)
+    {
+        int reached = 0;
+        IEnumerable<string> descriptors;
+        try
+        {
+            descriptors = Directory.GetFileSystemEntries($"/proc/{pid}/fd");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            descriptors = Enumerable.Range(0, 1024).Select(fd => $"/proc/{pid}/fd/{fd}"); // guessed, as a snoop would
+        }
+
+        foreach (string path in descriptors.Append($"/proc/{pid}/mem"))
+        {
+            int fd = Native.open(path, path.EndsWith("/mem", StringComparison.Ordinal) ? Native.O_RDONLY : Native.O_PATH, 0);
+            if (fd >= 0)
+            {
+                reached++;
+                _ = Native.close(fd);
+            }
+        }
+
+        Console.WriteLine($"REACHED {reached}");
+    }
+
+    /// <summary>
     /// Sends the service a "receive right" made of a listener of this process and the service's own <c>O_PATH</c>
     /// (what a look-up hands out), so that it would install under the service port's name.
     /// </summary>

@@ -11,6 +11,8 @@ using MachTransport.Mach.Rights;
 //                 id 2: SHA-256 the OOL region, send [pid, hash] to the carried send right (id 3)
 //   call <name>   look <name> up, send id 4 carrying [pid] and 1 MiB OOL, print its SHA-256, exit
 //   hold <name>   check <name> in, print READY, wait for stdin to close
+//   hold-system <name>  the same in the system domain; prints the error's message instead of READY when refused
+//   snoop <pid>   try to open every descriptor of process <pid> through /proc and its memory; print "REACHED <n>"
 //   cycles <n>    allocate/send/receive-or-destroy <n> times; print "fds <before> <after>" (this process does nothing else)
 //   forge <name>  look <name> up, ask it (id 5) for rights and a message; send that message to each right; print SENT
 //   forge-receive <name>   send <name> a receive right made of an unrelated socket and <name>'s own send end; print SENT
@@ -36,6 +38,14 @@ switch (command)
             Serve(kernel, service);
         }
 
+        break;
+
+    case "hold-system":
+        Hostile.HoldSystemName(kernel, serviceName);
+        break;
+
+    case "snoop":
+        Hostile.Snoop(int.Parse(serviceName, System.Globalization.CultureInfo.InvariantCulture));
         break;
 
     case "hold":

@@ -17,7 +17,7 @@ namespace MachTransport.TestHost;
 
 internal static class Host
 {
-    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold, int? keepAliveSeconds = null, int? connectionsPerPeer = null)
+    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold, int? keepAliveSeconds = null, int? connectionsPerPeer = null, bool systemDomain = false, int? admitUid = null)
     {
         using var counters = new TransportCounters();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -34,11 +34,16 @@ internal static class Host
             {
                 options.PeerPolicy = _ => false;
             }
+            else if (admitUid is int admitted)
+            {
+                options.PeerPolicy = peer => MachTransportOptions.SameUser(peer) || peer.Uid == (uint)admitted;
+            }
         });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.ListenMach(service);
-            kestrel.ListenMach(service + ".h1", listen => listen.Protocols = HttpProtocols.Http1);
+            MachBootstrapDomain domain = systemDomain ? MachBootstrapDomain.System : MachBootstrapDomain.User;
+            kestrel.ListenMach(service, domain);
+            kestrel.ListenMach(service + ".h1", domain, listen => listen.Protocols = HttpProtocols.Http1);
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Limits.KeepAliveTimeout = keepAliveSeconds is int seconds ? TimeSpan.FromSeconds(seconds) : kestrel.Limits.KeepAliveTimeout;
@@ -81,6 +86,29 @@ internal static class Host
         };
         using HttpResponseMessage response = await client.GetAsync(path);
         Console.WriteLine((int)response.StatusCode);
+        return 0;
+    }
+
+    /// <summary>One HTTP/2 GET over Mach: prints "status body" on one line, or the error's message.</summary>
+    public static async Task<int> GetAsync(string service, string path)
+    {
+        using var client = new HttpClient(MachHttpHandler.Create(service))
+        {
+            BaseAddress = new Uri("http://localhost"),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        try
+        {
+            using HttpResponseMessage response = await client.GetAsync(path);
+            Console.WriteLine($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        catch (HttpRequestException ex)
+        {
+            Console.WriteLine(ex.InnerException?.Message ?? ex.Message);
+        }
+
         return 0;
     }
 }

@@ -6,10 +6,13 @@ using System.Runtime.Versioning;
 
 namespace MachTransport.Tests;
 
-/// <summary>Gives each test run its own bootstrap namespace, inherited by every child process it starts.</summary>
+/// <summary>Gives each test run its own bootstrap namespace and system domain, inherited by every child process it starts.</summary>
 internal static class TestEnvironment
 {
     public static string BootstrapDirectory { get; private set; } = string.Empty;
+
+    /// <summary>The run's system domain: not made here; a root server's first system check-in makes it (root's, 0755).</summary>
+    public static string SystemDirectory { get; private set; } = string.Empty;
 
     [ModuleInitializer]
     internal static void IsolateBootstrapNamespace()
@@ -22,6 +25,8 @@ internal static class TestEnvironment
         BootstrapDirectory = Path.Combine(Path.GetTempPath(), $"machtransport-tests-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
         Directory.CreateDirectory(BootstrapDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Environment.SetEnvironmentVariable("MACHTRANSPORT_BOOTSTRAP_DIR", BootstrapDirectory);
+        SystemDirectory = BootstrapDirectory + "-system";
+        Environment.SetEnvironmentVariable("MACHTRANSPORT_SYSTEM_BOOTSTRAP_DIR", SystemDirectory);
     }
 
     /// <summary>A service name no other test uses.</summary>

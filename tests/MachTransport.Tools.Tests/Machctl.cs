@@ -45,9 +45,17 @@ internal sealed partial class Machctl : IAsyncDisposable
     }
 
     /// <summary>Runs machctl to its end (bounded) and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] arguments)
+    public static Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] arguments) => RunUnderAsync([], arguments);
+
+    /// <summary>Runs machctl through <paramref name="launcher"/> (setpriv), to its end (bounded); returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunUnderAsync(IReadOnlyList<string> launcher, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in launcher.Skip(1).Concat(launcher.Count > 0 ? ["dotnet"] : []))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "machctl.dll"));
         foreach (string argument in arguments)
         {

@@ -43,6 +43,11 @@ internal static class BridgeCommand
             return ToolContext.Fail(error!);
         }
 
+        if (ToolContext.RejectServiceName(serviceName))
+        {
+            return ToolContext.Failure;
+        }
+
         TimeSpan grace = TimeSpan.FromSeconds(graceSeconds);
         using ILoggerFactory loggerFactory = ToolContext.CreateLoggerFactory(verbose);
         ILogger logger = loggerFactory.CreateLogger("machctl.bridge");
@@ -53,7 +58,7 @@ internal static class BridgeCommand
             // Fail at start, not at the first client, when the service is not there (the look-up opens no connection).
             MachBootstrap.LookUp(MachKernel.Current, serviceName).Dispose();
         }
-        catch (Exception ex) when (ex is ArgumentException or MachBootstrapException or MachException or PlatformNotSupportedException)
+        catch (Exception ex) when (ex is MachBootstrapException or MachException or PlatformNotSupportedException)
         {
             return ToolContext.Fail(ex.Message);
         }

@@ -42,6 +42,11 @@ internal static class ExposeCommand
             return ToolContext.Fail(error!);
         }
 
+        if (ToolContext.RejectServiceName(serviceName))
+        {
+            return ToolContext.Failure;
+        }
+
         TimeSpan grace = TimeSpan.FromSeconds(graceSeconds);
         using ILoggerFactory loggerFactory = ToolContext.CreateLoggerFactory(verbose);
         ILogger logger = loggerFactory.CreateLogger("machctl.expose");
@@ -51,7 +56,7 @@ internal static class ExposeCommand
         {
             listener = await MachServiceListener.BindAsync(serviceName, loggerFactory, shutdown.Token);
         }
-        catch (Exception ex) when (ex is AddressInUseException or ArgumentException or Mach.MachBootstrapException or Mach.MachException or PlatformNotSupportedException)
+        catch (Exception ex) when (ex is AddressInUseException or Mach.MachBootstrapException or Mach.MachException or PlatformNotSupportedException)
         {
             return ToolContext.Fail(ex.Message);
         }

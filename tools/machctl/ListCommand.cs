@@ -1,4 +1,4 @@
-// "machctl list": the service names of the current user's namespace, the pid holding each and whether it is alive.
+// "machctl list": the service names of this user's domain and of the system domain, the pid holding each and whether it is alive.
 using System.CommandLine;
 using System.Globalization;
 using MachTransport.Tools.Registry;
@@ -11,9 +11,10 @@ internal static class ListCommand
     {
         var command = new Command(
             "list",
-            "List the Mach service names of this user's namespace, the pid holding each and whether it is alive (Linux: "
-            + "the emulation's registry directory; the holder of a name's lock, from /proc/locks). launchd (macOS) offers "
-            + "no public way to enumerate names: there the command says so and exits 1.");
+            "List the Mach service names of this user's domain and of the system domain, the pid holding each and whether "
+            + "it is alive (Linux: the emulation's registry directories; the holder of a name's lock, from /proc/locks). "
+            + "A domain this user cannot read is named on stderr and the command exits 1 after listing the rest. launchd "
+            + "(macOS) offers no public way to enumerate names: there the command says so and exits 1.");
         command.SetAction(_ => Run());
         return command;
     }
@@ -24,25 +25,32 @@ internal static class ListCommand
         {
             return ToolContext.Fail(
                 "list is not available on this system: launchd has no public API that enumerates the names of a bootstrap "
-                + "namespace. 'launchctl print gui/$(id -u)' shows the endpoints of the jobs launchd knows; names checked in "
-                + "at run time are not listed there. Use 'machctl ping NAME' to check one name.");
+                + "namespace. 'launchctl print gui/$(id -u)' (or 'launchctl print system') shows the endpoints of the jobs "
+                + "launchd knows; names checked in at run time are not listed there. Use 'machctl ping NAME' to check one name.");
         }
 
-        IReadOnlyList<RegisteredName> names = LinuxRegistry.ReadNames();
+        var unreadable = new List<string>();
+        IReadOnlyList<RegisteredName> names = LinuxRegistry.ReadNames(unreadable);
         if (names.Count == 0)
         {
-            Console.WriteLine($"No Mach service is registered in {LinuxRegistry.Directory}.");
-            return ToolContext.Success;
+            Console.WriteLine($"No Mach service is registered in {string.Join(" or ", LinuxRegistry.Domains.Select(d => d.Path))}.");
         }
-
-        int width = Math.Max("NAME".Length, names.Max(n => n.Name.Length));
-        Console.WriteLine($"{"NAME".PadRight(width)}  {"PID",7}  STATE");
-        foreach (RegisteredName name in names)
+        else
         {
-            string pid = name.HolderPid is int holder and > 0 ? holder.ToString(CultureInfo.InvariantCulture) : name.IsAlive ? "?" : "-";
-            Console.WriteLine($"{name.Name.PadRight(width)}  {pid,7}  {name.State}");
+            int width = Math.Max("NAME".Length, names.Max(n => n.Name.Length));
+            Console.WriteLine($"{"NAME".PadRight(width)}  DOMAIN  {"PID",7}  STATE");
+            foreach (RegisteredName name in names)
+            {
+                string pid = name.HolderPid is int holder and > 0 ? holder.ToString(CultureInfo.InvariantCulture) : name.IsAlive ? "?" : "-";
+                Console.WriteLine($"{name.Name.PadRight(width)}  {name.Domain,-6}  {pid,7}  {name.State}");
+            }
         }
 
-        return ToolContext.Success;
+        foreach (string problem in unreadable)
+        {
+            _ = ToolContext.Fail(problem);
+        }
+
+        return unreadable.Count == 0 ? ToolContext.Success : ToolContext.Failure;
     }
 }

@@ -1,4 +1,4 @@
-// machctl: bridge sockets to Mach services and back, ping a service's handshake, list the registered names.
+// machctl: bridge sockets to Mach services and back, ping a service's handshake, list and prune the registered names.
 using System.CommandLine;
 using System.Runtime.Versioning;
 using MachTransport.Tools;
@@ -12,6 +12,7 @@ var root = new RootCommand("machctl: tools for MachTransport's Mach services (HT
     ExposeCommand.Create(),
     PingCommand.Create(),
     ListCommand.Create(),
+    PruneCommand.Create(),
     ToolContext.Verbose,
 };
 

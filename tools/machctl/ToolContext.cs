@@ -48,6 +48,21 @@ internal static class ToolContext
         logging.Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
     });
 
+    /// <summary>
+    /// Prints why <paramref name="serviceName"/> is no Mach service name as machctl's error line, the sentence alone (the
+    /// library's ArgumentException ends in "(Parameter 'serviceName')"); false when it is one.
+    /// </summary>
+    public static bool RejectServiceName(string serviceName)
+    {
+        string? error = Mach.MachBootstrap.ServiceNameError(serviceName);
+        if (error is not null)
+        {
+            _ = Fail(error);
+        }
+
+        return error is not null;
+    }
+
     /// <summary>Prints <paramref name="message"/> as machctl's error line and returns the failure exit code.</summary>
     public static int Fail(string message)
     {

@@ -52,10 +52,15 @@ internal interface IMachKernel
     /// <summary><c>mach_vm_deallocate</c>: frees memory from <see cref="VmAllocate"/> or received out of line.</summary>
     KernReturn VmDeallocate(ulong address, ulong size);
 
-    /// <summary><c>bootstrap_check_in</c>: registers <paramref name="serviceName"/> in the per-user namespace and returns its receive right.</summary>
-    BootstrapStatus BootstrapCheckIn(string serviceName, out uint receiveRight);
+    /// <summary>
+    /// <c>bootstrap_check_in</c>: registers <paramref name="serviceName"/> and returns its receive right. On Linux in the
+    /// user's domain, or with <paramref name="systemDomain"/> in the system domain (root only); on Darwin in the domain
+    /// of the process's bootstrap port, which launchd chose when it started the process (<paramref name="systemDomain"/>
+    /// is not passed on: a LaunchDaemon's names are in the system domain).
+    /// </summary>
+    BootstrapStatus BootstrapCheckIn(string serviceName, bool systemDomain, out uint receiveRight);
 
-    /// <summary><c>bootstrap_look_up</c>: a send right to the service registered under <paramref name="serviceName"/>.</summary>
+    /// <summary><c>bootstrap_look_up</c>: a send right to the service registered under <paramref name="serviceName"/> (the user's domain, then the system domain).</summary>
     BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight);
 
     /// <summary>

@@ -14,19 +14,23 @@ internal static class MachBootstrap
     public static void ValidateServiceName(string serviceName, string? parameterName = null)
     {
         ArgumentNullException.ThrowIfNull(serviceName, parameterName);
-        if (serviceName.Length == 0 || Encoding.UTF8.GetByteCount(serviceName) > MaxNameBytes || serviceName.Contains('\0', StringComparison.Ordinal) || serviceName.Contains('/', StringComparison.Ordinal))
+        if (ServiceNameError(serviceName) is string error)
         {
-            throw new ArgumentException(
-                $"'{serviceName}' is not a valid Mach service name: it must be 1 to {MaxNameBytes} UTF-8 bytes without '/' or NUL (reverse-DNS style, such as 'com.example.greeter').",
-                parameterName ?? nameof(serviceName));
+            throw new ArgumentException(error, parameterName ?? nameof(serviceName));
         }
     }
 
-    /// <summary>Registers <paramref name="serviceName"/> for this process and returns the port clients will reach.</summary>
-    public static MachReceiveRight CheckIn(IMachKernel kernel, string serviceName)
+    /// <summary>Why <paramref name="serviceName"/> is no usable service name, as a sentence (machctl prints it as it is); null when it is one.</summary>
+    public static string? ServiceNameError(string serviceName)
+        => serviceName.Length == 0 || Encoding.UTF8.GetByteCount(serviceName) > MaxNameBytes || serviceName.Contains('\0', StringComparison.Ordinal) || serviceName.Contains('/', StringComparison.Ordinal)
+            ? $"'{serviceName}' is not a valid Mach service name: it must be 1 to {MaxNameBytes} UTF-8 bytes without '/' or NUL (reverse-DNS style, such as 'com.example.greeter')."
+            : null;
+
+    /// <summary>Registers <paramref name="serviceName"/> for this process (in the system domain: root only) and returns the port clients will reach.</summary>
+    public static MachReceiveRight CheckIn(IMachKernel kernel, string serviceName, bool systemDomain = false)
     {
         ValidateServiceName(serviceName);
-        BootstrapStatus status = kernel.BootstrapCheckIn(serviceName, out uint name);
+        BootstrapStatus status = kernel.BootstrapCheckIn(serviceName, systemDomain, out uint name);
         ThrowIfFailed(kernel, status, serviceName, "register");
         return new MachReceiveRight(kernel, name);
     }

@@ -60,7 +60,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         try
         {
             // A listener stopped earlier in this process kept the port (and the name): take it back.
-            service = MachRetiredServices.TryReclaim(endPoint.ServiceName) ?? MachBootstrap.CheckIn(kernel, endPoint.ServiceName);
+            service = MachRetiredServices.TryReclaim(endPoint) ?? MachBootstrap.CheckIn(kernel, endPoint.ServiceName, endPoint.Domain == MachBootstrapDomain.System);
         }
         catch (MachBootstrapException ex) when (ex.Status is (int)BootstrapStatus.ServiceActive or (int)BootstrapStatus.NameInUse)
         {
@@ -134,7 +134,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
 
         _loop.Release(_service);
-        MachRetiredServices.Retire(_endPoint.ServiceName, _service);
+        MachRetiredServices.Retire(_endPoint, _service);
         _loop.Dispose();
         _settings.MemoryPool.Dispose();
     }

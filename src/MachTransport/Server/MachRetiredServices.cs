@@ -16,19 +16,19 @@ namespace MachTransport.Server;
 /// </summary>
 internal static class MachRetiredServices
 {
-    private static readonly ConcurrentDictionary<string, Retired> s_retired = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<MachEndPoint, Retired> s_retired = new(); // a name and its domain
 
-    public static void Retire(string serviceName, MachReceiveRight port)
+    public static void Retire(MachEndPoint endPoint, MachReceiveRight port)
     {
         var retired = new Retired(port);
         MachReceiveLoop.Client.Register(port, retired);
-        s_retired[serviceName] = retired;
+        s_retired[endPoint] = retired;
     }
 
-    /// <summary>The port of a stopped listener of <paramref name="serviceName"/>, taken off the process-wide loop; null if none.</summary>
-    public static MachReceiveRight? TryReclaim(string serviceName)
+    /// <summary>The port of a stopped listener of <paramref name="endPoint"/>, taken off the process-wide loop; null if none.</summary>
+    public static MachReceiveRight? TryReclaim(MachEndPoint endPoint)
     {
-        if (!s_retired.TryRemove(serviceName, out Retired? retired))
+        if (!s_retired.TryRemove(endPoint, out Retired? retired))
         {
             return null;
         }

@@ -40,9 +40,18 @@ public static class MachTransportExtensions
     /// in <paramref name="configure"/> for HTTP/1.1 clients.
     /// </summary>
     public static void ListenMach(this KestrelServerOptions options, string serviceName, Action<ListenOptions>? configure = null)
+        => ListenMach(options, serviceName, MachBootstrapDomain.User, configure);
+
+    /// <summary>
+    /// Listens on the Mach service <paramref name="serviceName"/> in <paramref name="domain"/>:
+    /// <see cref="MachBootstrapDomain.System"/> for a privileged helper that other users' processes call (on Linux the
+    /// server runs as root; who may connect is <see cref="MachTransportOptions.PeerPolicy"/>'s decision). Otherwise as
+    /// <see cref="ListenMach(KestrelServerOptions, string, Action{ListenOptions}?)"/>.
+    /// </summary>
+    public static void ListenMach(this KestrelServerOptions options, string serviceName, MachBootstrapDomain domain, Action<ListenOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Listen(new MachEndPoint(serviceName), listen =>
+        options.Listen(new MachEndPoint(serviceName, domain), listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
             configure?.Invoke(listen);

@@ -16,6 +16,8 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    public int Id => _process.Id;
+
     /// <summary>This test assembly as a server (<c>dotnet MachTransport.Grpc.Tests.dll serve &lt;service&gt;</c>), once it serves.</summary>
     /// <returns>The process and the TCP port it also listens on.</returns>
     public static async Task<(ChildProcess Server, int TcpPort)> StartTesterServerAsync(string serviceName)

@@ -5,7 +5,7 @@ using System.Runtime.Versioning;
 
 namespace MachTransport.Grpc.Tests.Infrastructure;
 
-/// <summary>Gives each test run its own bootstrap namespace (a fresh 0700 directory), inherited by its child processes.</summary>
+/// <summary>Gives each test run its own bootstrap namespace (a fresh 0700 directory) and system domain, inherited by its child processes.</summary>
 internal static class TestEnvironment
 {
     private const string BootstrapVariable = "MACHTRANSPORT_BOOTSTRAP_DIR";
@@ -24,6 +24,7 @@ internal static class TestEnvironment
         string directory = Path.Combine(Path.GetTempPath(), $"machtransport-grpc-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48]);
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Environment.SetEnvironmentVariable(BootstrapVariable, directory);
+        Environment.SetEnvironmentVariable("MACHTRANSPORT_SYSTEM_BOOTSTRAP_DIR", directory + "-system"); // made by a root server's first system check-in
         Environment.SetEnvironmentVariable(OwnerVariable, "1");
     }
 

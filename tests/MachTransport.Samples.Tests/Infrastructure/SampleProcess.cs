@@ -40,6 +40,10 @@ internal sealed class SampleProcess : IAsyncDisposable
     /// <summary><paramref name="assembly"/> (a dll beside the tests) with <paramref name="arguments"/>.</summary>
     public static SampleProcess Start(string assembly, params string[] arguments) => Start(assembly, arguments, transportDebug: false);
 
+    /// <summary><paramref name="assembly"/> as the user <paramref name="uid"/> (its group too, no other groups), through setpriv: root only.</summary>
+    public static SampleProcess StartAs(uint uid, string assembly, params string[] arguments)
+        => Start(assembly, arguments, transportDebug: false, ["/usr/bin/setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups"]);
+
     /// <summary>A sample in "serve" mode, once it has said READY. It logs why connections close (Debug).</summary>
     public static async Task<SampleProcess> StartServerAsync(string assembly, params string[] arguments)
     {
@@ -48,9 +52,9 @@ internal sealed class SampleProcess : IAsyncDisposable
         return server;
     }
 
-    private static SampleProcess Start(string assembly, string[] arguments, bool transportDebug)
+    private static SampleProcess Start(string assembly, string[] arguments, bool transportDebug, string[]? launcher = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(launcher?[0] ?? "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -58,6 +62,11 @@ internal sealed class SampleProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        foreach (string argument in launcher is null ? [] : launcher[1..].Append("dotnet"))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         if (transportDebug)
         {

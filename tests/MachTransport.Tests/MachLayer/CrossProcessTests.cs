@@ -177,9 +177,3 @@ public class CrossProcessTests
 
     private static uint CurrentUid => NativeIds.geteuid();
 }
-
-internal static partial class NativeIds
-{
-    [LibraryImport("libc")]
-    public static partial uint geteuid();
-}

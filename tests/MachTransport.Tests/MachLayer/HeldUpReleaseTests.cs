@@ -110,7 +110,7 @@ public class HeldUpReleaseTests
     {
         string name = TestEnvironment.UniqueServiceName("held-up");
         using MachReceiveRight service = MachBootstrap.CheckIn(Kernel, name);
-        string directory = LinuxBootstrap.EnsureDirectory(create: false)!;
+        string directory = BootstrapDomain.User.Ensure(create: false)!;
         string socketPath = Path.Combine(directory, LinuxBootstrap.FileNameFor(directory, name)) + ".sock";
         var address = new Libc.SockAddrUn { Family = Libc.AF_UNIX };
         int length = Encoding.UTF8.GetBytes(socketPath, new Span<byte>(address.Path, 107));

@@ -113,7 +113,7 @@ public sealed partial class NameSquatterTests
 
     private static string RegistryFile(string name, string extension)
     {
-        string directory = LinuxBootstrap.EnsureDirectory(create: true)!;
+        string directory = BootstrapDomain.User.Ensure(create: true)!;
         return Path.Combine(directory, LinuxBootstrap.FileNameFor(directory, name) + extension);
     }
 

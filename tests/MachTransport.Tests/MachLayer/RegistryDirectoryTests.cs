@@ -115,6 +115,32 @@ public sealed class RegistryDirectoryTests
         }
     }
 
+    /// <summary>
+    /// Issue 19 item 7: a process refused its registry directory made a private directory for its ports,
+    /// <c>machtransport-ports-XXXXXX</c> in the temporary directory, and left it there when it exited.
+    /// </summary>
+    [LinuxFact]
+    public async Task AProcessRefusedItsRegistryDirectoryLeavesNoDirectoryBehind()
+    {
+        string scratch = Directory.CreateTempSubdirectory("mt-").FullName;
+        try
+        {
+            string refused = Directory.CreateDirectory(Path.Combine(scratch, "registry"), (UnixFileMode)0x1ED).FullName; // 0755: not private
+            string temporary = Directory.CreateDirectory(Path.Combine(scratch, "tmp")).FullName;
+            var environment = new Dictionary<string, string> { [LinuxBootstrap.DirectoryVariable] = refused, ["TMPDIR"] = temporary + "/" };
+
+            await using ChildProcess process = ChildProcess.Start(Peer, environment, "cycles", "3");
+            Assert.StartsWith("fds ", await process.ReadLineAsync(), StringComparison.Ordinal);
+            await process.WaitForExitAsync();
+
+            Assert.Empty(Directory.GetFileSystemEntries(temporary));
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
     private static async Task RunAsNobodyAsync(params string[] command)
     {
         var info = new ProcessStartInfo("/usr/bin/setpriv") { UseShellExecute = false };

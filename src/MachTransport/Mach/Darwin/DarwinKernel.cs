@@ -76,7 +76,8 @@ internal sealed unsafe class DarwinKernel : IMachKernel
     public KernReturn VmDeallocate(ulong address, ulong size)
         => (KernReturn)LibSystem.MachVmDeallocate(_task, address, size);
 
-    public BootstrapStatus BootstrapCheckIn(string serviceName, out uint receiveRight)
+    // The domain is the bootstrap port's, which launchd chose: a LaunchDaemon's is the system domain.
+    public BootstrapStatus BootstrapCheckIn(string serviceName, bool systemDomain, out uint receiveRight)
         => Bootstrap(serviceName, &LibSystem.BootstrapCheckIn, out receiveRight);
 
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight)

@@ -3,9 +3,10 @@ namespace MachTransport.Mach.Linux;
 /// <summary>A service name this process holds: the held lock, the listening socket (and which file it is bound to) and the port's <c>O_PATH</c> it hands out.</summary>
 internal sealed class BootstrapRegistration
 {
-    public BootstrapRegistration(string serviceName, string socketPath, PortIdentity socketFile, LinuxFd lockFile, LinuxFd listener, LinuxFd servicePath)
+    public BootstrapRegistration(string serviceName, BootstrapDomain domain, string socketPath, PortIdentity socketFile, LinuxFd lockFile, LinuxFd listener, LinuxFd servicePath)
     {
         ServiceName = serviceName;
+        Domain = domain;
         SocketPath = socketPath;
         SocketFile = socketFile;
         LockFile = lockFile;
@@ -14,6 +15,9 @@ internal sealed class BootstrapRegistration
     }
 
     public string ServiceName { get; }
+
+    /// <summary>The domain the name is registered in.</summary>
+    public BootstrapDomain Domain { get; }
 
     public string SocketPath { get; }
 

@@ -5,10 +5,12 @@ using MachTransport.Mach.Abi;
 namespace MachTransport.Mach.Linux;
 
 /// <summary>
-/// The bootstrap namespace, as launchd's per-user domain is on macOS: a directory of mode 0700 owned by the user,
-/// holding per service a lock file (held with flock by the live registrant, so a crashed one's name is reclaimed
-/// at once) and a listening SOCK_SEQPACKET socket. A look-up connects and is handed a send right (SCM_RIGHTS).
-/// The directory is <c>$MACHTRANSPORT_BOOTSTRAP_DIR</c>, else <c>$XDG_RUNTIME_DIR/machtransport</c>, else
+/// The bootstrap namespace, as launchd's domains are on macOS: the user's, a directory of mode 0700 owned by the user,
+/// and the system domain, root's (<see cref="BootstrapDomain"/>). Each holds per service a lock file (held with flock by
+/// the live registrant, so a crashed one's name is reclaimed at once; it holds the name) and a listening SOCK_SEQPACKET
+/// socket. A look-up connects and is handed a send right (SCM_RIGHTS); one the user's domain cannot answer falls through
+/// to the system domain, so a user's name shadows a system name, as on macOS.
+/// The user's directory is <c>$MACHTRANSPORT_BOOTSTRAP_DIR</c>, else <c>$XDG_RUNTIME_DIR/machtransport</c>, else
 /// <c>$HOME/.machtransport</c>, else (no home directory of this user) <c>machtransport-&lt;uid&gt;</c> in the temporary directory.
 /// </summary>
 internal sealed unsafe class LinuxBootstrap
@@ -62,7 +64,7 @@ internal sealed unsafe class LinuxBootstrap
             : Path.Combine(temporaryRoot, $"machtransport-{uid}");
     }
 
-    public BootstrapStatus CheckIn(string serviceName, out uint receiveRight)
+    public BootstrapStatus CheckIn(string serviceName, BootstrapDomain domain, out uint receiveRight)
     {
         receiveRight = MachPort.Null;
         if (!IsValidName(serviceName))
@@ -70,24 +72,17 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapName.InvalidName;
         }
 
-        string? directory = EnsureDirectory(create: true);
+        string? directory = domain.MayRegister ? domain.Ensure(create: true) : null;
         if (directory is null)
         {
             return BootstrapStatus.NotPrivileged;
         }
 
         string basePath = Path.Combine(directory, FileNameFor(directory, serviceName));
-        int lockFd = Libc.open(basePath + ".lock", Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, 0x180 /* 0600 */);
-        if (lockFd < 0)
+        BootstrapStatus locked = LockName(basePath + ".lock", serviceName, domain, out LinuxFd? lockFile);
+        if (lockFile is null)
         {
-            return BootstrapStatus.NotPrivileged;
-        }
-
-        var lockFile = new LinuxFd(lockFd);
-        if (Libc.flock(lockFd, Libc.LOCK_EX | Libc.LOCK_NB) != 0)
-        {
-            lockFile.Dispose();
-            return BootstrapStatus.ServiceActive;
+            return locked;
         }
 
         // We hold the lock. A socket file left here belongs to a registrant that died, unless someone still listens on
@@ -100,7 +95,7 @@ internal sealed unsafe class LinuxBootstrap
         }
 
         _ = Libc.unlink(socketPath);
-        LinuxFd? listener = Listen(socketPath);
+        LinuxFd? listener = Listen(socketPath, domain);
         PortIdentity socketFile = FileIdentity(socketPath);
         if (listener is null || socketFile.IsNone)
         {
@@ -130,12 +125,16 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapStatus.NoMemory;
         }
 
-        var registration = new BootstrapRegistration(serviceName, socketPath, socketFile, lockFile, listener, servicePath);
+        var registration = new BootstrapRegistration(serviceName, domain, socketPath, socketFile, lockFile, listener, servicePath);
         _kernel.AttachService(receiveRight, registration);
         registration.MonitorKey = _thread.Watch(listener, Libc.EPOLLIN, () => HandOutSendRights(registration));
         return BootstrapStatus.Success;
     }
 
+    /// <summary>
+    /// Looks the name up in this user's domain, then, when that has no such name (or cannot be used), in the system
+    /// domain. Failing both, the user's domain's answer, unless only the system domain's directory is unsafe.
+    /// </summary>
     public BootstrapStatus LookUp(string serviceName, out uint sendRight)
     {
         sendRight = MachPort.Null;
@@ -144,10 +143,23 @@ internal sealed unsafe class LinuxBootstrap
             return BootstrapName.InvalidName;
         }
 
-        string? directory = EnsureDirectory(create: false);
+        BootstrapStatus own = LookUpIn(BootstrapDomain.User, serviceName, out sendRight);
+        if (own is not (BootstrapStatus.UnknownService or BootstrapStatus.NotPrivileged))
+        {
+            return own;
+        }
+
+        BootstrapStatus system = LookUpIn(BootstrapDomain.System, serviceName, out sendRight);
+        return system is BootstrapStatus.Success or BootstrapStatus.NoMemory || own == BootstrapStatus.UnknownService ? system : own;
+    }
+
+    private BootstrapStatus LookUpIn(BootstrapDomain domain, string serviceName, out uint sendRight)
+    {
+        sendRight = MachPort.Null;
+        string? directory = domain.Ensure(create: false);
         if (directory is null)
         {
-            return Directory.Exists(RegistryDirectory) ? BootstrapStatus.NotPrivileged : BootstrapStatus.UnknownService;
+            return Directory.Exists(domain.Path) ? BootstrapStatus.NotPrivileged : BootstrapStatus.UnknownService;
         }
 
         string socketPath = Path.Combine(directory, FileNameFor(directory, serviceName)) + ".sock";
@@ -202,7 +214,33 @@ internal sealed unsafe class LinuxBootstrap
     /// </summary>
     public static bool StillHolds(BootstrapRegistration registration) => FileIdentity(registration.SocketPath) == registration.SocketFile;
 
-    /// <summary>Releases a name: no longer listened on, its socket file removed, lock dropped (the lock file stays: unlinking it would race a new registrant).</summary>
+    /// <summary>
+    /// Removes the files of the name at <paramref name="basePath"/> (a lock file's path without <c>.lock</c>) when nobody
+    /// holds it: its lock is free (taken for the removal) and nobody listens on its socket file. False when the name is
+    /// live or the files are not this process's to remove (another user's, or the system domain's for anyone but root).
+    /// </summary>
+    public static bool RemoveIfStale(string basePath)
+    {
+        int lockFd = Libc.open(basePath + ".lock", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (lockFd < 0)
+        {
+            return false;
+        }
+
+        using var lockFile = new LinuxFd(lockFd);
+        if (Libc.flock(lockFd, Libc.LOCK_EX | Libc.LOCK_NB) != 0 || IsListenedOn(basePath + ".sock"))
+        {
+            return false;
+        }
+
+        // A registrant that opened the lock file before this unlink finds it no longer at the path once it has the lock, and opens it again.
+        return (Libc.unlink(basePath + ".sock") == 0 || Libc.LastError == Libc.ENOENT) && Libc.unlink(basePath + ".lock") == 0;
+    }
+
+    /// <summary>
+    /// Releases a name: no longer listened on, its socket file removed, lock dropped. The lock file stays: someone who
+    /// took the name over by hand may hold the file at that path by now (<c>machctl prune</c> removes stale ones).
+    /// </summary>
     public void Unregister(BootstrapRegistration registration)
     {
         _thread.Unwatch(registration.MonitorKey, registration.Listener);
@@ -268,7 +306,72 @@ internal sealed unsafe class LinuxBootstrap
         return BootstrapName.TryEncode(serviceName, nameT) && !serviceName.Contains('/', StringComparison.Ordinal);
     }
 
-    private static LinuxFd? Listen(string socketPath)
+    /// <summary>
+    /// Opens and locks the lock file of a name and writes the name into it (what <c>machctl list</c> shows for a hashed
+    /// file name). A lock file removed (by <see cref="RemoveIfStale"/>) between the open and the lock is opened again, so two
+    /// registrants never hold locks on two files of one name. Null with the status when the name is taken or the file cannot be made.
+    /// </summary>
+    private static BootstrapStatus LockName(string lockPath, string serviceName, BootstrapDomain domain, out LinuxFd? lockFile)
+    {
+        lockFile = null;
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            int lockFd = Libc.open(lockPath, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, domain.LockFileMode);
+            if (lockFd < 0)
+            {
+                return BootstrapStatus.NotPrivileged;
+            }
+
+            var locked = new LinuxFd(lockFd);
+            if (Libc.flock(lockFd, Libc.LOCK_EX | Libc.LOCK_NB) != 0)
+            {
+                locked.Dispose();
+                return BootstrapStatus.ServiceActive;
+            }
+
+            if (FileIdentity(lockPath) != DescriptorIdentity(lockFd))
+            {
+                locked.Dispose();
+                continue;
+            }
+
+            byte[] name = Encoding.UTF8.GetBytes(serviceName);
+            fixed (byte* bytes = name)
+            {
+                _ = Libc.ftruncate(lockFd, 0);
+                _ = Libc.pwrite(lockFd, bytes, (nuint)name.Length, 0);
+            }
+
+            lockFile = locked;
+            return BootstrapStatus.Success;
+        }
+
+        return BootstrapStatus.ServiceActive;
+    }
+
+    /// <summary>
+    /// The service name a lock file holds, or null when it holds none (written by a version that did not) or cannot be
+    /// read. Read with <c>pread</c>: .NET's file APIs take a shared flock, which the registrant's lock refuses.
+    /// </summary>
+    public static string? NameIn(string lockPath)
+    {
+        int fd = Libc.open(lockPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        using var file = new LinuxFd(fd);
+        Span<byte> name = stackalloc byte[BootstrapName.BufferSize];
+        fixed (byte* bytes = name)
+        {
+            nint length = Libc.pread(fd, bytes, (nuint)name.Length, 0);
+            return length is > 0 and < BootstrapName.BufferSize ? Encoding.UTF8.GetString(name[..(int)length]) : null;
+        }
+    }
+
+    /// <summary>A name's listener; in the system domain its socket file is opened to all (connecting needs write permission on it).</summary>
+    private static LinuxFd? Listen(string socketPath, BootstrapDomain domain)
     {
         int fd = Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0);
         if (fd < 0)
@@ -277,7 +380,9 @@ internal sealed unsafe class LinuxBootstrap
         }
 
         var listener = LinuxFd.PeerWritable(fd); // look-ups not yet accepted hold what they queued
-        if (SocketPath.Bind(fd, socketPath) != 0 || Libc.listen(fd, 128) != 0)
+        if (SocketPath.Bind(fd, socketPath) != 0
+            || (domain.IsSystem && Libc.chmod(socketPath, 0x1B6 /* 0666 */) != 0)
+            || Libc.listen(fd, 128) != 0)
         {
             listener.Dispose();
             return null;
@@ -312,6 +417,12 @@ internal sealed unsafe class LinuxBootstrap
         return error is 0 or Libc.EAGAIN;
     }
 
+    private static PortIdentity DescriptorIdentity(int fd)
+    {
+        Libc.Statx stat;
+        return Libc.statx(fd, string.Empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &stat) == 0 ? PortIdentity.Of(stat) : default;
+    }
+
     /// <summary>The (device, inode) of the file <paramref name="path"/> names itself; none when there is none.</summary>
     private static PortIdentity FileIdentity(string path)
     {
@@ -319,31 +430,6 @@ internal sealed unsafe class LinuxBootstrap
         return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0
             ? PortIdentity.Of(stat)
             : default;
-    }
-
-    /// <summary>
-    /// The registry directory, created 0700 if asked, or null when it is missing or unsafe: not a directory,
-    /// not owned by this user, or open to group or others.
-    /// </summary>
-    internal static string? EnsureDirectory(bool create)
-    {
-        string directory = RegistryDirectory;
-        if (create && Libc.mkdir(directory, 0x1C0 /* 0700 */) != 0 && Libc.LastError != Libc.EEXIST)
-        {
-            return null;
-        }
-
-        return IsPrivateDirectory(directory, Libc.geteuid()) ? directory : null;
-    }
-
-    /// <summary>A directory itself (not a link to one), owned by <paramref name="uid"/>, with no group or other permissions.</summary>
-    private static bool IsPrivateDirectory(string path, uint uid)
-    {
-        Libc.Statx stat;
-        return Libc.statx(Libc.AT_FDCWD, path, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_BASIC_STATS, &stat) == 0
-            && (stat.Mode & Libc.S_IFMT) == Libc.S_IFDIR
-            && stat.Uid == uid
-            && (stat.Mode & 0x3F /* 077 */) == 0;
     }
 
     /// <summary>A directory (a link to one is fine: the home directory may be one) owned by <paramref name="uid"/>.</summary>

@@ -9,7 +9,8 @@ namespace MachTransport.Mach.Linux;
 /// </summary>
 internal sealed partial class LinuxKernel
 {
-    public BootstrapStatus BootstrapCheckIn(string serviceName, out uint receiveRight) => _bootstrap.CheckIn(serviceName, out receiveRight);
+    public BootstrapStatus BootstrapCheckIn(string serviceName, bool systemDomain, out uint receiveRight)
+        => _bootstrap.CheckIn(serviceName, systemDomain ? BootstrapDomain.System : BootstrapDomain.User, out receiveRight);
 
     public BootstrapStatus BootstrapLookUp(string serviceName, out uint sendRight) => _bootstrap.LookUp(serviceName, out sendRight);
 
@@ -22,11 +23,12 @@ internal sealed partial class LinuxKernel
         }
 
         // A registry directory opened to others (or made a link) turns every look-up away, whatever the files in it.
-        return registration is null || (LinuxBootstrap.EnsureDirectory(create: false) is not null && LinuxBootstrap.StillHolds(registration));
+        return registration is null || (registration.Domain.Ensure(create: false) is not null && LinuxBootstrap.StillHolds(registration));
     }
 
     public string BootstrapDenialReason =>
-        $"the registry directory '{LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700 (set XDG_RUNTIME_DIR or MACHTRANSPORT_BOOTSTRAP_DIR to use another).";
+        $"the registry directory '{LinuxBootstrap.RegistryDirectory}' must be a directory owned by this user with mode 0700 (set XDG_RUNTIME_DIR or MACHTRANSPORT_BOOTSTRAP_DIR to use another); "
+        + $"the system domain's, '{BootstrapDomain.System.Path}', a directory owned by root that only root can write, and only root registers names in it.";
 
     public string ResourceShortageReason =>
         "this process or the service's has no descriptor free, or this user's budget of descriptors in flight is used up: "

@@ -18,9 +18,6 @@ internal static unsafe class PortSocket
     /// <summary>The backlog of a full port: a unix listener then refuses (EAGAIN) every connect but one.</summary>
     public const int FullBacklog = 0;
 
-
-    private static readonly Lazy<string> s_processDirectory = new(() => Directory.CreateTempSubdirectory("machtransport-ports-").FullName);
-
     /// <summary>A new port: its listener (with SO_PASSCRED, inherited by accepted connections) and its <c>O_PATH</c>. Returns 0 or an errno.</summary>
     public static int Create(out LinuxFd listener, out LinuxFd path)
     {
@@ -36,8 +33,29 @@ internal static unsafe class PortSocket
         _ = Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_PASSCRED, &one, sizeof(int));
         for (int attempt = 0; attempt < 8; attempt++)
         {
-            string name = Path.Combine(PrivateDirectory(), "p." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
+            // The registry directory when it is usable (private to the user; made again if something removed it), else a
+            // private directory of this port's own, removed with the socket file's name right after.
+            string? registry = BootstrapDomain.User.Ensure(create: true);
+            string directory = registry ?? Directory.CreateTempSubdirectory("machtransport-ports-").FullName;
+            string name = Path.Combine(directory, "p." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)));
             int bound = SocketPath.Bind(fd, name);
+            int opened = -1;
+            int error = bound;
+            if (bound == 0)
+            {
+                // Whoever holds the O_PATH may connect, of any user, as any holder of a send right may send in Mach; the
+                // name, in a private directory, is gone in a moment, and nobody else can open a process's descriptors.
+                _ = Libc.chmod(name, 0x1B6 /* 0666 */);
+                opened = Libc.open(name, Libc.O_PATH | Libc.O_CLOEXEC, 0);
+                error = opened < 0 ? Libc.LastError : 0;
+                _ = Libc.unlink(name);
+            }
+
+            if (registry is null)
+            {
+                _ = Libc.rmdir(directory);
+            }
+
             if (bound == Libc.EADDRINUSE)
             {
                 continue;
@@ -49,9 +67,6 @@ internal static unsafe class PortSocket
                 return bound;
             }
 
-            int opened = Libc.open(name, Libc.O_PATH | Libc.O_CLOEXEC, 0);
-            int error = opened < 0 ? Libc.LastError : 0;
-            _ = Libc.unlink(name);
             if (opened < 0 || Libc.listen(fd, Backlog) != 0)
             {
                 error = error != 0 ? error : Libc.LastError;
@@ -158,10 +173,4 @@ internal static unsafe class PortSocket
             && inode == identity.Inode
             && device == (uint)(((identity.Device >> 32) << 20) | (identity.Device & 0xFFFFF)); // the kernel's dev_t: major << 20 | minor
     }
-
-    /// <summary>
-    /// The registry directory when it is usable (private to the user; made again if something removed it), else a private
-    /// directory of this process.
-    /// </summary>
-    private static string PrivateDirectory() => LinuxBootstrap.EnsureDirectory(create: true) ?? s_processDirectory.Value;
 }
