@@ -17,7 +17,7 @@ namespace MachTransport.TestHost;
 
 internal static class Host
 {
-    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold, int? keepAliveSeconds = null, int? connectionsPerPeer = null, bool systemDomain = false, int? admitUid = null)
+    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold, int? keepAliveSeconds = null, int? connectionsPerPeer = null, bool systemDomain = false, int? admitUid = null, int? stallSeconds = null)
     {
         using var counters = new TransportCounters();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -30,6 +30,7 @@ internal static class Host
         {
             options.Limits.InlineThreshold = inlineThreshold ?? options.Limits.InlineThreshold;
             options.MaxConnectionsPerPeerProcess = connectionsPerPeer ?? options.MaxConnectionsPerPeerProcess;
+            options.Limits.CreditStallTimeout = stallSeconds is int stall ? TimeSpan.FromSeconds(stall) : options.Limits.CreditStallTimeout;
             if (denyPeers)
             {
                 options.PeerPolicy = _ => false;
@@ -307,6 +308,15 @@ internal static class Endpoints
             }
         });
         app.MapGet("/stats", () => counters.ToString());
+        // What nothing references any more is collected now: Kestrel's heartbeat then reports a connection whose
+        // processing was dropped unfinished (ApplicationNeverCompleted, at Critical) within a second.
+        app.MapGet("/gc", () =>
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            return "collected";
+        });
         app.MapGet("/kestrel-tags", () => counters.KestrelTags);
     }
 }

@@ -131,7 +131,7 @@ internal sealed partial class MachChannel
         MachMsgReturn result = await _sender.SendWhenRoomAsync(static (sender, payload) => sender.SendData(payload), payload, _settings.CreditStallTimeout).ConfigureAwait(false);
         switch (result)
         {
-            case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
+            case MachMsgReturn.SendTimedOut:
                 Stalled("took no message from its full queue");
                 return false;
             case MachMsgReturn.Success:

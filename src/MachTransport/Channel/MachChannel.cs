@@ -32,6 +32,8 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     private Action<MachChannel>? _onReleased;
     private Task _sendLoop = Task.CompletedTask;
     private int _disposed;
+    private int _closedFired;
+    private int _closedDoneWith;
 
     // Under _lock.
     private MachChannelState _state;
@@ -65,6 +67,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         _input = new Pipe(settings.InputPipeOptions);
         _output = new Pipe(settings.OutputPipeOptions);
         _inputReader = new ChannelInputReader(_input.Reader, this);
+        Closed = _closed.Token;
     }
 
     public string Id { get; }
@@ -83,8 +86,8 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
 
     public MemoryPool<byte> MemoryPool => _settings.MemoryPool;
 
-    /// <summary>Cancelled once the channel is closed: peer gone, aborted, or released.</summary>
-    public CancellationToken Closed => _closed.Token;
+    /// <summary>Cancelled once the channel is closed: peer gone, aborted, or released (readable after its source is disposed).</summary>
+    public CancellationToken Closed { get; }
 
     /// <summary>Starts routing and sending: registers the port, watches the peer, starts the send loop.</summary>
     public bool Start(Action<MachChannel>? onReleased)
@@ -206,7 +209,12 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     }
 
     private void FireClosed()
-        => ThreadPool.UnsafeQueueUserWorkItem(static state => state.CancelQuietly(), this, preferLocal: false);
+    {
+        if (Interlocked.Exchange(ref _closedFired, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.CancelQuietly(), this, preferLocal: false);
+        }
+    }
 
     private void CancelQuietly()
     {
@@ -218,6 +226,17 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         {
             // A ConnectionClosed callback of the application threw: never let it take the process down.
             MachTransportLog.ClosedCallbackFailed(_logger, ex, Id);
+        }
+
+        DoneWithClosed();
+    }
+
+    /// <summary>Disposes the Closed source once it was cancelled and the channel released, whichever comes last.</summary>
+    private void DoneWithClosed()
+    {
+        if (Interlocked.Increment(ref _closedDoneWith) == 2)
+        {
+            _closed.Dispose();
         }
     }
 
@@ -240,6 +259,7 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
         _sender.Dispose();
         CompleteInput(new ConnectionAbortedException("The Mach connection was disposed."));
         FireClosed();
+        DoneWithClosed();
         MachTransportLog.ConnectionReleased(_logger, Id);
         _onReleased?.Invoke(this);
     }

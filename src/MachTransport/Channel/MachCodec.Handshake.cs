@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Unicode;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 
@@ -31,11 +32,12 @@ internal static partial class MachCodec
     public static int WriteReject(Span<byte> buffer, uint client, MachCloseReason reason, string text)
     {
         var writer = new MachMessageWriter(buffer, MachProtocol.Reject, client, MachMsgTypeName.CopySend);
-        int length = Math.Min(Encoding.UTF8.GetByteCount(text), MachProtocol.MaxRejectText);
+        // A longer text is cut after its last whole character that fits (a character can take up to 4 bytes).
+        Span<byte> utf8 = stackalloc byte[MachProtocol.MaxRejectText];
+        _ = Utf8.FromUtf16(text, utf8, out _, out int length);
         writer.WriteInline((uint)reason);
         writer.WriteInline((uint)length);
-        Span<byte> utf8 = writer.AppendInline(length);
-        Encoding.UTF8.GetBytes(text.AsSpan(0, Math.Min(text.Length, length)), utf8);
+        utf8[..length].CopyTo(writer.AppendInline(length));
         return writer.Complete();
     }
 

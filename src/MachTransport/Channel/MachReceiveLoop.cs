@@ -13,7 +13,7 @@ namespace MachTransport.Channel;
 /// it arrived on. Dead-name notifications come to a private notify port nobody else holds a right to, so they
 /// cannot be forged. Stopped by a message to a private control port.
 /// </summary>
-internal sealed unsafe class MachReceiveLoop : IDisposable
+internal sealed unsafe class MachReceiveLoop : IAsyncDisposable
 {
     private const MachMsgOption ReceiveOptions = MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveLarge | MachMsgOption.ReceiveLargeIdentity | MachMsgOption.ReceiveTrailerAudit;
 
@@ -34,8 +34,9 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     private readonly ConcurrentDictionary<uint, IMachPortHandler> _ports = new();
     private readonly ConcurrentDictionary<uint, IMachPortHandler> _deadNames = new();
     private readonly Thread _thread;
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private byte* _buffer;
-    private volatile bool _stopping;
+    private int _stopping;
 
     public MachReceiveLoop(IMachKernel kernel, string name, ILogger logger)
     {
@@ -84,7 +85,12 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     public void Release(MachReceiveRight port)
     {
         _ports.TryRemove(port.Name, out _);
-        _set.Remove(port);
+        KernReturn result = _kernel.ExtractMember(port.Name, _set.Name);
+        // A loop that stopped destroyed its set, and the kernel took every member out of it then.
+        if (!_set.IsClosed)
+        {
+            MachException.ThrowIfFailed(result, "mach_port_extract_member");
+        }
     }
 
     /// <summary>Asks for a dead-name notification on <paramref name="peer"/>; false if that name is already watched or the request failed.</summary>
@@ -116,27 +122,51 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     /// </summary>
     public bool UnwatchDeadName(uint peer) => _deadNames.TryRemove(peer, out _);
 
-    public void Dispose()
+    /// <summary>Stops the thread and waits for it (5 s at most) without holding the caller's thread meanwhile.</summary>
+    public ValueTask DisposeAsync()
     {
-        if (_stopping)
+        if (Interlocked.Exchange(ref _stopping, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        SendStop();
+        // On its own thread (a handler disposing it) the loop ends once that handler returns. A handler that keeps the
+        // thread longer than 5 s does not keep the caller: the thread ends on its own when the handler returns.
+        return Thread.CurrentThread == _thread ? ValueTask.CompletedTask : new ValueTask(_ended.Task.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(
+            static waited => _ = waited.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default));
+    }
+
+    private bool Stopping => Volatile.Read(ref _stopping) != 0;
+
+    private void SendStop()
+    {
+        // A loop that stopped on its own released the control right: its name may belong to another right by now.
+        bool held = false;
+        try
+        {
+            _controlSend.DangerousAddRef(ref held);
+        }
+        catch (ObjectDisposedException)
         {
             return;
         }
 
-        _stopping = true;
-        byte* stop = stackalloc byte[MachProtocol.MaxControlMessage];
-        var writer = new MachMessageWriter(new Span<byte>(stop, MachProtocol.MaxControlMessage), StopMessageId, _controlSend.Name, MachMsgTypeName.CopySend);
-        int size = writer.Complete();
-        MachMsgReturn sent = MachSender.SendNow(_kernel, stop, size, MachProtocol.MaxControlMessage);
-        if (sent != MachMsgReturn.Success)
+        try
         {
-            // The control queue cannot be full (one message ever); destroying the set wakes the thread instead.
-            _set.Dispose();
+            byte* stop = stackalloc byte[MachProtocol.MaxControlMessage];
+            var writer = new MachMessageWriter(new Span<byte>(stop, MachProtocol.MaxControlMessage), StopMessageId, _controlSend.Name, MachMsgTypeName.CopySend);
+            int size = writer.Complete();
+            MachMsgReturn sent = MachSender.SendNow(_kernel, stop, size, MachProtocol.MaxControlMessage);
+            if (sent != MachMsgReturn.Success)
+            {
+                // The control queue cannot be full (one message ever); destroying the set wakes the thread instead.
+                _set.Dispose();
+            }
         }
-
-        if (Thread.CurrentThread != _thread)
+        finally
         {
-            _thread.Join(TimeSpan.FromSeconds(5));
+            _controlSend.DangerousRelease();
         }
     }
 
@@ -150,9 +180,15 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         }
         finally
         {
+            // Stopped unexpectedly, the loop leaves its connections unable to hear anything again: they fail now, so
+            // that whatever awaits them (Kestrel's processing of each) ends instead of waiting forever.
+            var stopped = Stopping ? null : new IOException($"The Mach receive loop '{Name}' stopped unexpectedly.");
             foreach (uint peer in _deadNames.Keys)
             {
-                _deadNames.TryRemove(peer, out _);
+                if (_deadNames.TryRemove(peer, out IMachPortHandler? handler) && stopped is not null)
+                {
+                    Fail(handler, peer, stopped);
+                }
             }
 
             _set.Dispose();
@@ -161,6 +197,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
             _control.Dispose();
             NativeMemory.Free(_buffer);
             _buffer = null;
+            _ended.SetResult();
         }
     }
 
@@ -197,7 +234,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
     private bool Stopped(MachMsgReturn result, uint source)
     {
         // A drain of one port ends quietly when that port is destroyed meanwhile; only the set's loop matters.
-        if (!_stopping && source == _set.Name)
+        if (!Stopping && source == _set.Name)
         {
             MachTransportLog.ReceiveLoopFailed(_logger, Name, MachException.Describe(result));
         }
@@ -230,7 +267,7 @@ internal sealed unsafe class MachReceiveLoop : IDisposable
         if (local == _control.Name)
         {
             MachMessageDisposal.Destroy(_kernel, message);
-            return !_stopping;
+            return !Stopping;
         }
 
         if (local == _notify.Name)

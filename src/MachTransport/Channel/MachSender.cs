@@ -20,9 +20,6 @@ internal sealed class MachSender : IDisposable
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMilliseconds(16);
 
-    /// <summary>How long a send that finds the system short of resources (MACH_SEND_NO_BUFFER) is retried before it fails.</summary>
-    public static readonly TimeSpan ResourceShortageRetry = TimeSpan.FromSeconds(5);
-
     private readonly IMachKernel _kernel;
     private readonly MachSendRight _peer;
     private readonly int _inlineLimit;
@@ -122,14 +119,14 @@ internal sealed class MachSender : IDisposable
     /// <summary>
     /// Sends with <paramref name="send"/> until the peer's queue takes the message: a full queue is retried after
     /// 1 ms, doubling up to 16 ms, for at most <paramref name="limit"/> (then the full queue's result is returned); a
-    /// resource shortage the same way for up to <see cref="ResourceShortageRetry"/>, then it is the result. Once stopped
+    /// resource shortage the same way for up to <see cref="ResourceShortage.Retry"/>, then it is the result. Once stopped
     /// it gives up with <see cref="MachMsgReturn.SendInvalidDest"/>.
     /// </summary>
     public async ValueTask<MachMsgReturn> SendWhenRoomAsync<TState>(Func<MachSender, TState, MachMsgReturn> send, TState state, TimeSpan limit)
     {
         TimeSpan delay = FirstRetryDelay;
         long start = Stopwatch.GetTimestamp();
-        long shortSince = 0;
+        var shortage = default(ResourceShortage);
         while (true)
         {
             MachMsgReturn result = send(this, state);
@@ -138,8 +135,7 @@ internal sealed class MachSender : IDisposable
                 return result;
             }
 
-            shortSince = result == MachMsgReturn.SendTimedOut ? 0 : shortSince == 0 ? Environment.TickCount64 : shortSince;
-            if (shortSince != 0 && Environment.TickCount64 - shortSince >= ResourceShortageRetry.TotalMilliseconds)
+            if (shortage.LastedTooLong(result))
             {
                 return result;
             }

@@ -70,13 +70,13 @@ internal static class MachClientConnector
     /// <summary>
     /// Sends CONNECT, retrying while the service's port is full (MACH_SEND_TIMED_OUT: its server takes no more holders
     /// for now) for up to the connect timeout, and while the system is short of resources (MACH_SEND_NO_BUFFER) for up
-    /// to <see cref="MachSender.ResourceShortageRetry"/> (or the connect timeout); either ends as an error saying so, never as a
+    /// to <see cref="ResourceShortage.Retry"/> (or the connect timeout); either ends as an error saying so, never as a
     /// dead server.
     /// </summary>
     private static async Task SendConnectAsync(IMachKernel kernel, MachSendRight service, MachReceiveRight port, string serviceName, ChannelSettings settings, TimeSpan connectTimeout, CancellationToken timeout, CancellationToken cancellationToken)
     {
         byte[] buffer = GC.AllocateArray<byte>(MachProtocol.MaxControlMessage, pinned: true);
-        long shortSince = 0;
+        var shortage = default(ResourceShortage);
         while (true)
         {
             MachMsgReturn result = SendConnect(kernel, buffer, service.Name, port.Name, settings);
@@ -85,9 +85,7 @@ internal static class MachClientConnector
                 case MachMsgReturn.Success:
                     return;
                 case MachMsgReturn.SendTimedOut or MachMsgReturn.SendNoBuffer:
-                    shortSince = result == MachMsgReturn.SendTimedOut ? 0 : shortSince == 0 ? Environment.TickCount64 : shortSince;
-                    if ((shortSince != 0 && Environment.TickCount64 - shortSince >= MachSender.ResourceShortageRetry.TotalMilliseconds)
-                        || !await RetryLaterAsync(timeout, cancellationToken).ConfigureAwait(false))
+                    if (shortage.LastedTooLong(result) || !await RetryLaterAsync(timeout, cancellationToken).ConfigureAwait(false))
                     {
                         throw result == MachMsgReturn.SendTimedOut
                             ? new MachException(

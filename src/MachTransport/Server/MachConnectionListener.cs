@@ -52,10 +52,13 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
     /// <summary>Completes when look-ups of the service name no longer reach this listener (logged; the health check fails).</summary>
     internal Task NameLost => _nameWatch.Lost;
 
-    /// <summary>Checks the service in and starts listening; the listener owns <paramref name="memoryPool"/> from then on.</summary>
-    public static MachConnectionListener Bind(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool)
+    /// <summary>
+    /// Checks the service in and starts listening; the listener owns <paramref name="memoryPool"/> from then on.
+    /// <paramref name="kernel"/> is the process's own unless a test stands in for it.
+    /// </summary>
+    public static MachConnectionListener Bind(MachEndPoint endPoint, MachTransportOptions options, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool, IMachKernel? kernel = null)
     {
-        IMachKernel kernel = MachKernel.Current;
+        kernel ??= MachKernel.Current;
         MachReceiveRight service;
         try
         {
@@ -135,7 +138,7 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
 
         _loop.Release(_service);
         MachRetiredServices.Retire(_endPoint, _service);
-        _loop.Dispose();
+        await _loop.DisposeAsync().ConfigureAwait(false);
         _settings.MemoryPool.Dispose();
     }
 
@@ -231,21 +234,32 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         _kernel.SetQueueLimit(port.Name, (uint)_settings.QueueLimit);
         var channel = new MachChannel(_loop, port, client, peer, window, _settings, "server");
         _live[channel] = 0;
-        MachMsgReturn accepted = MachMsgReturn.SendInvalidDest;
-        if (!channel.Start(OnReleased) || (accepted = channel.SendAccept()) != MachMsgReturn.Success)
+        if (!channel.Start(OnReleased))
+        {
+            // Without the watch the connection would never learn that its peer is gone.
+            Drop(channel, "the handshake failed: the client's port could not be watched for its death");
+            return;
+        }
+
+        MachMsgReturn accepted = channel.SendAccept();
+        if (accepted != MachMsgReturn.Success)
         {
             MachTransportLog.SendFailed(_logger, channel.Id, "ACCEPT", MachException.Describe(accepted));
-            channel.Abort("the handshake failed");
-            _ = channel.DisposeAsync().AsTask();
+            Drop(channel, "the handshake failed");
             return;
         }
 
         var connection = new MachConnectionContext(channel, _endPoint);
         if (!_accepted.Writer.TryWrite(connection))
         {
-            channel.Abort("the listener stopped accepting");
-            _ = channel.DisposeAsync().AsTask();
+            Drop(channel, "the listener stopped accepting");
         }
+    }
+
+    private static void Drop(MachChannel channel, string reason)
+    {
+        channel.Abort(reason);
+        _ = channel.DisposeAsync().AsTask();
     }
 
     private void OnReleased(MachChannel channel)

@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text;
 using MachTransport.Channel;
 using Microsoft.AspNetCore.Connections;
@@ -131,9 +132,43 @@ public sealed class CloseTests
         Assert.Equal(0, await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(ProtocolServer.Bound));
     }
 
+    [Theory]
+    [InlineData(true)] // cancelled first, released later
+    [InlineData(false)] // released, then cancelled on a pool thread
+    public async Task AReleasedChannelDisposesItsClosedSource(bool abortFirst)
+    {
+        await using ChannelPair pair = await ChannelPair.OpenAsync();
+        var source = (CancellationTokenSource)typeof(MachChannel).GetField("_closed", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(pair.Client)!;
+        if (abortFirst)
+        {
+            pair.Client.Abort("test");
+            await WaitClosedAsync(pair.Client);
+        }
+
+        await pair.Client.DisposeAsync();
+
+        // Disposed by whichever of the cancellation (a pool thread) and the release comes last.
+        Assert.True(SpinWait.SpinUntil(() => IsDisposed(source), ProtocolServer.Bound), "the Closed source of a released channel was never disposed");
+        Assert.True(pair.Client.Closed.IsCancellationRequested); // still readable (the fuzzer reads it to decide to reconnect)
+    }
+
+    private static bool IsDisposed(CancellationTokenSource source)
+    {
+        try
+        {
+            _ = source.Token;
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
     private static async Task WaitClosedAsync(MachChannel channel)
     {
-        var closed = new TaskCompletionSource();
+        // Not inline: the test's own continuation must not run inside the channel's Cancel.
+        var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using CancellationTokenRegistration registration = channel.Closed.Register(() => closed.TrySetResult());
         await closed.Task.WaitAsync(ProtocolServer.Bound);
     }

@@ -103,5 +103,40 @@ public sealed class HandshakeTests
         Assert.Contains("malformed ACCEPT: a window beyond the protocol's bounds", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AConnectionWhoseClientPortCannotBeWatchedIsDroppedForThatReasonNotForItsACCEPT()
+    {
+        // Before, the listener logged "sending ACCEPT failed with INVALID_DEST" when it was the watch that failed.
+        var kernel = new HookedKernel(Kernel) { RefuseDeadNameWatches = true };
+        await using ProtocolServer host = ProtocolServer.Bind(kernel: kernel);
+        Task<MachChannel> connect = MachClientConnector.ConnectAsync(host.Service, new MachClientOptions(), CancellationToken.None);
+
+        Assert.True(SpinWait.SpinUntil(() => host.Log.Collector.GetSnapshot().Any(r => r.Id.Name == "ConnectionReleased"), ProtocolServer.Bound), "the connection was never dropped");
+        Assert.Contains(host.Log.Collector.GetSnapshot(), r => r.Id.Name == "ConnectionAborted" && r.Message.Contains("could not be watched", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.Log.Collector.GetSnapshot(), r => r.Id.Name == "SendFailed");
+        await Assert.ThrowsAsync<IOException>(() => connect.WaitAsync(ProtocolServer.Bound));
+    }
+
+    [Theory]
+    [InlineData("", "é", 150, 100)] // 300 bytes, 2 a character
+    [InlineData("", "😀", 100, 50)] // 400 bytes, 4 a character (a surrogate pair)
+    [InlineData("x", "😀", 100, 49)] // 1 + 49 × 4 bytes, and 3 bytes left that no whole character fits
+    public void AREJECTTextLongerThanTheLimitIsCutAfterItsLastWholeCharacter(string prefix, string unit, int repeat, int kept)
+    {
+        // Before, the text was measured in bytes but cut by characters: a non-ASCII reason over 200 bytes threw
+        // (on the listener's receive thread, where every REJECT is written).
+        using MachReceiveRight client = MachReceiveRight.Allocate(Kernel);
+        using (MachSendRight send = client.MakeSend())
+        {
+            MachSender.SendReject(Kernel, send.Name, MachCloseReason.PeerNotAllowed, prefix + string.Concat(Enumerable.Repeat(unit, repeat)));
+        }
+
+        ReceivedMessage answer = Receive(client.Name);
+        Assert.Equal(MachProtocol.Reject, answer.Header.Id);
+        Assert.Equal((uint)MachCloseReason.PeerNotAllowed, RawPeer.Word(answer.Body, 0));
+        int length = (int)RawPeer.Word(answer.Body, 1);
+        Assert.Equal(prefix + string.Concat(Enumerable.Repeat(unit, kept)), System.Text.Encoding.UTF8.GetString(answer.Body, 8, length));
+    }
+
     private static byte[] ConnectBody => RawPeer.Words(MachProtocol.Version, MachProtocol.Version, 1 << 20, 512, MachProtocol.MaxInlinePayload);
 }

@@ -3,6 +3,7 @@ using System.Buffers;
 // only this test) and its log kept (so a test can read why a connection was closed).
 using System.Diagnostics.Metrics;
 using MachTransport.Channel;
+using MachTransport.Mach;
 using MachTransport.Server;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
@@ -36,12 +37,12 @@ internal sealed class ProtocolServer : IAsyncDisposable
 
     public FakeLogger Log { get; }
 
-    public static ProtocolServer Bind(MachTransportOptions? options = null)
+    public static ProtocolServer Bind(MachTransportOptions? options = null, IMachKernel? kernel = null)
     {
         string service = TestEnvironment.UniqueServiceName("protocol");
         var meter = new Meter(MachTransportMetrics.MeterName);
         var logger = new FakeLogger();
-        var listener = MachConnectionListener.Bind(new MachEndPoint(service), options ?? new MachTransportOptions(), logger, new MachTransportMetrics(meter, "server"), MemoryPool<byte>.Shared);
+        var listener = MachConnectionListener.Bind(new MachEndPoint(service), options ?? new MachTransportOptions(), logger, new MachTransportMetrics(meter, "server"), MemoryPool<byte>.Shared, kernel);
         return new ProtocolServer(service, listener, meter, logger);
     }
 

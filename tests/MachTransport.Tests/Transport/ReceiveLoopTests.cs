@@ -15,9 +15,9 @@ namespace MachTransport.Tests.Transport;
 public sealed class ReceiveLoopTests
 {
     [Fact]
-    public void OversizedMessagesQueuedOnTwoMembersReachTheirOwnHandlersAndTheLoopGoesOn()
+    public async Task OversizedMessagesQueuedOnTwoMembersReachTheirOwnHandlersAndTheLoopGoesOn()
     {
-        using var loop = new MachReceiveLoop(Kernel, "test", NullLogger.Instance);
+        await using var loop = new MachReceiveLoop(Kernel, "test", NullLogger.Instance);
         using MachReceiveRight trigger = MachReceiveRight.Allocate(Kernel);
         using MachReceiveRight first = MachReceiveRight.Allocate(Kernel);
         using MachReceiveRight second = MachReceiveRight.Allocate(Kernel);
@@ -42,9 +42,9 @@ public sealed class ReceiveLoopTests
     }
 
     [Fact]
-    public void AHandlerThatThrowsCostsOnlyItsOwnPort()
+    public async Task AHandlerThatThrowsCostsOnlyItsOwnPort()
     {
-        using var loop = new MachReceiveLoop(Kernel, "test", NullLogger.Instance);
+        await using var loop = new MachReceiveLoop(Kernel, "test", NullLogger.Instance);
         using MachReceiveRight faulty = MachReceiveRight.Allocate(Kernel);
         using MachReceiveRight healthy = MachReceiveRight.Allocate(Kernel);
         var thrower = new Recorder(() => throw new InvalidOperationException("handler bug"));
@@ -59,6 +59,32 @@ public sealed class ReceiveLoopTests
     }
 
     /// <summary>Records (port, id) of each message routed to it, and each failure reported to it.</summary>
+    [Fact]
+    public async Task DisposingALoopWhoseThreadIsBusyHoldsNoThreadOfTheCaller()
+    {
+        var loop = new MachReceiveLoop(Kernel, "test", NullLogger.Instance);
+        using MachReceiveRight busy = MachReceiveRight.Allocate(Kernel);
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        loop.Register(busy, new Recorder(() =>
+        {
+            entered.Set();
+            release.Wait();
+        }));
+        Assert.Equal(MachMsgReturn.Success, Send(busy.Name, MachMsgTypeName.MakeSend, 1));
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(10)), "the handler never ran");
+
+        // Before, disposal joined the loop's thread for up to 5 s on the caller's thread (a pool thread inside the
+        // listener's DisposeAsync): the call came back only then, completed.
+        ValueTask disposing = loop.DisposeAsync();
+        bool cameBackAtOnce = !disposing.IsCompleted;
+        ValueTask again = loop.DisposeAsync();
+        Assert.True(again.IsCompletedSuccessfully, "a second disposal waits for nothing");
+        release.Set();
+        await disposing.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(cameBackAtOnce, "disposal held the caller's thread while the loop's thread was busy");
+    }
+
     private sealed class Recorder(Action? onMessage = null) : IMachPortHandler
     {
         private readonly BlockingCollection<(uint, int)> _messages = [];

@@ -111,6 +111,28 @@ internal sealed class TransportHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A full collection in the host, then at least one whole tick of Kestrel's heartbeat (it stamps the Date header,
+    /// then walks the connections): a connection whose processing was dropped unfinished is logged by then
+    /// (ApplicationNeverCompleted, at Critical).
+    /// </summary>
+    public async Task CollectGarbageAsync()
+    {
+        using HttpResponseMessage collected = await _tcp.GetAsync("/gc");
+        DateTimeOffset at = collected.Headers.Date ?? throw new InvalidOperationException("Kestrel sent no Date header.");
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            using HttpResponseMessage now = await _tcp.GetAsync("/stats", deadline.Token);
+            if (now.Headers.Date >= at.AddSeconds(2))
+            {
+                return;
+            }
+
+            await Task.Delay(100, deadline.Token);
+        }
+    }
+
     public int CountOpenFds() => Directory.GetFiles($"/proc/{Pid}/fd").Length;
 
     /// <summary>Graceful stop: closes the host's stdin; the host stops Kestrel and prints STOPPED.</summary>

@@ -261,13 +261,14 @@ internal sealed unsafe class LinuxBootstrap
     /// </summary>
     private void HandOutSendRights(BootstrapRegistration registration)
     {
-        if (registration.Listener.IsClosed)
+        // Unregister may dispose both on another thread at any moment; an exception here would end the process.
+        using LinuxFd.Lease listener = registration.Listener.TryAcquire();
+        using LinuxFd.Lease send = registration.ServicePath.TryAcquire();
+        if (!listener.Holds || !send.Holds)
         {
             return;
         }
 
-        using LinuxFd.Lease listener = registration.Listener.Acquire();
-        using LinuxFd.Lease send = registration.ServicePath.Acquire();
         Span<int> right = [send.Number];
         while (true)
         {

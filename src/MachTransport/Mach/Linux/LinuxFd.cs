@@ -55,6 +55,22 @@ internal sealed class LinuxFd : SafeHandle
         return new Lease(this);
     }
 
+    /// <summary>
+    /// Like <see cref="Acquire"/>, for a descriptor another thread may release at any moment: once released, the lease
+    /// holds nothing (<see cref="Lease.Holds"/> is false) instead of throwing.
+    /// </summary>
+    public Lease TryAcquire()
+    {
+        try
+        {
+            return Acquire();
+        }
+        catch (ObjectDisposedException)
+        {
+            return default;
+        }
+    }
+
     /// <summary>Its socket went into a message (a moved receive right) and lives on there: not shut down when closed.</summary>
     public void GiveAway()
     {
@@ -87,6 +103,9 @@ internal sealed class LinuxFd : SafeHandle
         public Lease(LinuxFd fd) => _fd = fd;
 
         public int Number => _fd!.Number;
+
+        /// <summary>False for a lease <see cref="TryAcquire"/> could not take.</summary>
+        public bool Holds => _fd is not null;
 
         public void Dispose() => _fd?.DangerousRelease();
     }
