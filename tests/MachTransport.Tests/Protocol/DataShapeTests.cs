@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using MachTransport.Channel;
 using MachTransport.Client;
 using MachTransport.Mach.Abi;
@@ -21,6 +22,7 @@ public sealed class DataShapeTests
     public async Task DataGoesInlineUpToTheThresholdAndOutOfLineAboveItBothWays()
     {
         // The server sends inline up to 1024 bytes, the client up to 2048; the server's meter sees both directions.
+        // Random payloads, compared byte for byte: zeros would let a wrong offset or a short copy pass.
         await using ChannelPair pair = await ChannelPair.OpenAsync(new MachTransportOptions { Limits = { InlineThreshold = 1024 } }, new MachClientOptions { Limits = { InlineThreshold = 2048 } });
         using var sent = new MetricCollector<long>(pair.Host.Meter, "machtransport.bytes.sent");
         using var received = new MetricCollector<long>(pair.Host.Meter, "machtransport.bytes.received");
@@ -28,14 +30,16 @@ public sealed class DataShapeTests
 
         foreach (int length in new[] { 1024, 1025 })
         {
-            await pair.Server.Output.WriteAsync(new byte[length]);
-            await PipeReads.ConsumeAsync(pair.Client.Input, length);
+            byte[] payload = RandomNumberGenerator.GetBytes(length);
+            await pair.Server.Output.WriteAsync(payload);
+            Assert.Equal(payload, await PipeReads.ReadExactlyAsync(pair.Client.Input, length));
         }
 
         foreach (int length in new[] { 2048, 2049 })
         {
-            await pair.Client.Output.WriteAsync(new byte[length]);
-            await PipeReads.ConsumeAsync(pair.Server.Input, length);
+            byte[] payload = RandomNumberGenerator.GetBytes(length);
+            await pair.Client.Output.WriteAsync(payload);
+            Assert.Equal(payload, await PipeReads.ReadExactlyAsync(pair.Server.Input, length));
         }
 
         await sent.WaitForMeasurementsAsync(2, ProtocolServer.Bound);
@@ -66,12 +70,14 @@ public sealed class DataShapeTests
     {
         // The server's own threshold is 64 KiB; the peer accepts 4 KiB inline (the least it may announce).
         await using RawPeer peer = await RawPeer.ConnectAsync(maxInline: 4096);
-        await peer.Server.Output.WriteAsync(new byte[4096]);
+        byte[] payload = RandomNumberGenerator.GetBytes(4096);
+        await peer.Server.Output.WriteAsync(payload);
         ReceivedMessage inline = await peer.ReceiveAsync();
         Assert.Equal(MachProtocol.Data, inline.Header.Id);
         Assert.False(inline.Header.IsComplex);
         Assert.Equal(4096u, RawPeer.Word(inline.Body, 0));
         Assert.Equal(4 + 4096, inline.Body.Length);
+        Assert.Equal(payload, inline.Body.AsSpan(4).ToArray());
 
         await peer.Server.Output.WriteAsync(new byte[4097]);
         ReceivedMessage outOfLine = await peer.ReceiveAsync();

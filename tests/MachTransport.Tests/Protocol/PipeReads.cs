@@ -1,5 +1,5 @@
-// Reading a channel's input in the protocol tests: consume an exact count, read to the end, or look at what is
-// buffered without consuming it.
+// Reading a channel's input in the protocol tests: consume an exact count (or return it), read to the end, or look at
+// what is buffered without consuming it.
 using System.Buffers;
 using System.IO.Pipelines;
 using Xunit;
@@ -18,6 +18,24 @@ internal static class PipeReads
             count -= take;
             Assert.False(result.IsCompleted && count > 0, "the input ended early");
         }
+    }
+
+    /// <summary>Consumes exactly <paramref name="count"/> bytes and returns them.</summary>
+    public static async Task<byte[]> ReadExactlyAsync(PipeReader reader, int count)
+    {
+        byte[] received = new byte[count];
+        int filled = 0;
+        while (filled < count)
+        {
+            ReadResult result = await reader.ReadAsync().AsTask().WaitAsync(ProtocolServer.Bound);
+            ReadOnlySequence<byte> taken = result.Buffer.Slice(0, Math.Min(count - filled, result.Buffer.Length));
+            taken.CopyTo(received.AsSpan(filled));
+            filled += (int)taken.Length;
+            reader.AdvanceTo(taken.End);
+            Assert.False(result.IsCompleted && filled < count, "the input ended early");
+        }
+
+        return received;
     }
 
     public static async Task<byte[]> ReadToEndAsync(PipeReader reader)

@@ -11,6 +11,7 @@ using Xunit;
 
 namespace MachTransport.Tests.Transport;
 
+[Trait("Category", "Telemetry")]
 public sealed class MemoryPoolTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
