@@ -19,7 +19,7 @@ public sealed class CrossUserTests
     private const uint Nobody = 65534;
     private const uint Daemon = 1;
 
-    [RootFact]
+    [LinuxRootFact]
     public async Task RequireMachPeerUserAdmitsThatUserOnly()
     {
         Assert.Equal(Nobody, Server.TesterServer.OtherUid(ProcessUser.Uid));
@@ -52,7 +52,7 @@ public sealed class CrossUserTests
 
     private static async Task<ChildProcess> StartSystemServerAsync(string serviceName)
     {
-        ChildProcess server = ChildProcess.Start("dotnet", AppContext.BaseDirectory, typeof(CrossUserTests).Assembly.Location, "serve", serviceName, "system");
+        ChildProcess server = ChildProcess.Start(TesterServerFixture.AssemblyName, "serve", serviceName, "system");
         string ready = await server.ReadLineAsync(TimeSpan.FromSeconds(60));
         if (!ready.StartsWith("READY ", StringComparison.Ordinal))
         {
@@ -67,8 +67,8 @@ public sealed class CrossUserTests
     private static async Task<(int Pid, string Grpc, string Http)> CallAsAsync(uint uid, string serviceName)
     {
         string id = uid.ToString(CultureInfo.InvariantCulture);
-        await using ChildProcess client = ChildProcess.Start(
-            "/usr/bin/setpriv", AppContext.BaseDirectory, $"--reuid={id}", $"--regid={id}", "--clear-groups", "dotnet", typeof(CrossUserTests).Assembly.Location, "call", serviceName);
+        await using ChildProcess client = ChildProcess.StartUnder(
+            ["/usr/bin/setpriv", $"--reuid={id}", $"--regid={id}", "--clear-groups"], TesterServerFixture.AssemblyName, null, "call", serviceName);
         string grpc = await client.ReadLineAsync(TimeSpan.FromSeconds(90));
         string http = await client.ReadLineAsync(TimeSpan.FromSeconds(90));
         return (client.Id, grpc, http);

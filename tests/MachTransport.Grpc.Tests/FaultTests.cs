@@ -33,7 +33,7 @@ public sealed class FaultTests
     public async Task KillingTheServerMidStreamIsUnavailableThenTheSameChannelWorksAfterARestart()
     {
         string service = TestEnvironment.UniqueServiceName("restart");
-        (ChildProcess first, _) = await ChildProcess.StartTesterServerAsync(service);
+        (ChildProcess first, _) = await TesterServerFixture.StartServerAsync(service);
         await using ChildProcess firstServer = first;
         using GrpcChannel channel = MachGrpcChannel.ForService(service);
         var client = new Tester.TesterClient(channel);
@@ -49,7 +49,7 @@ public sealed class FaultTests
         });
         RpcException whileDown = await Assert.ThrowsAsync<RpcException>(async () => await client.EchoAsync(new EchoRequest { Message = "down" }, deadline: Deadline));
 
-        (ChildProcess second, _) = await ChildProcess.StartTesterServerAsync(service);
+        (ChildProcess second, _) = await TesterServerFixture.StartServerAsync(service);
         await using ChildProcess secondServer = second;
         EchoReply reply = await client.EchoAsync(new EchoRequest { Message = "back" }, deadline: Deadline);
 
@@ -63,7 +63,7 @@ public sealed class FaultTests
     public async Task ARetryPolicyRidesOverAServerRestartWithoutTheCallerSeeingAnError()
     {
         string service = TestEnvironment.UniqueServiceName("retry");
-        (ChildProcess first, _) = await ChildProcess.StartTesterServerAsync(service);
+        (ChildProcess first, _) = await TesterServerFixture.StartServerAsync(service);
         await using ChildProcess firstServer = first;
         // Backoffs are random in [0, backoff): many short ones make a window of seconds, enough for a restart.
         using GrpcChannel channel = MachGrpcChannel.ForService(service, new GrpcChannelOptions
@@ -93,7 +93,7 @@ public sealed class FaultTests
 
         await firstServer.KillAsync();
         Task<EchoReply> duringRestart = client.EchoAsync(new EchoRequest { Message = "during" }, deadline: Deadline).ResponseAsync;
-        (ChildProcess second, _) = await ChildProcess.StartTesterServerAsync(service);
+        (ChildProcess second, _) = await TesterServerFixture.StartServerAsync(service);
         await using ChildProcess secondServer = second;
         EchoReply reply = await duringRestart;
 

@@ -13,7 +13,7 @@ public sealed class GreeterSampleTests
     {
         string service = TestEnvironment.UniqueServiceName("greeter");
 
-        await using ChildProcess demo = ChildProcess.Start("dotnet", AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "Greeter.dll"), "demo", service);
+        await using ChildProcess demo = ChildProcess.Start("Greeter", "demo", service);
         (string output, string error) = await demo.WaitForExitAsync(TimeSpan.FromSeconds(90));
 
         Assert.True(demo.ExitCode == 0, $"exit {demo.ExitCode}\n{output}\n{error}");

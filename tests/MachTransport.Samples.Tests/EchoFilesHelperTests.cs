@@ -1,5 +1,4 @@
 using System.Globalization;
-using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Samples.Tests.Infrastructure;
 using Xunit;
 
@@ -16,7 +15,7 @@ public sealed class EchoFilesHelperTests
     private const string Sample = "EchoFiles.dll";
     private const uint Nobody = 65534;
 
-    [RootFact]
+    [LinuxRootFact]
     public async Task ARootHelperServesNobodysClientAndRefusesRoots()
     {
         string service = TestEnvironment.UniqueServiceName("echofiles-helper");

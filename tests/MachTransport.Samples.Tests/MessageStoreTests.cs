@@ -6,7 +6,6 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using MachTransport.Client;
 using MachTransport.Grpc;
-using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Samples.Tests.Infrastructure;
 using MessageStore.Protos;
 using Microsoft.AspNetCore.Builder;

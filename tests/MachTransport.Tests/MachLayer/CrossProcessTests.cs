@@ -175,5 +175,5 @@ public class CrossProcessTests
         Assert.False(File.Exists(Path.Combine(directory, "com.example.exposed.sock")));
     }
 
-    private static uint CurrentUid => NativeIds.geteuid();
+    private static uint CurrentUid => ProcessUser.Uid;
 }

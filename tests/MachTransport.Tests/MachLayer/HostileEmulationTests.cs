@@ -184,7 +184,7 @@ public class HostileEmulationTests
         try
         {
             string home = Directory.CreateDirectory(Path.Combine(scratch, "h")).FullName;
-            Directory.CreateDirectory(Path.Combine(scratch, $"machtransport-{NativeIds.geteuid()}"), (UnixFileMode)0x1FF);
+            Directory.CreateDirectory(Path.Combine(scratch, $"machtransport-{ProcessUser.Uid}"), (UnixFileMode)0x1FF);
             var environment = new Dictionary<string, string>
             {
                 [LinuxBootstrap.DirectoryVariable] = string.Empty,

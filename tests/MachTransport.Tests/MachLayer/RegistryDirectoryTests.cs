@@ -20,7 +20,7 @@ public sealed class RegistryDirectoryTests
         string scratch = Directory.CreateTempSubdirectory("mt-").FullName;
         try
         {
-            uint uid = NativeIds.geteuid();
+            uint uid = ProcessUser.Uid;
             string home = Path.Combine(scratch, "home");
             string shared = Path.Combine(scratch, $"machtransport-{uid}");
             string fallback = Path.Combine(home, ".machtransport");
@@ -59,7 +59,7 @@ public sealed class RegistryDirectoryTests
         {
             File.SetUnixFileMode(scratch, (UnixFileMode)0x3FF); // 01777, a temporary directory other users can write in
             string home = Directory.CreateDirectory(Path.Combine(scratch, "home")).FullName;
-            string squatted = Path.Combine(scratch, $"machtransport-{NativeIds.geteuid()}");
+            string squatted = Path.Combine(scratch, $"machtransport-{ProcessUser.Uid}");
             var environment = new Dictionary<string, string>
             {
                 [LinuxBootstrap.DirectoryVariable] = string.Empty,

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace MachTransport.Grpc.Tests.Infrastructure;
+namespace MachTransport.Testing;
 
 /// <summary>This process's effective user and group ids, straight from libc (what the kernel reports to a peer).</summary>
-internal static partial class ProcessUser
+public static partial class ProcessUser
 {
     public static uint Uid => GetEuid();
 

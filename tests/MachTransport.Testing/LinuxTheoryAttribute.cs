@@ -1,9 +1,9 @@
 using Xunit;
 
-namespace MachTransport.Tests;
+namespace MachTransport.Testing;
 
 /// <summary>A theory about the Linux emulation itself: skipped elsewhere.</summary>
-internal sealed class LinuxTheoryAttribute : TheoryAttribute
+public sealed class LinuxTheoryAttribute : TheoryAttribute
 {
     public LinuxTheoryAttribute() => Skip = LinuxFactAttribute.SkipUnlessLinux;
 }

@@ -1,9 +1,9 @@
 using Xunit;
 
-namespace MachTransport.Tests;
+namespace MachTransport.Testing;
 
 /// <summary>A test of the Linux emulation itself (its registry directory, its wire format): skipped elsewhere.</summary>
-internal sealed class LinuxFactAttribute : FactAttribute
+public sealed class LinuxFactAttribute : FactAttribute
 {
     public LinuxFactAttribute() => Skip = SkipUnlessLinux;
 

@@ -1,14 +1,13 @@
 using System.Diagnostics;
-using Xunit;
 
-namespace MachTransport.Tests.CrossUser;
+namespace MachTransport.Testing;
 
 /// <summary>
 /// Processes of user nobody (uid and gid 65534, no supplementary groups), started by this root test run with setpriv.
 /// They run the dotnet host and the test assemblies where they are: both are readable by every user on these machines
 /// (/usr/share/dotnet, the worktree's build output); the tests skip where the run is not root.
 /// </summary>
-internal static class Nobody
+public static class Nobody
 {
     public const uint Uid = 65534;
 
