@@ -81,6 +81,7 @@ internal static unsafe partial class Libc
     public const int F_SEAL_SHRINK = 0x2;
     public const int F_SEAL_GROW = 0x4;
     public const int F_SEAL_WRITE = 0x8;
+    public const int F_SEAL_SEAL = 0x1;
 
     public const int PROT_READ = 1;
     public const int PROT_WRITE = 2;

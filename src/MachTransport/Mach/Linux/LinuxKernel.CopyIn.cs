@@ -77,7 +77,7 @@ internal sealed partial class LinuxKernel
             int offset = Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint);
             foreach (MachDescriptor descriptor in reader.Descriptors)
             {
-                MachMsgReturn described = CopyInDescriptor(bytes[offset..], descriptor, scratch);
+                MachMsgReturn described = CopyInDescriptor(bytes[offset..], offset, descriptor, scratch);
                 if (described != MachMsgReturn.Success)
                 {
                     return described;
@@ -87,7 +87,7 @@ internal sealed partial class LinuxKernel
             }
         }
 
-        MachMsgReturn memory = CopyInMemory(scratch);
+        MachMsgReturn memory = CopyInMemory(bytes, scratch, destinationEntry);
         if (memory != MachMsgReturn.Success)
         {
             return memory;
@@ -109,7 +109,7 @@ internal sealed partial class LinuxKernel
         return MachMsgReturn.Success;
     }
 
-    private MachMsgReturn CopyInDescriptor(Span<byte> at, MachDescriptor descriptor, SendScratch scratch)
+    private MachMsgReturn CopyInDescriptor(Span<byte> at, int offset, MachDescriptor descriptor, SendScratch scratch)
     {
         switch (descriptor.Type)
         {
@@ -146,7 +146,7 @@ internal sealed partial class LinuxKernel
 
                 if (ool.Size > 0)
                 {
-                    scratch.Regions.Add(new OutOfLineRegion(ool.Address, ool.Size, ool.Deallocate != 0));
+                    scratch.Regions.Add(new OutOfLineRegion(ool.Address, ool.Size, ool.Deallocate != 0, offset));
                     scratch.ReserveFd();
                     ool.Address = 1;
                 }
@@ -167,18 +167,36 @@ internal sealed partial class LinuxKernel
         }
     }
 
-    /// <summary>Turns each OOL region into a memfd; fills the reserved descriptor slots in order.</summary>
-    private MachMsgReturn CopyInMemory(SendScratch scratch)
+    /// <summary>
+    /// Carries each OOL region, filling the reserved descriptor slots in order: a copied region of up to
+    /// <see cref="OolRing.MaxPayload"/> through the destination's ring while the datagram's ring total stays within it
+    /// and the ring has a free run; any other region (a moved <see cref="VmAllocate"/> region, a larger one, a full ring)
+    /// as a sealed memfd of its own.
+    /// </summary>
+    private MachMsgReturn CopyInMemory(Span<byte> bytes, SendScratch scratch, PortEntry destination)
     {
+        uint ringBudget = OolRing.MaxPayload;
         foreach (OutOfLineRegion region in scratch.Regions)
         {
+            int ringError = 0;
+            if (!region.Deallocate && region.Size <= ringBudget && TryCarryInRing(bytes, region, scratch, destination, out ringError))
+            {
+                ringBudget -= region.Size;
+                continue;
+            }
+
+            if (ringError != 0)
+            {
+                return ringError == Libc.EFAULT ? MachMsgReturn.SendInvalidMemory : MachMsgReturn.SendNoBuffer;
+            }
+
             int error = PrepareOutOfLine(region.Address, region.Size, region.Deallocate, out LinuxFd? memfd);
             if (error != 0)
             {
                 return error == Libc.EFAULT ? MachMsgReturn.SendInvalidMemory : MachMsgReturn.SendNoBuffer;
             }
 
-            scratch.FillReservedFd(memfd!);
+            scratch.FillReservedFd(memfd!, owned: true);
         }
 
         return MachMsgReturn.Success;
@@ -260,5 +278,6 @@ internal sealed partial class LinuxKernel
         _ => MachMsgTypeName.PortSend,
     };
 
-    private readonly record struct OutOfLineRegion(ulong Address, uint Size, bool Deallocate);
+    /// <summary>An OOL region of the message; <paramref name="Descriptor"/> is where its wire descriptor lies in the message.</summary>
+    private readonly record struct OutOfLineRegion(ulong Address, uint Size, bool Deallocate, int Descriptor);
 }

@@ -16,7 +16,7 @@ internal sealed partial class LinuxKernel
     /// Validates the wire message and installs what it carries. On success every descriptor in <paramref name="fds"/> has
     /// been taken (the list is cleared); on failure nothing was installed and the caller closes them all.
     /// </summary>
-    private MachMsgReturn CopyOut(Span<byte> message, uint portName, List<int> fds, bool fromThisProcess, out bool fromKernel)
+    private MachMsgReturn CopyOut(Span<byte> message, uint portName, List<int> fds, bool fromThisProcess, RingSource ringSource, out bool fromKernel)
     {
         fromKernel = false;
         if (message.Length < Unsafe.SizeOf<MachMsgHeader>() || (message.Length & 3) != 0)
@@ -114,9 +114,11 @@ internal sealed partial class LinuxKernel
 
                 fdIndex += carried;
             }
-            else if (descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address == 1)
+            else if (descriptor.Type == MachMsgDescriptorType.Ool && IsCarried(descriptor))
             {
-                ulong address = ReceiveOutOfLine(fds[fdIndex++], descriptor.Size, ref copyBudget);
+                ulong address = descriptor.Address == 1
+                    ? ReceiveOutOfLine(fds[fdIndex++], descriptor.Size, ref copyBudget)
+                    : ReceiveFromRing(fds[fdIndex++], descriptor.Address, descriptor.Size, ringSource, ref copyBudget);
                 valid = address != 0;
                 if (valid)
                 {
@@ -162,7 +164,7 @@ internal sealed partial class LinuxKernel
                     port.Name = Install(descriptor.Disposition, fds, ref fdIndex, carried, epoll);
                     port.Pad1 = 0;
                 }
-                else if (descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address == 1)
+                else if (descriptor.Type == MachMsgDescriptorType.Ool && IsCarried(descriptor))
                 {
                     MemoryMarshal.AsRef<MachMsgOolDescriptor>(at).Address = mapped[mappedCount++];
                     _ = Libc.close(fds[fdIndex++]);
@@ -176,6 +178,9 @@ internal sealed partial class LinuxKernel
         header.LocalPort = portName;
         return MachMsgReturn.Success;
     }
+
+    /// <summary>An OOL descriptor whose memory travels with a descriptor: a memfd of its own (address 1) or a run in the sender's ring.</summary>
+    private static bool IsCarried(MachDescriptor descriptor) => descriptor.Size > 0 && (descriptor.Address == 1 || OolRing.IsWireAddress(descriptor.Address));
 
     private static int DescriptorsOffset => Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint);
 
@@ -229,6 +234,7 @@ internal sealed partial class LinuxKernel
                 {
                     (0, 0) => 0,
                     (1, > 0) => 1,
+                    _ when OolRing.IsWireAddress(descriptor.Address) && OolRing.IsValidRun(OolRing.FirstChunk(descriptor.Address), descriptor.Size) => 1,
                     _ => -1,
                 };
 
@@ -242,7 +248,7 @@ internal sealed partial class LinuxKernel
         int index = 0;
         foreach (MachDescriptor descriptor in reader.Descriptors)
         {
-            if (index < mapped.Length && descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address == 1)
+            if (index < mapped.Length && descriptor.Type == MachMsgDescriptorType.Ool && IsCarried(descriptor))
             {
                 _ = VmDeallocate(mapped[index++], descriptor.Size);
             }

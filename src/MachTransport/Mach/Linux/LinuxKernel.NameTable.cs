@@ -180,6 +180,7 @@ internal sealed partial class LinuxKernel
             _byPortId.Remove(entry.PortId);
         }
 
+        DropRing(entry);
         entry.Send?.Dispose();
         entry.Send = null;
         entry.Path?.Dispose();

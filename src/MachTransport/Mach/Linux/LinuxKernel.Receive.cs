@@ -276,7 +276,7 @@ internal sealed partial class LinuxKernel
                 bool fromKernel = false;
                 result = (flags & Libc.MSG_CTRUNC) != 0
                     ? MachMsgReturn.ReceiveBodyError
-                    : CopyOut(message[..(int)length], entry.Name, fds, hasCredentials && credentials.Pid == s_ownPid, out fromKernel);
+                    : CopyOut(message[..(int)length], entry.Name, fds, hasCredentials && credentials.Pid == s_ownPid, new RingSource(queue, key), out fromKernel);
                 DeferredClose.CloseAll(fds, sender);
                 messageSize = result == MachMsgReturn.Success ? (int)length : WriteBareHeader(message, entry.Name, (uint)Unsafe.SizeOf<MachMsgHeader>());
                 if (fromKernel)

@@ -48,6 +48,7 @@ internal sealed partial class LinuxKernel
             result = Transmit(destinationEntry, destination, bytes, scratch, timeoutMilliseconds);
             if (result == MachMsgReturn.Success)
             {
+                scratch.KeepRingRuns();
                 ConsumeMovedRights(scratch);
             }
             else if (result == MachMsgReturn.SendTimedOut)
@@ -163,6 +164,7 @@ internal sealed partial class LinuxKernel
             else
             {
                 StopMonitoring(entry);
+                DropRing(entry);
                 entry.Send.Dispose();
                 entry.Send = null;
             }

@@ -12,6 +12,8 @@ internal sealed partial class LinuxKernel
         private readonly List<LinuxFd?> _held = [];
         private readonly List<LinuxFd> _ownedMemfds = [];
         private readonly List<int> _fdNumbers = [];
+        private readonly List<(uint First, uint Count)> _ringRuns = [];
+        private OolSendRing? _ring;
         private LinuxFd? _connected;
 
         public List<(PortEntry Entry, MachMsgTypeName Disposition)> Carried { get; } = [];
@@ -52,16 +54,30 @@ internal sealed partial class LinuxKernel
             _fdNumbers.Add(-1);
         }
 
-        /// <summary>Fills the next reserved slot with a memfd the scratch then owns.</summary>
-        public void FillReservedFd(LinuxFd memfd)
+        /// <summary>Fills the next reserved slot with a memfd; the scratch owns it (closes it on reset) if <paramref name="owned"/>.</summary>
+        public void FillReservedFd(LinuxFd memfd, bool owned)
         {
             int slot = _held.IndexOf(null);
             bool added = false;
             memfd.DangerousAddRef(ref added);
             _held[slot] = memfd;
             _fdNumbers[slot - 1] = memfd.Number;
-            _ownedMemfds.Add(memfd);
+            if (owned)
+            {
+                _ownedMemfds.Add(memfd);
+            }
         }
+
+        /// <summary>The destination's ring, leased (by the caller) for this send; released on reset.</summary>
+        public OolSendRing? Ring => _ring;
+
+        public void HoldRing(OolSendRing ring) => _ring = ring;
+
+        /// <summary>A run claimed in <see cref="Ring"/>: given back on reset unless the datagram was queued.</summary>
+        public void AddRingRun(uint first, uint count) => _ringRuns.Add((first, count));
+
+        /// <summary>The datagram is queued: its runs are the receiver's to free now.</summary>
+        public void KeepRingRuns() => _ringRuns.Clear();
 
         public void Reset()
         {
@@ -74,6 +90,15 @@ internal sealed partial class LinuxKernel
             {
                 memfd.Dispose();
             }
+
+            foreach ((uint first, uint count) in _ringRuns)
+            {
+                _ring!.Release(first, count);
+            }
+
+            _ring?.DangerousRelease();
+            _ring = null;
+            _ringRuns.Clear();
 
             _connected?.DangerousRelease();
             _connected = null;

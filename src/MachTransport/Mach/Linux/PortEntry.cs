@@ -23,6 +23,12 @@ internal sealed class PortEntry
     /// <summary>This space's own connection to the port (send and send-once rights); made on first use when absent.</summary>
     public LinuxFd? Send { get; set; }
 
+    /// <summary>The out-of-line ring this space made for <see cref="RingConnection"/> (LinuxKernel.Ring.cs), made on first use.</summary>
+    public OolSendRing? Ring { get; set; }
+
+    /// <summary>The connection <see cref="Ring"/> was made for: a new connection gets a new ring.</summary>
+    public LinuxFd? RingConnection { get; set; }
+
     /// <summary>The port's identity (of <see cref="Path"/>).</summary>
     public PortIdentity PortId { get; set; }
 

@@ -23,6 +23,7 @@ internal sealed class PortQueue : IDisposable
 
     private readonly Dictionary<ulong, (LinuxFd Connection, int Pid)> _connections = [];
     private readonly Dictionary<int, int> _byPid = [];
+    private readonly Dictionary<ulong, OolReceiveRing> _rings = [];
     private readonly HolderCounts _counts;
     private ulong _nextKey;
 
@@ -121,8 +122,32 @@ internal sealed class PortQueue : IDisposable
         return held.Connection;
     }
 
+    /// <summary>The out-of-line ring the holder on <paramref name="key"/> brought, with a reference taken (the caller releases it), or null.</summary>
+    public OolReceiveRing? LeaseRing(ulong key)
+    {
+        if (!_rings.TryGetValue(key, out OolReceiveRing? ring))
+        {
+            return null;
+        }
+
+        bool added = false;
+        ring.DangerousAddRef(ref added);
+        return ring;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="ring"/> as the ring of the connection under <paramref name="key"/> (one per connection, so
+    /// it is accounted to that holder); false if the connection has one already or is gone (the caller disposes it).
+    /// </summary>
+    public bool TryAdoptRing(ulong key, OolReceiveRing ring) => _connections.ContainsKey(key) && _rings.TryAdd(key, ring);
+
     public void Drop(ulong key, LinuxFd connection)
     {
+        if (_rings.Remove(key, out OolReceiveRing? ring))
+        {
+            ring.Dispose();
+        }
+
         if (_connections.Remove(key, out (LinuxFd Connection, int Pid) held))
         {
             Forget(held.Pid);
@@ -146,6 +171,7 @@ internal sealed class PortQueue : IDisposable
             SetBacklog(PortSocket.Backlog); // its next owner starts with room
         }
 
+        DisposeRings(); // its next owner maps each holder's ring again from the next message that names it
         Listener.GiveAway();
         foreach ((LinuxFd connection, _) in _connections.Values)
         {
@@ -157,6 +183,7 @@ internal sealed class PortQueue : IDisposable
 
     public void Dispose()
     {
+        DisposeRings();
         foreach ((LinuxFd connection, int pid) in _connections.Values)
         {
             _counts.Remove(pid);
@@ -192,6 +219,16 @@ internal sealed class PortQueue : IDisposable
         using LinuxFd.Lease lease = connection.Acquire();
         var poll = new Libc.PollFd { Fd = lease.Number, Events = Libc.POLLIN };
         return Libc.poll(&poll, 1, 0) == 1 && (poll.ReturnedEvents & Libc.POLLHUP) != 0 && SeqPacket.IsDrained(lease.Number);
+    }
+
+    private void DisposeRings()
+    {
+        foreach (OolReceiveRing ring in _rings.Values)
+        {
+            ring.Dispose();
+        }
+
+        _rings.Clear();
     }
 
     private void Forget(int pid)

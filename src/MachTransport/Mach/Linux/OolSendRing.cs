@@ -1,0 +1,139 @@
+using System.Runtime.InteropServices;
+
+namespace MachTransport.Mach.Linux;
+
+/// <summary>
+/// The sender's end of an out-of-line ring (<see cref="OolRing"/>): the memfd it made for one destination connection
+/// (carried with every payload it names) and a shared mapping of it, to claim runs of chunks in the header. The memfd
+/// is sealed against shrinking and growing (so no mapping of it can ever fault) and against further seals (so the
+/// receiver cannot seal it against our writes). The handle is the mapping's address; it is unmapped, and the memfd
+/// closed, once the last send that leased it is done.
+/// </summary>
+internal sealed unsafe class OolSendRing : SafeHandle
+{
+    private uint _cursor;
+
+    private OolSendRing(LinuxFd memfd, nint mapping)
+        : base(0, ownsHandle: true)
+    {
+        Memfd = memfd;
+        SetHandle(mapping);
+    }
+
+    /// <summary>The ring's memfd, carried with each datagram that names a run in it.</summary>
+    public LinuxFd Memfd { get; }
+
+    public override bool IsInvalid => handle == 0;
+
+    /// <summary>A fresh ring, or null when the system is short of memory or descriptors (the send then uses a memfd of its own).</summary>
+    public static OolSendRing? Create()
+    {
+        int fd = Libc.memfd_create("mach-ool-ring", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        var memfd = new LinuxFd(fd);
+        if (Libc.ftruncate(fd, OolRing.FileSize) != 0
+            || Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_SEAL) != 0)
+        {
+            memfd.Dispose();
+            return null;
+        }
+
+        void* mapping = Libc.mmap(null, (nuint)OolRing.FileSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
+        if (mapping == (void*)-1)
+        {
+            memfd.Dispose();
+            return null;
+        }
+
+        return new OolSendRing(memfd, (nint)mapping);
+    }
+
+    /// <summary>
+    /// Claims a run of free chunks for <paramref name="length"/> bytes; false when none is free (the peer has not
+    /// received them yet, or never frees: the caller then sends through a memfd of its own, never waits). Each chunk
+    /// is claimed with a compare-and-swap, so concurrent senders of this process, and a receiver writing states as it
+    /// likes, can never make two sends share a chunk of ours.
+    /// </summary>
+    public bool TryClaim(uint length, out uint firstChunk)
+    {
+        uint count = OolRing.ChunksFor(length);
+        uint start = Volatile.Read(ref _cursor);
+        for (uint tried = 0; tried < OolRing.ChunkCount; tried++)
+        {
+            uint first = (start + tried) % OolRing.ChunkCount;
+            if (first + count > OolRing.ChunkCount)
+            {
+                continue;
+            }
+
+            uint claimed = 0;
+            while (claimed < count && Interlocked.CompareExchange(ref State(first + claimed), OolRing.InFlight, OolRing.Free) == OolRing.Free)
+            {
+                claimed++;
+            }
+
+            if (claimed == count)
+            {
+                Volatile.Write(ref _cursor, (first + count) % OolRing.ChunkCount);
+                firstChunk = first;
+                return true;
+            }
+
+            Release(first, claimed);
+        }
+
+        firstChunk = 0;
+        return false;
+    }
+
+    /// <summary>
+    /// Copies the payload into the claimed run with <c>pwrite</c>: the kernel reads the sender's memory, so a bad
+    /// address is EFAULT (MACH_SEND_INVALID_MEMORY), never a crash. Returns 0 or the error.
+    /// </summary>
+    public int Write(uint firstChunk, byte* source, uint length)
+    {
+        using LinuxFd.Lease lease = Memfd.Acquire();
+        long offset = OolRing.DataOffset(firstChunk);
+        uint done = 0;
+        while (done < length)
+        {
+            nint written = Libc.pwrite(lease.Number, source + done, length - done, offset + done);
+            if (written <= 0)
+            {
+                int error = written < 0 ? Libc.LastError : Libc.EFAULT;
+                if (error == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                return error;
+            }
+
+            done += (uint)written;
+        }
+
+        return 0;
+    }
+
+    /// <summary>Frees a run this process claimed but did not send (the send failed or timed out).</summary>
+    public void Release(uint firstChunk, uint count)
+    {
+        for (uint i = 0; i < count; i++)
+        {
+            Volatile.Write(ref State(firstChunk + i), OolRing.Free);
+        }
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        _ = Libc.munmap((void*)handle, (nuint)OolRing.FileSize);
+        Memfd.Dispose();
+        return true;
+    }
+
+    private ref uint State(uint chunk) => ref ((uint*)handle)[chunk];
+}

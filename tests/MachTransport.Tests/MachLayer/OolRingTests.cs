@@ -1,0 +1,289 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Linux;
+using MachTransport.Mach.Messages;
+using Xunit;
+using static MachTransport.Tests.MachLayer.MachTestMessages;
+
+namespace MachTransport.Tests.MachLayer;
+
+/// <summary>
+/// The out-of-line ring (docs/linux-emulation.md) attacked by its sender: a peer writes raw datagrams on its own
+/// connection to our port, naming runs in a ring memfd it made and can rewrite at will. The receiver must copy only
+/// what lies within a properly sealed ring of the right size, take its copy once, accept one ring per connection, and
+/// a sender must never wait for a receiver that never frees.
+/// </summary>
+[Trait("Category", "Hostile")]
+[Collection(ProcessWideState.Name)]
+public unsafe class OolRingTests
+{
+    private static readonly int HeaderSize = Unsafe.SizeOf<MachMsgHeader>();
+
+    [LinuxFact]
+    public void RunInARingArrivesAsTheReceiversOwnCopyAndIsFreed()
+    {
+        uint port = AllocatePort();
+        try
+        {
+            using LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port);
+            using var ring = HostileRing.Create();
+            byte[] payload = Pattern(200_000, 7);
+            ring.Put(3, payload);
+
+            Assert.Equal(0, SendRun(sendEnd, ring.Fd, 3, (uint)payload.Length));
+            ReceivedMessage received = Receive(port);
+            Assert.Equal(MachMsgReturn.Success, received.Result);
+            MachDescriptor descriptor = Assert.Single(received.Descriptors);
+            try
+            {
+                Assert.Equal((uint)payload.Length, descriptor.Size);
+                Assert.True(new ReadOnlySpan<byte>((void*)descriptor.Address, payload.Length).SequenceEqual(payload));
+
+                // The run is free again, and rewriting it now does not reach the receiver's copy.
+                Assert.All(Enumerable.Range(3, (int)OolRing.ChunksFor((uint)payload.Length)), chunk => Assert.Equal(OolRing.Free, ring.State((uint)chunk)));
+                ring.Put(3, Pattern(payload.Length, 99));
+                Assert.True(new ReadOnlySpan<byte>((void*)descriptor.Address, payload.Length).SequenceEqual(payload));
+            }
+            finally
+            {
+                Assert.Equal(KernReturn.Success, Kernel.VmDeallocate(descriptor.Address, descriptor.Size));
+            }
+        }
+        finally
+        {
+            Destroy(port);
+        }
+    }
+
+    [LinuxTheory]
+    [InlineData(OolRing.ChunkCount, 1u)] // first chunk past the end
+    [InlineData(OolRing.ChunkCount - 1, OolRing.ChunkSize + 1)] // run past the end
+    [InlineData(0u, OolRing.MaxPayload + 1)] // more than a ring payload may be
+    [InlineData(uint.MaxValue, 1u)]
+    public void RunOutsideTheRingIsRefused(uint firstChunk, uint size)
+    {
+        uint port = AllocatePort();
+        try
+        {
+            using LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port);
+            using var ring = HostileRing.Create();
+            Assert.Equal(0, SendRun(sendEnd, ring.Fd, firstChunk, size));
+            Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits());
+            AssertStillServes(port, sendEnd, ring);
+        }
+        finally
+        {
+            Destroy(port);
+        }
+    }
+
+    [LinuxFact]
+    public void RunNamedTwiceGivesEachMessageASnapshot()
+    {
+        uint port = AllocatePort();
+        try
+        {
+            using LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port);
+            using var ring = HostileRing.Create();
+            byte[] first = Pattern(70_000, 1);
+            ring.Put(0, first);
+            Assert.Equal(0, SendRun(sendEnd, ring.Fd, 0, (uint)first.Length));
+            Assert.Equal(0, SendRun(sendEnd, ring.Fd, 0, (uint)first.Length)); // the same run, "freed" twice
+
+            ReceivedMessage one = Receive(port);
+            byte[] second = Pattern(first.Length, 2);
+            ring.Put(0, second); // rewritten between the two receipts: the second message sees what is there then
+            ReceivedMessage two = Receive(port);
+            Assert.Equal(MachMsgReturn.Success, one.Result);
+            Assert.Equal(MachMsgReturn.Success, two.Result);
+            Assert.True(Bytes(one).SequenceEqual(first));
+            Assert.True(Bytes(two).SequenceEqual(second));
+            Assert.Equal(OolRing.Free, ring.State(0));
+            Release(one);
+            Release(two);
+        }
+        finally
+        {
+            Destroy(port);
+        }
+    }
+
+    [LinuxTheory]
+    [InlineData(0, OolRing.FileSize)] // no seals: the sender could shrink it under our mapping (SIGBUS)
+    [InlineData(Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW, OolRing.FileSize - 4096)] // too small
+    [InlineData(Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW, OolRing.FileSize + 4096)] // not a ring's size
+    [InlineData(Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE, OolRing.FileSize)] // cannot be freed into
+    public void RingWithoutSealsOrOfAnotherSizeIsRefused(int seals, long size)
+    {
+        uint port = AllocatePort();
+        try
+        {
+            using LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port);
+            int fd = Libc.memfd_create("hostile-ring", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
+            Assert.True(fd >= 0);
+            using var memfd = new LinuxFd(fd);
+            Assert.Equal(0, Libc.ftruncate(fd, size));
+            Assert.Equal(0, Libc.fcntl(fd, Libc.F_ADD_SEALS, seals));
+            Assert.Equal(0, SendRun(sendEnd, memfd, 0, 100));
+            Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits());
+
+            // The refused file did not become the connection's ring: a proper one still does.
+            using var ring = HostileRing.Create();
+            AssertStillServes(port, sendEnd, ring);
+        }
+        finally
+        {
+            Destroy(port);
+        }
+    }
+
+    [LinuxFact]
+    public void SecondRingOnOneConnectionIsRefused()
+    {
+        uint port = AllocatePort();
+        try
+        {
+            using LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port);
+            using var ring = HostileRing.Create();
+            using var other = HostileRing.Create();
+            AssertStillServes(port, sendEnd, ring);
+            other.Put(0, Pattern(100, 5));
+            Assert.Equal(0, SendRun(sendEnd, other.Fd, 0, 100));
+            Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits());
+            AssertStillServes(port, sendEnd, ring);
+        }
+        finally
+        {
+            Destroy(port);
+        }
+    }
+
+    /// <summary>
+    /// A receiver that never frees (here: one that receives nothing yet) fills the sender's ring; further sends
+    /// neither wait nor fail but carry their payload in a memfd of their own, and every payload arrives intact.
+    /// </summary>
+    [LinuxFact]
+    public void SenderWhoseRingIsNeverFreedFallsBackWithoutWaiting()
+    {
+        uint port = AllocatePort();
+        const int Messages = 6; // 16 chunks each: the 64-chunk ring holds 4
+        const int Size = 1 << 20;
+        byte* source = (byte*)NativeMemory.Alloc(Size);
+        try
+        {
+            Assert.Equal(KernReturn.Success, Kernel.SetQueueLimit(port, 16));
+            for (int i = 0; i < Messages; i++)
+            {
+                Pattern(Size, (byte)(i + 1)).CopyTo(new Span<byte>(source, Size));
+                Assert.Equal(MachMsgReturn.Success, Send(port, MachMsgTypeName.MakeSend, 1, attachments: Attachment.Memory((ulong)source, Size, deallocate: false, MachMsgCopyOptions.PhysicalCopy)));
+            }
+
+            for (int i = 0; i < Messages; i++)
+            {
+                ReceivedMessage received = Receive(port);
+                Assert.Equal(MachMsgReturn.Success, received.Result);
+                Assert.True(Bytes(received).SequenceEqual(Pattern(Size, (byte)(i + 1))), $"message {i}");
+                Release(received);
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(source);
+            Destroy(port);
+        }
+    }
+
+    private static void AssertStillServes(uint port, LinuxFd sendEnd, HostileRing ring)
+    {
+        byte[] payload = Pattern(100, 42);
+        ring.Put(1, payload);
+        Assert.Equal(0, SendRun(sendEnd, ring.Fd, 1, (uint)payload.Length));
+        ReceivedMessage received = Receive(port);
+        Assert.Equal(MachMsgReturn.Success, received.Result);
+        Assert.True(Bytes(received).SequenceEqual(payload));
+        Release(received);
+    }
+
+    private static ReadOnlySpan<byte> Bytes(ReceivedMessage message)
+    {
+        MachDescriptor descriptor = Assert.Single(message.Descriptors);
+        return new ReadOnlySpan<byte>((void*)descriptor.Address, (int)descriptor.Size);
+    }
+
+    private static void Release(ReceivedMessage message)
+    {
+        MachDescriptor descriptor = Assert.Single(message.Descriptors);
+        Assert.Equal(KernReturn.Success, Kernel.VmDeallocate(descriptor.Address, descriptor.Size));
+    }
+
+    private static byte[] Pattern(int length, byte seed)
+    {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            bytes[i] = (byte)((i * 31) + seed);
+        }
+
+        return bytes;
+    }
+
+    /// <summary>A raw datagram with one OOL descriptor naming a run in the ring <paramref name="ringFd"/>; 0 or the send's error.</summary>
+    private static int SendRun(LinuxFd sendEnd, LinuxFd ringFd, uint firstChunk, uint size)
+    {
+        byte[] datagram = new byte[HeaderSize + 4 + 16];
+        var header = new MachMsgHeader
+        {
+            Bits = MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend, complex: true),
+            Size = (uint)datagram.Length,
+            Id = 1,
+        };
+        MemoryMarshal.Write(datagram, in header);
+        MemoryMarshal.Write(datagram.AsSpan(HeaderSize), 1u);
+        MemoryMarshal.Write(datagram.AsSpan(HeaderSize + 4), MachMsgOolDescriptor.Create(OolRing.WireAddress(firstChunk), size, false, MachMsgCopyOptions.VirtualCopy));
+        return SeqPacket.Send(sendEnd.Number, datagram, [ringFd.Number]);
+    }
+
+    /// <summary>A ring as a sender makes it (sealed against shrinking and growing, of the ring's size), mapped so the test can rewrite it at will.</summary>
+    private sealed class HostileRing : IDisposable
+    {
+        private readonly byte* _mapping;
+
+        private HostileRing(LinuxFd fd, byte* mapping)
+        {
+            Fd = fd;
+            _mapping = mapping;
+        }
+
+        public LinuxFd Fd { get; }
+
+        public static HostileRing Create()
+        {
+            int fd = Libc.memfd_create("hostile-ring", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
+            Assert.True(fd >= 0);
+            Assert.Equal(0, Libc.ftruncate(fd, OolRing.FileSize));
+            Assert.Equal(0, Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW));
+            void* mapping = Libc.mmap(null, (nuint)OolRing.FileSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
+            Assert.True(mapping != (void*)-1);
+            return new HostileRing(new LinuxFd(fd), (byte*)mapping);
+        }
+
+        /// <summary>Writes <paramref name="payload"/> at <paramref name="firstChunk"/> and marks its chunks in flight.</summary>
+        public void Put(uint firstChunk, ReadOnlySpan<byte> payload)
+        {
+            payload.CopyTo(new Span<byte>(_mapping + OolRing.DataOffset(firstChunk), payload.Length));
+            for (uint i = 0; i < OolRing.ChunksFor((uint)payload.Length); i++)
+            {
+                ((uint*)_mapping)[firstChunk + i] = OolRing.InFlight;
+            }
+        }
+
+        public uint State(uint chunk) => Volatile.Read(ref ((uint*)_mapping)[chunk]);
+
+        public void Dispose()
+        {
+            _ = Libc.munmap(_mapping, (nuint)OolRing.FileSize);
+            Fd.Dispose();
+        }
+    }
+}
