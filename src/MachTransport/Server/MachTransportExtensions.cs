@@ -25,6 +25,7 @@ public static class MachTransportExtensions
             }
 
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, MachTransportFactory>());
+            services.TryAddSingleton<MachTransportRegistration>();
             services.AddOptions<MachTransportOptions>();
             if (configure is not null)
             {
@@ -52,6 +53,15 @@ public static class MachTransportExtensions
     public static void ListenMach(this KestrelServerOptions options, string serviceName, MachBootstrapDomain domain, Action<ListenOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // Without the transport Kestrel fails later with "No registered IConnectionListenerFactory supports endpoint
+        // MachEndPoint", which names neither the cause nor the fix. Kestrel sets ApplicationServices before the app's
+        // own configuration runs; a hand-made KestrelServerOptions without it is left to Kestrel's message.
+        if (options.ApplicationServices is IServiceProvider services && services.GetService<MachTransportRegistration>() is null)
+        {
+            throw new InvalidOperationException(
+                $"ListenMach(\"{serviceName}\") needs the Mach transport, which is not registered: call builder.WebHost.UseMachTransport() as well.");
+        }
+
         options.Listen(new MachEndPoint(serviceName, domain), listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
