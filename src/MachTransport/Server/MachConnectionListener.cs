@@ -67,8 +67,8 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
         }
         catch (MachBootstrapException ex) when (ex.Status is (int)BootstrapStatus.ServiceActive or (int)BootstrapStatus.NameInUse)
         {
-            // Kestrel's own signal for "this address is taken".
-            throw new AddressInUseException(ex.Message, ex);
+            // Kestrel's own signal for "this address is taken" (it wraps it in "Failed to bind to address mach:NAME").
+            throw new AddressInUseException(NameTaken(endPoint), ex);
         }
 
         try
@@ -83,6 +83,15 @@ internal sealed class MachConnectionListener : IConnectionListener, IMachPortHan
             service.Dispose();
             throw;
         }
+    }
+
+    /// <summary>One line: the name is taken, by which pid when the platform tells (<see cref="ServiceNameHolder"/>), and what to do.</summary>
+    private static string NameTaken(MachEndPoint endPoint)
+    {
+        string holder = ServiceNameHolder.FindPid(endPoint.ServiceName, endPoint.Domain) is int pid
+            ? $"process {pid.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+            : OperatingSystem.IsMacOS() ? "another running process (launchd does not say which)" : "another running process";
+        return $"The Mach service name '{endPoint.ServiceName}' is already registered by {holder} (BOOTSTRAP_SERVICE_ACTIVE): stop it or listen under another name.";
     }
 
     public async ValueTask<ConnectionContext?> AcceptAsync(CancellationToken cancellationToken = default)

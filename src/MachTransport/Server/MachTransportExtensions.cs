@@ -25,6 +25,7 @@ public static class MachTransportExtensions
             }
 
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IConnectionListenerFactory, MachTransportFactory>());
+            services.TryAddSingleton<MachTransportRegistration>();
             services.AddOptions<MachTransportOptions>();
             if (configure is not null)
             {
@@ -35,9 +36,10 @@ public static class MachTransportExtensions
 
     /// <summary>
     /// Listens on the Mach service <paramref name="serviceName"/>. The default protocol is HTTP/2 (clients use prior
-    /// knowledge, as <c>MachHttpHandler</c> does): Kestrel cannot tell HTTP/1.1 from HTTP/2 on one cleartext
-    /// endpoint and would pick HTTP/1.1 for <c>Http1AndHttp2</c>. Set <c>listen.Protocols = HttpProtocols.Http1</c>
-    /// in <paramref name="configure"/> for HTTP/1.1 clients.
+    /// knowledge, as <c>UseMachService</c> and <c>MachGrpcChannel</c> do): Kestrel cannot tell HTTP/1.1 from HTTP/2 on
+    /// one cleartext endpoint and would pick HTTP/1.1 for <c>Http1AndHttp2</c>, which gRPC cannot use. An HTTP/1.x
+    /// request to an HTTP/2-only Mach endpoint gets a 400 whose body says how to send HTTP/2 or serve HTTP/1.1. Set
+    /// <c>listen.Protocols = HttpProtocols.Http1</c> in <paramref name="configure"/> for HTTP/1.1 clients.
     /// </summary>
     public static void ListenMach(this KestrelServerOptions options, string serviceName, Action<ListenOptions>? configure = null)
         => ListenMach(options, serviceName, MachBootstrapDomain.User, configure);
@@ -51,10 +53,20 @@ public static class MachTransportExtensions
     public static void ListenMach(this KestrelServerOptions options, string serviceName, MachBootstrapDomain domain, Action<ListenOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // Without the transport Kestrel fails later with "No registered IConnectionListenerFactory supports endpoint
+        // MachEndPoint", which names neither the cause nor the fix. Kestrel sets ApplicationServices before the app's
+        // own configuration runs; a hand-made KestrelServerOptions without it is left to Kestrel's message.
+        if (options.ApplicationServices is IServiceProvider services && services.GetService<MachTransportRegistration>() is null)
+        {
+            throw new InvalidOperationException(
+                $"ListenMach(\"{serviceName}\") needs the Mach transport, which is not registered: call builder.WebHost.UseMachTransport() as well.");
+        }
+
         options.Listen(new MachEndPoint(serviceName, domain), listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
             configure?.Invoke(listen);
+            Http1OnHttp2Endpoint.AddTo(listen);
         });
     }
 }

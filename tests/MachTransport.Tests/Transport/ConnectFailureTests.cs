@@ -89,7 +89,8 @@ public sealed class ConnectFailureTests
 
         Assert.NotEqual(0, second.ExitCode);
         string error = await second.ReadErrorAsync();
-        Assert.Contains($"The Mach service name '{first.Service}' is already registered by another running process", error, StringComparison.Ordinal);
+        // One line names the holder's pid (from the emulation's lock table) and what to do.
+        Assert.Contains($"The Mach service name '{first.Service}' is already registered by process {first.Pid} (BOOTSTRAP_SERVICE_ACTIVE): stop it or listen under another name.", error, StringComparison.Ordinal);
         using HttpClient client = first.CreateClient();
         Assert.Equal("hello HTTP/2", await client.GetStringAsync("/hello")); // the first server is untouched
     }
