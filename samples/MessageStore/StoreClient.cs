@@ -23,7 +23,7 @@ internal enum Verdict
 /// </summary>
 internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, string queue, SignatureBook signatures, ILogger<StoreClient> logger)
 {
-    private const string Commands = "commands: send [TEXT | @FILE], retrieve, quit";
+    private const string Commands = "commands: send [TEXT | @FILE], retrieve [FILE], quit";
 
     private static int Pid => Environment.ProcessId;
 
@@ -54,7 +54,12 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
         }
     }
 
-    public async Task<Verdict> RetrieveAsync()
+    /// <summary>
+    /// Takes the oldest item of the queue and checks it against the signature kept for it; a verified or unverified item
+    /// is printed when it is short text and <paramref name="outFile"/> is null, else written to <paramref name="outFile"/>
+    /// (or to the file the user names when asked through <paramref name="ask"/>, or to <see cref="ItemOutput.DefaultFile"/>).
+    /// </summary>
+    public async Task<Verdict> RetrieveAsync(string? outFile = null, TextReader? ask = null)
     {
         RetrieveReply reply;
         try
@@ -79,13 +84,45 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
             : SHA256.HashData(reply.Data.Span).AsSpan().SequenceEqual(kept) ? Verdict.Verified
             : Verdict.Tampered;
         LogRetrieved(Pid, reply.Id, reply.Data.Length, queue, verdict);
-        Console.WriteLine(verdict switch
+        string said = verdict switch
         {
             Verdict.Verified => $"item {reply.Id} ({reply.Data.Length} bytes): verified",
-            Verdict.Tampered => $"item {reply.Id} ({reply.Data.Length} bytes): tampered (its SHA-256 is not the one kept when it was stored)",
+            Verdict.Tampered => $"item {reply.Id} ({reply.Data.Length} bytes): tampered (its SHA-256 is not the one kept when it was stored); not written anywhere",
             _ => $"item {reply.Id} ({reply.Data.Length} bytes): unverified (no signature kept for it here)",
-        });
+        };
+        if (verdict == Verdict.Tampered)
+        {
+            Console.WriteLine(said);
+            return verdict;
+        }
+
+        if (outFile is null && ItemOutput.AsText(reply.Data.Span) is string text)
+        {
+            Console.WriteLine($"{said}, {ItemOutput.Printed(text)}");
+            return verdict;
+        }
+
+        Console.WriteLine(said);
+        string path = outFile ?? await AskForFileAsync(reply.Id, ask);
+        if (await ItemOutput.WriteAsync(path, reply.Data.Memory) is not string written)
+        {
+            return Verdict.Failed;
+        }
+
+        Console.WriteLine($"written to {written}");
         return verdict;
+    }
+
+    private static async Task<string> AskForFileAsync(string id, TextReader? ask)
+    {
+        string fallback = ItemOutput.DefaultFile(id);
+        if (ask is null)
+        {
+            return fallback;
+        }
+
+        Console.Write($"not short text: file to write it to [{fallback}]: ");
+        return (await ask.ReadLineAsync())?.Trim() is { Length: > 0 } named ? named : fallback;
     }
 
     /// <summary>The interactive prompt: one command per line until "quit" or the end of <paramref name="input"/>.</summary>
@@ -102,7 +139,10 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
                 case "":
                     break;
                 case "retrieve":
-                    await RetrieveAsync();
+                    await RetrieveAsync(ask: input);
+                    break;
+                case string command when command.StartsWith("retrieve ", StringComparison.Ordinal):
+                    await RetrieveAsync(outFile: command["retrieve ".Length..].Trim());
                     break;
                 case "send":
                     Console.Write("data: ");

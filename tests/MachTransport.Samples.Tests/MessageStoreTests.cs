@@ -60,10 +60,12 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         await using SampleProcess sender = StartClient("send", "@" + file);
         Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, $"{sender}\nthe server's last lines:\n{fixture.Server.ErrorTail(20)}");
         Assert.Contains($"({MaxItemBytes} bytes)", sender.Output, StringComparison.Ordinal);
-        await using SampleProcess retriever = StartClient("retrieve");
+        string retrieved = Path.Combine(_state, "retrieved.bin");
+        await using SampleProcess retriever = StartClient("retrieve", "--out", retrieved);
         Assert.True(await retriever.WaitForExitAsync(ClientTimeout) == 0, retriever.ToString());
 
-        Assert.Contains($"({MaxItemBytes} bytes): verified", retriever.Output, StringComparison.Ordinal);
+        Assert.Contains($"({MaxItemBytes} bytes): verified\nwritten to {retrieved}", retriever.Output, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(retrieved));
         Assert.Contains($"pid {retriever.Id}: retrieved item ", fixture.Server.Error, StringComparison.Ordinal);
     }
 
@@ -134,19 +136,51 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     public async Task ThePromptSendsRetrievesAndQuitsWhenDrivenThroughStdin()
     {
         string file = Path.Combine(_state, "item.bin");
-        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(100_000));
+        string retrieved = Path.Combine(_state, "retrieved.bin");
+        byte[] binary = RandomNumberGenerator.GetBytes(100_000);
+        await File.WriteAllBytesAsync(file, binary);
         await using SampleProcess prompt = StartClient();
 
-        await prompt.Input.WriteAsync(Encoding.UTF8.GetBytes($"send\nfirst item\nsend @{file}\nretrieve\nretrieve\nretrieve\nquit\n"));
+        // The binary item's question ("file to write it to") is answered with a path.
+        await prompt.Input.WriteAsync(Encoding.UTF8.GetBytes($"send\nfirst item\nsend @{file}\nretrieve\nretrieve\n{retrieved}\nretrieve\nquit\n"));
         await prompt.Input.FlushAsync();
 
         Assert.True(await prompt.WaitForExitAsync(ClientTimeout) == 0, prompt.ToString());
         string[] results = prompt.Output.Split('\n').Where(line => line.StartsWith("> ", StringComparison.Ordinal)).ToArray();
         Assert.Matches("^> data: stored item [0-9a-f]{32} \\(10 bytes\\)$", results[0]);
         Assert.Matches("^> stored item [0-9a-f]{32} \\(100000 bytes\\)$", results[1]);
-        Assert.Matches("^> item [0-9a-f]{32} \\(10 bytes\\): verified$", results[2]);
+        Assert.Matches("^> item [0-9a-f]{32} \\(10 bytes\\): verified, text: first item$", results[2]);
         Assert.Matches("^> item [0-9a-f]{32} \\(100000 bytes\\): verified$", results[3]);
+        Assert.Contains($"not short text: file to write it to [", prompt.Output, StringComparison.Ordinal);
+        Assert.Contains($"]: written to {retrieved}\n", prompt.Output, StringComparison.Ordinal);
         Assert.Equal($"> queue '{_queue}' is empty", results[4]);
+        Assert.Equal(binary, await File.ReadAllBytesAsync(retrieved));
+    }
+
+    [Fact]
+    public async Task RetrievePrintsATextItemAndWritesABinaryOneToTheFileNamedWithOut()
+    {
+        string text = "a line of text, é and ✓ included";
+        byte[] binary = [0, 1, 2, 0xFF, 0xFE, 10, 13, 0];
+        string file = Path.Combine(_state, "item.bin");
+        await File.WriteAllBytesAsync(file, binary);
+        foreach (string[] send in new[] { new[] { "send", text }, new[] { "send", "@" + file } })
+        {
+            await using SampleProcess sender = StartClient(send);
+            Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, sender.ToString());
+        }
+
+        await using SampleProcess textRetriever = StartClient("retrieve");
+        Assert.True(await textRetriever.WaitForExitAsync(ClientTimeout) == 0, textRetriever.ToString());
+        Assert.Contains($"): verified, text: {text}\n", textRetriever.Output, StringComparison.Ordinal);
+
+        string retrieved = Path.Combine(_state, "out", "retrieved.bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(retrieved)!);
+        await using SampleProcess binaryRetriever = StartClient("retrieve", "--out", retrieved);
+        Assert.True(await binaryRetriever.WaitForExitAsync(ClientTimeout) == 0, binaryRetriever.ToString());
+        Assert.Contains($"(8 bytes): verified\nwritten to {retrieved}\n", binaryRetriever.Output, StringComparison.Ordinal);
+        Assert.Equal(binary, await File.ReadAllBytesAsync(retrieved));
+        Assert.Equal([retrieved], Directory.GetFiles(Path.GetDirectoryName(retrieved)!)); // no partial file left beside it
     }
 
     [Fact]
