@@ -57,7 +57,8 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
     /// <summary>
     /// Takes the oldest item of the queue and checks it against the signature kept for it; a verified or unverified item
     /// is printed when it is short text and <paramref name="outFile"/> is null, else written to <paramref name="outFile"/>
-    /// (or to the file the user names when asked through <paramref name="ask"/>, or to <see cref="ItemOutput.DefaultFile"/>).
+    /// (or to the file the user names when asked through <paramref name="ask"/>, or to <see cref="ItemOutput.DefaultFile"/>),
+    /// and only then confirmed, so that the store lets it go. A tampered item is neither written nor confirmed.
     /// </summary>
     public async Task<Verdict> RetrieveAsync(string? outFile = null, TextReader? ask = null)
     {
@@ -79,7 +80,7 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
             return Verdict.Empty;
         }
 
-        byte[]? kept = signatures.Take(reply.Id);
+        byte[]? kept = signatures.Find(reply.Id);
         Verdict verdict = kept is null ? Verdict.Unverified
             : SHA256.HashData(reply.Data.Span).AsSpan().SequenceEqual(kept) ? Verdict.Verified
             : Verdict.Tampered;
@@ -87,7 +88,7 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
         string said = verdict switch
         {
             Verdict.Verified => $"item {reply.Id} ({reply.Data.Length} bytes): verified",
-            Verdict.Tampered => $"item {reply.Id} ({reply.Data.Length} bytes): tampered (its SHA-256 is not the one kept when it was stored); not written anywhere",
+            Verdict.Tampered => $"item {reply.Id} ({reply.Data.Length} bytes): tampered (its SHA-256 is not the one kept when it was stored); not written anywhere, not confirmed: the store keeps it",
             _ => $"item {reply.Id} ({reply.Data.Length} bytes): unverified (no signature kept for it here)",
         };
         if (verdict == Verdict.Tampered)
@@ -99,18 +100,39 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
         if (outFile is null && ItemOutput.AsText(reply.Data.Span) is string text)
         {
             Console.WriteLine($"{said}, {ItemOutput.Printed(text)}");
-            return verdict;
         }
-
-        Console.WriteLine(said);
-        string path = outFile ?? await AskForFileAsync(reply.Id, ask);
-        if (await ItemOutput.WriteAsync(path, reply.Data.Memory) is not string written)
+        else
         {
-            return Verdict.Failed;
+            Console.WriteLine(said);
+            string path = outFile ?? await AskForFileAsync(reply.Id, ask);
+            if (await ItemOutput.WriteAsync(path, reply.Data.Memory) is not string written)
+            {
+                Console.WriteLine("not confirmed: the store gives the item again to the next retrieve");
+                return Verdict.Failed;
+            }
+
+            Console.WriteLine($"written to {written}");
         }
 
-        Console.WriteLine($"written to {written}");
-        return verdict;
+        // Only now that the user has it does the store let it go; until then a crash here leaves it in the store.
+        return await ConfirmAsync(reply.Id) ? verdict : Verdict.Failed;
+    }
+
+    private async Task<bool> ConfirmAsync(string id)
+    {
+        try
+        {
+            await client.ConfirmAsync(new ConfirmRequest { Queue = queue, Id = id }, deadline: Deadline);
+        }
+        catch (RpcException e)
+        {
+            Failed("confirm", e);
+            return false;
+        }
+
+        signatures.Forget(id);
+        LogConfirmed(Pid, id, queue);
+        return true;
     }
 
     private static async Task<string> AskForFileAsync(string id, TextReader? ask)
@@ -191,7 +213,9 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
     private void Failed(string action, RpcException e)
     {
         LogFailed(Pid, action, e.StatusCode, e.Status.Detail);
-        Console.WriteLine($"{action} failed: {e.StatusCode}: {e.Status.Detail}");
+        Console.WriteLine(e.StatusCode is StatusCode.ResourceExhausted or StatusCode.InvalidArgument
+            ? $"refused: {e.Status.Detail}"
+            : $"{action} failed: {e.StatusCode}: {e.Status.Detail}");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: stored item {Id} ({Bytes} bytes) in queue '{Queue}', its SHA-256 kept")]
@@ -199,6 +223,9 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: retrieved item {Id} ({Bytes} bytes) from queue '{Queue}': {Verdict}")]
     private partial void LogRetrieved(int pid, string id, int bytes, string queue, Verdict verdict);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: confirmed item {Id} of queue '{Queue}': the store let it go, its signature forgotten")]
+    private partial void LogConfirmed(int pid, string id, string queue);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: queue '{Queue}' is empty")]
     private partial void LogEmpty(int pid, string queue);

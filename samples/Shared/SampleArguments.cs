@@ -47,6 +47,8 @@ internal sealed class SampleArguments
 
     public string Option(string name, string fallback) => _options.GetValueOrDefault(name, fallback);
 
+    public string? OptionOrNull(string name) => _options.GetValueOrDefault(name);
+
     /// <summary>
     /// The service a server mode names: "serve NAME" or "--service NAME" (both only if they agree), else
     /// <paramref name="fallback"/>; null (after saying why on stderr) when they disagree or more words follow the mode.

@@ -66,7 +66,7 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
 
         Assert.Contains($"({MaxItemBytes} bytes): verified\nwritten to {retrieved}", retriever.Output, StringComparison.Ordinal);
         Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(retrieved));
-        Assert.Contains($"pid {retriever.Id}: retrieved item ", fixture.Server.Error, StringComparison.Ordinal);
+        Assert.Contains($"pid {retriever.Id}: confirmed item ", fixture.Server.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -99,6 +99,47 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         string id = (await client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("after") }, deadline: Deadline)).Id;
         RetrieveReply reply = await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
         Assert.Equal((id, "after"), (reply.Id, reply.Data.ToStringUtf8()));
+    }
+
+    [Theory]
+    [InlineData("half-read-retrieve", "HALF READ")] // half of the reply read, the rest on its way
+    [InlineData("unconfirmed-retrieve", "RECEIVED ")] // the whole item received, not yet confirmed
+    [InlineData("sample-client", null)] // the sample's own client, killed as soon as the server has leased it the item
+    public async Task AClientKilledMidRetrieveLeavesTheItemWholeForTheNextClient(string killed, string? killWhen)
+    {
+        const int ItemBytes = 48 * 1024 * 1024;
+        string file = Path.Combine(_state, "item.bin");
+        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(ItemBytes));
+        await using (SampleProcess sender = StartClient("send", "@" + file))
+        {
+            Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, sender.ToString());
+        }
+
+        string retrieved = Path.Combine(_state, "retrieved.bin");
+        await using (SampleProcess victim = killWhen is null
+            ? StartClient("retrieve", "--out", retrieved)
+            : SampleProcess.Start("MachTransport.Samples.Tests.dll", killed, fixture.ServiceName, _queue))
+        {
+            if (killWhen is null)
+            {
+                await fixture.Server.WaitForErrorAsync(line => line.Contains($"pid {victim.Id}: leased item ", StringComparison.Ordinal), ClientTimeout);
+            }
+            else
+            {
+                await victim.WaitForOutputAsync(line => line.StartsWith(killWhen, StringComparison.Ordinal), ClientTimeout);
+            }
+
+            await victim.KillAsync();
+            Assert.False(File.Exists(retrieved), $"the client was killed too late: it had written the item. {victim}");
+            await fixture.Server.WaitForErrorAsync(line => line.Contains($"pid {victim.Id}: item ", StringComparison.Ordinal) && line.Contains($"back at the head of queue '{_queue}': its connection ended", StringComparison.Ordinal), ClientTimeout);
+        }
+
+        await using SampleProcess next = StartClient("retrieve", "--out", retrieved);
+        Assert.True(await next.WaitForExitAsync(ClientTimeout) == 0, next.ToString());
+        Assert.Contains($"({ItemBytes} bytes): verified\nwritten to {retrieved}", next.Output, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(retrieved));
+        await using SampleProcess after = StartClient("retrieve");
+        Assert.True(await after.WaitForExitAsync(ClientTimeout) == 3, after.ToString()); // confirmed: gone for good
     }
 
     [Fact]
