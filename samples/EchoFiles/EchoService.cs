@@ -1,13 +1,18 @@
 using EchoFiles.Protos;
 using Grpc.Core;
 using MachTransport.Grpc;
+using MachTransport.Samples;
+using Microsoft.Extensions.Logging;
 
 namespace EchoFiles;
 
 /// <summary>The Echoer service: each message is recorded in the caller's file, then echoed back unchanged.</summary>
-internal sealed class EchoService(EchoFolder folder) : Echoer.EchoerBase
+internal sealed partial class EchoService(EchoFolder folder, ILogger<EchoService> logger) : Echoer.EchoerBase
 {
     public const int MaxMessageBytes = 1024;
+
+    // Any client can send oversized messages as fast as it likes: the first few refusals are logged, the rest counted.
+    private static readonly LogBudget RefusalLog = new(linesPerWindow: 5, window: TimeSpan.FromSeconds(10));
 
     public override async Task Echo(IAsyncStreamReader<EchoMessage> requestStream, IServerStreamWriter<EchoMessage> responseStream, ServerCallContext context)
     {
@@ -20,6 +25,11 @@ internal sealed class EchoService(EchoFolder folder) : Echoer.EchoerBase
         {
             if (message.Data.Length > MaxMessageBytes)
             {
+                if (RefusalLog.TryTake(out long notLogged))
+                {
+                    LogRefused(pid, message.Data.Length, notLogged);
+                }
+
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"A message may carry at most {MaxMessageBytes} bytes; this one carried {message.Data.Length}."));
             }
 
@@ -27,4 +37,7 @@ internal sealed class EchoService(EchoFolder folder) : Echoer.EchoerBase
             await responseStream.WriteAsync(message, context.CancellationToken);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: refused a message of {Bytes} bytes (more than 1024); {NotLogged} refusals before this one were not logged")]
+    private partial void LogRefused(int pid, int bytes, long notLogged);
 }

@@ -1,7 +1,7 @@
 // The EchoFiles sample: an echo server over Mach that keeps each client process's last message in a file named
 // after its kernel-verified pid; the same message again deletes the file.
-//   EchoFiles [demo]            the server as a child process, and a scripted client against it
-//   EchoFiles serve             the server alone ("stop" on stdin ends it); with --helper-for UID a privileged helper:
+//   EchoFiles [demo [NAME]]     the server as a child process, and a scripted client against it
+//   EchoFiles serve [NAME]      the server alone, on NAME (the same as --service NAME) ("stop" on stdin ends it); with --helper-for UID a privileged helper:
 //                               root's server in the system domain, for the processes of user UID alone
 //   EchoFiles client [DATA...]  sends each DATA (or else stdin) as one message; exit code 0 when every echo is identical
 // Options: --service NAME (default com.machtransport.echofiles), --dir PATH (the server's data folder),
@@ -46,10 +46,14 @@ if (arguments.Option("--helper-for", "") is { Length: > 0 } user)
 
 switch (arguments.Mode)
 {
-    case "demo":
-        return await EchoDemo.RunAsync(service, directory);
-    case "serve":
-        return await EchoServer.RunAsync(service, directory, helperFor);
+    case "demo" or "serve":
+        // The words after the mode name the service: never ignored, refused when they say something else.
+        if (arguments.ServiceOfServer(service) is not string served)
+        {
+            return 2;
+        }
+
+        return arguments.Mode == "demo" ? await EchoDemo.RunAsync(served, directory) : await EchoServer.RunAsync(served, directory, helperFor);
     case "client":
         using (GrpcChannel channel = MachGrpcChannel.ForService(service))
         {
@@ -58,7 +62,7 @@ switch (arguments.Mode)
         }
 
     default:
-        Console.Error.WriteLine("usage: EchoFiles [demo | serve [--helper-for UID] | client [DATA...]] [--service NAME] [--dir PATH] [--deadline SECONDS]");
+        Console.Error.WriteLine("usage: EchoFiles [demo [NAME] | serve [NAME] [--helper-for UID] | client [DATA...]] [--service NAME] [--dir PATH] [--deadline SECONDS]");
         return 2;
 }
 

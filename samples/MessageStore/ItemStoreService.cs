@@ -1,17 +1,17 @@
-using System.Collections.Concurrent;
 using Grpc.Core;
 using MachTransport.Grpc;
+using MachTransport.Samples;
 using MessageStore.Protos;
 using Microsoft.Extensions.Logging;
 
 namespace MessageStore;
 
 /// <summary>
-/// The ItemStore service: a FIFO queue per name, in memory. Registered as a singleton, so the queues outlive calls.
-/// An item is stored whole or not at all: the gRPC server calls a unary handler only once the request message has
-/// arrived complete, so a client that dies mid-transfer never gets here.
+/// The ItemStore service over <see cref="ItemQueues"/>. An item is stored whole or not at all: the gRPC server calls a
+/// unary handler only once the request message has arrived complete, so a client that dies mid-transfer never gets here.
+/// Leases belong to the HTTP connection that retrieved the item (its id, as Kestrel names it).
 /// </summary>
-internal sealed partial class ItemStoreService(ILogger<ItemStoreService> logger) : ItemStore.ItemStoreBase
+internal sealed partial class ItemStoreService(ItemQueues queues, ILogger<ItemStoreService> logger) : ItemStore.ItemStoreBase
 {
     public const int MaxItemBytes = 64 * 1024 * 1024;
 
@@ -20,7 +20,8 @@ internal sealed partial class ItemStoreService(ILogger<ItemStoreService> logger)
 
     private const int MaxQueueNameLength = 256;
 
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<Item>> _queues = new(StringComparer.Ordinal);
+    // Any client can ask for refusals as fast as it likes: the first few are logged, the rest counted.
+    private static readonly LogBudget RefusalLog = new(linesPerWindow: 5, window: TimeSpan.FromSeconds(10));
 
     public override Task<StoreReply> Store(StoreRequest request, ServerCallContext context)
     {
@@ -28,14 +29,17 @@ internal sealed partial class ItemStoreService(ILogger<ItemStoreService> logger)
         CheckQueueName(request.Queue);
         if (request.Data.Length > MaxItemBytes)
         {
-            LogRefused(pid, request.Data.Length, request.Queue);
+            Refuse(pid, request.Data.Length, request.Queue, "more than 64 MiB");
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"An item may have at most {MaxItemBytes} bytes (64 MiB); this one has {request.Data.Length}."));
         }
 
-        var item = new Item(Guid.NewGuid().ToString("N"), request.Data);
-        ConcurrentQueue<Item> queue = _queues.GetOrAdd(request.Queue, static _ => new ConcurrentQueue<Item>());
-        queue.Enqueue(item);
-        LogStored(pid, item.Id, item.Data.Length, request.Queue, queue.Count);
+        if (queues.TryAdd(request.Queue, request.Data, out string? refusal, out int waiting) is not StoredItem item)
+        {
+            Refuse(pid, request.Data.Length, request.Queue, refusal!);
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Not stored: {refusal}."));
+        }
+
+        LogStored(pid, item.Id, item.Data.Length, request.Queue, waiting);
         return Task.FromResult(new StoreReply { Id = item.Id });
     }
 
@@ -43,17 +47,32 @@ internal sealed partial class ItemStoreService(ILogger<ItemStoreService> logger)
     {
         int pid = PeerPid(context);
         CheckQueueName(request.Queue);
-        if (_queues.TryGetValue(request.Queue, out ConcurrentQueue<Item>? queue) && queue.TryDequeue(out Item? item))
+        if (queues.TakeOnLease(request.Queue, ConnectionOf(context), pid, out int waiting) is StoredItem item)
         {
-            LogRetrieved(pid, item.Id, item.Data.Length, request.Queue, queue.Count);
-            return Task.FromResult(new RetrieveReply { Id = item.Id, Data = item.Data });
+            LogLeased(pid, item.Id, item.Data.Length, request.Queue, waiting);
+            return Task.FromResult(new RetrieveReply { Id = item.Id, Data = item.Data, LeaseSeconds = (int)queues.Limits.LeaseTime.TotalSeconds });
         }
 
         LogEmpty(pid, request.Queue);
         return Task.FromResult(new RetrieveReply { Empty = true });
     }
 
+    public override Task<ConfirmReply> Confirm(ConfirmRequest request, ServerCallContext context)
+    {
+        int pid = PeerPid(context);
+        CheckQueueName(request.Queue);
+        if (!queues.Confirm(request.Queue, request.Id, ConnectionOf(context)))
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"No lease of this connection on item {request.Id}: it was not confirmed in time and went back to queue '{request.Queue}'."));
+        }
+
+        LogConfirmed(pid, request.Id, request.Queue);
+        return Task.FromResult(new ConfirmReply());
+    }
+
     private static int PeerPid(ServerCallContext context) => context.GetMachPeer()?.Pid ?? 0;
+
+    private static string ConnectionOf(ServerCallContext context) => context.GetHttpContext().Connection.Id;
 
     private static void CheckQueueName(string name)
     {
@@ -63,17 +82,26 @@ internal sealed partial class ItemStoreService(ILogger<ItemStoreService> logger)
         }
     }
 
+    private void Refuse(int pid, int bytes, string queue, string why)
+    {
+        if (RefusalLog.TryTake(out long notLogged))
+        {
+            LogRefused(pid, bytes, queue, why, notLogged);
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: stored item {Id} ({Bytes} bytes) in queue '{Queue}' ({Count} waiting)")]
     private partial void LogStored(int pid, string id, int bytes, string queue, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: refused an item of {Bytes} bytes for queue '{Queue}' (more than 64 MiB)")]
-    private partial void LogRefused(int pid, int bytes, string queue);
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: refused an item of {Bytes} bytes for queue '{Queue}': {Why}; {NotLogged} refusals before this one were not logged")]
+    private partial void LogRefused(int pid, int bytes, string queue, string why, long notLogged);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: retrieved item {Id} ({Bytes} bytes) from queue '{Queue}' ({Count} waiting)")]
-    private partial void LogRetrieved(int pid, string id, int bytes, string queue, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: leased item {Id} ({Bytes} bytes) from queue '{Queue}' until it confirms ({Count} waiting)")]
+    private partial void LogLeased(int pid, string id, int bytes, string queue, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: confirmed item {Id} of queue '{Queue}': removed")]
+    private partial void LogConfirmed(int pid, string id, string queue);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: queue '{Queue}' is empty")]
     private partial void LogEmpty(int pid, string queue);
-
-    private sealed record Item(string Id, Google.Protobuf.ByteString Data);
 }

@@ -1,10 +1,14 @@
 // The MessageStore sample: FIFO queues of items (up to 64 MiB each) over Mach; the client keeps a SHA-256 signature
 // of every item it stores, on its own side only, and checks each item it retrieves against it.
 //   MessageStore [demo]                       the server as a child process, and a scripted client against it
-//   MessageStore serve                        the server alone ("stop" on stdin ends it)
-//   MessageStore client                       a prompt: send [TEXT | @FILE], retrieve, quit
+//   MessageStore serve [NAME]                 the server alone ("stop" on stdin ends it); caps: --max-queue-mib (256),
+//                                             --max-queue-items (10000), --max-total-mib (1024); --lease-seconds (60):
+//                                             how long a retrieved item waits for its confirmation
+//   MessageStore client                       a prompt: send [TEXT | @FILE], retrieve [FILE], quit
 //   MessageStore client send [TEXT | @FILE]   stores one item (stdin when neither is given); exit code 0 once stored
-//   MessageStore client retrieve              takes the oldest item; exit code 0 verified, 3 queue empty, 1 otherwise
+//   MessageStore client retrieve [--out FILE] takes the oldest item: short text printed, anything else (or every item,
+//                                             with --out) written to FILE (default ./item-ID); exit code 0 verified,
+//                                             3 queue empty, 1 otherwise
 // Options: --service NAME (default com.machtransport.messagestore), --queue NAME (default: the user name),
 //          --state DIR (the client's signatures; default $MESSAGESTORE_STATE_DIR, else the user's state folder).
 using Grpc.Net.Client;
@@ -14,7 +18,7 @@ using MessageStore;
 using MessageStore.Protos;
 using Microsoft.Extensions.Logging;
 
-if (SampleArguments.Parse(args, "--service", "--queue", "--state") is not SampleArguments arguments)
+if (SampleArguments.Parse(args, "--service", "--queue", "--state", "--out", "--max-queue-mib", "--max-total-mib", "--max-queue-items", "--lease-seconds") is not SampleArguments arguments)
 {
     return 2;
 }
@@ -26,7 +30,10 @@ switch (arguments.Mode)
     case "demo":
         return await StoreDemo.RunAsync(service, queue);
     case "serve":
-        return await StoreServer.RunAsync(service);
+        // "serve NAME" names the service as --service does; never ignored, refused when they disagree.
+        return arguments.ServiceOfServer(service) is string served && StoreLimits.FromOptions(arguments.OptionOrNull) is StoreLimits limits
+            ? await StoreServer.RunAsync(served, limits)
+            : 2;
     case "client":
         using (ILoggerFactory loggers = LoggerFactory.Create(SampleLogging.Configure))
         using (GrpcChannel channel = MachGrpcChannel.ForService(service, StoreClient.ChannelOptions(loggers)))
@@ -43,14 +50,14 @@ switch (arguments.Mode)
                 case ["send", string item]:
                     return await StoreClient.ReadItemAsync(item) is byte[] data && await client.SendAsync(data) ? 0 : 1;
                 case ["retrieve"]:
-                    return await client.RetrieveAsync() switch { Verdict.Verified => 0, Verdict.Empty => 3, _ => 1 };
+                    return await client.RetrieveAsync(arguments.Option("--out", "") is { Length: > 0 } file ? file : null) switch { Verdict.Verified => 0, Verdict.Empty => 3, _ => 1 };
             }
         }
 
         break;
 }
 
-Console.Error.WriteLine("usage: MessageStore [demo | serve | client [send [TEXT | @FILE] | retrieve]] [--service NAME] [--queue NAME] [--state DIR]");
+Console.Error.WriteLine("usage: MessageStore [demo | serve [NAME] [--max-queue-mib N] [--max-queue-items N] [--max-total-mib N] [--lease-seconds N] | client [send [TEXT | @FILE] | retrieve [--out FILE]]] [--service NAME] [--queue NAME] [--state DIR]");
 return 2;
 
 static async Task<byte[]> ReadStdinAsync()

@@ -30,13 +30,16 @@ internal sealed class SignatureBook(string directory)
 
     public void Keep(string id, byte[] signature) => Update(entries => entries[id] = Convert.ToHexString(signature));
 
-    /// <summary>The signature kept for <paramref name="id"/>, forgotten from now on; null if none was kept.</summary>
-    public byte[]? Take(string id)
+    /// <summary>The signature kept for <paramref name="id"/>; null if none was kept.</summary>
+    public byte[]? Find(string id)
     {
         string? hex = null;
-        Update(entries => entries.Remove(id, out hex));
+        Update(entries => entries.TryGetValue(id, out hex));
         return hex is null ? null : Convert.FromHexString(hex);
     }
+
+    /// <summary>Forgets the signature of <paramref name="id"/>: the item is out of the store, it cannot come back.</summary>
+    public void Forget(string id) => Update(entries => entries.Remove(id));
 
     private void Update(Action<Dictionary<string, string>> change)
     {

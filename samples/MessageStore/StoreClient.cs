@@ -23,7 +23,7 @@ internal enum Verdict
 /// </summary>
 internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, string queue, SignatureBook signatures, ILogger<StoreClient> logger)
 {
-    private const string Commands = "commands: send [TEXT | @FILE], retrieve, quit";
+    private const string Commands = "commands: send [TEXT | @FILE], retrieve [FILE], quit";
 
     private static int Pid => Environment.ProcessId;
 
@@ -54,7 +54,13 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
         }
     }
 
-    public async Task<Verdict> RetrieveAsync()
+    /// <summary>
+    /// Takes the oldest item of the queue and checks it against the signature kept for it; a verified or unverified item
+    /// is printed when it is short text and <paramref name="outFile"/> is null, else written to <paramref name="outFile"/>
+    /// (or to the file the user names when asked through <paramref name="ask"/>, or to <see cref="ItemOutput.DefaultFile"/>),
+    /// and only then confirmed, so that the store lets it go. A tampered item is neither written nor confirmed.
+    /// </summary>
+    public async Task<Verdict> RetrieveAsync(string? outFile = null, TextReader? ask = null)
     {
         RetrieveReply reply;
         try
@@ -74,18 +80,71 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
             return Verdict.Empty;
         }
 
-        byte[]? kept = signatures.Take(reply.Id);
+        byte[]? kept = signatures.Find(reply.Id);
         Verdict verdict = kept is null ? Verdict.Unverified
             : SHA256.HashData(reply.Data.Span).AsSpan().SequenceEqual(kept) ? Verdict.Verified
             : Verdict.Tampered;
         LogRetrieved(Pid, reply.Id, reply.Data.Length, queue, verdict);
-        Console.WriteLine(verdict switch
+        string said = verdict switch
         {
             Verdict.Verified => $"item {reply.Id} ({reply.Data.Length} bytes): verified",
-            Verdict.Tampered => $"item {reply.Id} ({reply.Data.Length} bytes): tampered (its SHA-256 is not the one kept when it was stored)",
+            Verdict.Tampered => $"item {reply.Id} ({reply.Data.Length} bytes): tampered (its SHA-256 is not the one kept when it was stored); not written anywhere, not confirmed: the store keeps it",
             _ => $"item {reply.Id} ({reply.Data.Length} bytes): unverified (no signature kept for it here)",
-        });
-        return verdict;
+        };
+        if (verdict == Verdict.Tampered)
+        {
+            Console.WriteLine(said);
+            return verdict;
+        }
+
+        if (outFile is null && ItemOutput.AsText(reply.Data.Span) is string text)
+        {
+            Console.WriteLine($"{said}, {ItemOutput.Printed(text)}");
+        }
+        else
+        {
+            Console.WriteLine(said);
+            string path = outFile ?? await AskForFileAsync(reply.Id, ask);
+            if (await ItemOutput.WriteAsync(path, reply.Data.Memory) is not string written)
+            {
+                Console.WriteLine("not confirmed: the store gives the item again to the next retrieve");
+                return Verdict.Failed;
+            }
+
+            Console.WriteLine($"written to {written}");
+        }
+
+        // Only now that the user has it does the store let it go; until then a crash here leaves it in the store.
+        return await ConfirmAsync(reply.Id) ? verdict : Verdict.Failed;
+    }
+
+    private async Task<bool> ConfirmAsync(string id)
+    {
+        try
+        {
+            await client.ConfirmAsync(new ConfirmRequest { Queue = queue, Id = id }, deadline: Deadline);
+        }
+        catch (RpcException e)
+        {
+            Failed("confirm", e);
+            return false;
+        }
+
+        signatures.Forget(id);
+        LogConfirmed(Pid, id, queue);
+        return true;
+    }
+
+    private static async Task<string> AskForFileAsync(string id, TextReader? ask)
+    {
+        string fallback = ItemOutput.DefaultFile(id);
+        if (ask is null)
+        {
+            return fallback;
+        }
+
+        Console.Write($"not short text: file to write it to [{fallback}]: ");
+        return (await ask.ReadLineAsync())?.Trim() is { Length: > 0 } named ? named : fallback;
     }
 
     /// <summary>The interactive prompt: one command per line until "quit" or the end of <paramref name="input"/>.</summary>
@@ -102,7 +161,10 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
                 case "":
                     break;
                 case "retrieve":
-                    await RetrieveAsync();
+                    await RetrieveAsync(ask: input);
+                    break;
+                case string command when command.StartsWith("retrieve ", StringComparison.Ordinal):
+                    await RetrieveAsync(outFile: command["retrieve ".Length..].Trim());
                     break;
                 case "send":
                     Console.Write("data: ");
@@ -151,7 +213,9 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
     private void Failed(string action, RpcException e)
     {
         LogFailed(Pid, action, e.StatusCode, e.Status.Detail);
-        Console.WriteLine($"{action} failed: {e.StatusCode}: {e.Status.Detail}");
+        Console.WriteLine(e.StatusCode is StatusCode.ResourceExhausted or StatusCode.InvalidArgument
+            ? $"refused: {e.Status.Detail}"
+            : $"{action} failed: {e.StatusCode}: {e.Status.Detail}");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: stored item {Id} ({Bytes} bytes) in queue '{Queue}', its SHA-256 kept")]
@@ -159,6 +223,9 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: retrieved item {Id} ({Bytes} bytes) from queue '{Queue}': {Verdict}")]
     private partial void LogRetrieved(int pid, string id, int bytes, string queue, Verdict verdict);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: confirmed item {Id} of queue '{Queue}': the store let it go, its signature forgotten")]
+    private partial void LogConfirmed(int pid, string id, string queue);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: queue '{Queue}' is empty")]
     private partial void LogEmpty(int pid, string queue);

@@ -9,12 +9,23 @@ using Microsoft.Extensions.Logging;
 
 namespace MessageStore;
 
-/// <summary>The server part: the ItemStore service on a Mach service, taking requests up to 64 MiB plus their framing, from clients that may be slow to start.</summary>
+/// <summary>The server part: the ItemStore service on a Mach service, within <see cref="StoreLimits"/>, taking requests up to 64 MiB plus their framing, from clients that may be slow to start.</summary>
 internal static partial class StoreServer
 {
-    public static Task<int> RunAsync(string serviceName)
+    public static Task<int> RunAsync(string serviceName, StoreLimits limits)
     {
-        WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName);
+        // A connection that ends (closed, or its client killed) returns the items leased to it to their queues.
+        WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName, configure: listen => listen.Use(next => async connection =>
+        {
+            try
+            {
+                await next(connection);
+            }
+            finally
+            {
+                listen.ApplicationServices.GetRequiredService<ItemQueues>().ReturnLeasesOf(connection.ConnectionId);
+            }
+        }));
         const int MaxRequestBytes = ItemStoreService.MaxItemBytes + ItemStoreService.MaxRequestOverhead;
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = MaxRequestBytes);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -25,7 +36,9 @@ internal static partial class StoreServer
             // serializes it after the headers have gone out); Kestrel's default, 240 B/s after a 5 s grace, aborts it.
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(30));
         });
-        builder.Services.AddSingleton<ItemStoreService>();
+        builder.Services.AddSingleton(limits);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ItemQueues>();
 
         WebApplication app = builder.Build();
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreServer).FullName!);

@@ -46,4 +46,29 @@ internal sealed class SampleArguments
     }
 
     public string Option(string name, string fallback) => _options.GetValueOrDefault(name, fallback);
+
+    public string? OptionOrNull(string name) => _options.GetValueOrDefault(name);
+
+    /// <summary>
+    /// The service a server mode names: "serve NAME" or "--service NAME" (both only if they agree), else
+    /// <paramref name="fallback"/>; null (after saying why on stderr) when they disagree or more words follow the mode.
+    /// </summary>
+    public string? ServiceOfServer(string fallback)
+    {
+        if (Values.Count > 1)
+        {
+            Console.Error.WriteLine($"{Mode} takes at most one service name; also given: {string.Join(' ', Values.Skip(1))}");
+            return null;
+        }
+
+        string? named = Values.Count == 1 ? Values[0] : null;
+        string? option = _options.GetValueOrDefault("--service");
+        if (named is not null && option is not null && named != option)
+        {
+            Console.Error.WriteLine($"two service names given: {named} and --service {option}");
+            return null;
+        }
+
+        return named ?? option ?? fallback;
+    }
 }

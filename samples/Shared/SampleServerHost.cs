@@ -3,6 +3,7 @@
 using MachTransport.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -12,12 +13,12 @@ namespace MachTransport.Samples;
 internal static class SampleServerHost
 {
     /// <summary>A builder listening on <paramref name="serviceName"/> (in <paramref name="domain"/>), with the sample's own log lines at Information.</summary>
-    public static WebApplicationBuilder CreateBuilder(string serviceName, MachBootstrapDomain domain = MachBootstrapDomain.User)
+    public static WebApplicationBuilder CreateBuilder(string serviceName, MachBootstrapDomain domain = MachBootstrapDomain.User, Action<ListenOptions>? configure = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         SampleLogging.Configure(builder.Logging);
         builder.WebHost.UseMachTransport();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenMach(serviceName, domain));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenMach(serviceName, domain, configure));
         return builder;
     }
 

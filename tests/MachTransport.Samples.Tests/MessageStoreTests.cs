@@ -59,11 +59,13 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         await using SampleProcess sender = StartClient("send", "@" + file);
         Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, $"{sender}\nthe server's last lines:\n{fixture.Server.ErrorTail(20)}");
         Assert.Contains($"({MaxItemBytes} bytes)", sender.Output, StringComparison.Ordinal);
-        await using SampleProcess retriever = StartClient("retrieve");
+        string retrieved = Path.Combine(_state, "retrieved.bin");
+        await using SampleProcess retriever = StartClient("retrieve", "--out", retrieved);
         Assert.True(await retriever.WaitForExitAsync(ClientTimeout) == 0, retriever.ToString());
 
-        Assert.Contains($"({MaxItemBytes} bytes): verified", retriever.Output, StringComparison.Ordinal);
-        Assert.Contains($"pid {retriever.Id}: retrieved item ", fixture.Server.Error, StringComparison.Ordinal);
+        Assert.Contains($"({MaxItemBytes} bytes): verified\nwritten to {retrieved}", retriever.Output, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(retrieved));
+        Assert.Contains($"pid {retriever.Id}: confirmed item ", fixture.Server.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -96,6 +98,47 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         string id = (await client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("after") }, deadline: Deadline)).Id;
         RetrieveReply reply = await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
         Assert.Equal((id, "after"), (reply.Id, reply.Data.ToStringUtf8()));
+    }
+
+    [Theory]
+    [InlineData("half-read-retrieve", "HALF READ")] // half of the reply read, the rest on its way
+    [InlineData("unconfirmed-retrieve", "RECEIVED ")] // the whole item received, not yet confirmed
+    [InlineData("sample-client", null)] // the sample's own client, killed as soon as the server has leased it the item
+    public async Task AClientKilledMidRetrieveLeavesTheItemWholeForTheNextClient(string killed, string? killWhen)
+    {
+        const int ItemBytes = 48 * 1024 * 1024;
+        string file = Path.Combine(_state, "item.bin");
+        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(ItemBytes));
+        await using (SampleProcess sender = StartClient("send", "@" + file))
+        {
+            Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, sender.ToString());
+        }
+
+        string retrieved = Path.Combine(_state, "retrieved.bin");
+        await using (SampleProcess victim = killWhen is null
+            ? StartClient("retrieve", "--out", retrieved)
+            : SampleProcess.Start("MachTransport.Samples.Tests.dll", killed, fixture.ServiceName, _queue))
+        {
+            if (killWhen is null)
+            {
+                await fixture.Server.WaitForErrorAsync(line => line.Contains($"pid {victim.Id}: leased item ", StringComparison.Ordinal), ClientTimeout);
+            }
+            else
+            {
+                await victim.WaitForOutputAsync(line => line.StartsWith(killWhen, StringComparison.Ordinal), ClientTimeout);
+            }
+
+            await victim.KillAsync();
+            Assert.False(File.Exists(retrieved), $"the client was killed too late: it had written the item. {victim}");
+            await fixture.Server.WaitForErrorAsync(line => line.Contains($"pid {victim.Id}: item ", StringComparison.Ordinal) && line.Contains($"back at the head of queue '{_queue}': its connection ended", StringComparison.Ordinal), ClientTimeout);
+        }
+
+        await using SampleProcess next = StartClient("retrieve", "--out", retrieved);
+        Assert.True(await next.WaitForExitAsync(ClientTimeout) == 0, next.ToString());
+        Assert.Contains($"({ItemBytes} bytes): verified\nwritten to {retrieved}", next.Output, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(retrieved));
+        await using SampleProcess after = StartClient("retrieve");
+        Assert.True(await after.WaitForExitAsync(ClientTimeout) == 3, after.ToString()); // confirmed: gone for good
     }
 
     [Fact]
@@ -133,19 +176,51 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     public async Task ThePromptSendsRetrievesAndQuitsWhenDrivenThroughStdin()
     {
         string file = Path.Combine(_state, "item.bin");
-        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(100_000));
+        string retrieved = Path.Combine(_state, "retrieved.bin");
+        byte[] binary = RandomNumberGenerator.GetBytes(100_000);
+        await File.WriteAllBytesAsync(file, binary);
         await using SampleProcess prompt = StartClient();
 
-        await prompt.Input.WriteAsync(Encoding.UTF8.GetBytes($"send\nfirst item\nsend @{file}\nretrieve\nretrieve\nretrieve\nquit\n"));
+        // The binary item's question ("file to write it to") is answered with a path.
+        await prompt.Input.WriteAsync(Encoding.UTF8.GetBytes($"send\nfirst item\nsend @{file}\nretrieve\nretrieve\n{retrieved}\nretrieve\nquit\n"));
         await prompt.Input.FlushAsync();
 
         Assert.True(await prompt.WaitForExitAsync(ClientTimeout) == 0, prompt.ToString());
         string[] results = prompt.Output.Split('\n').Where(line => line.StartsWith("> ", StringComparison.Ordinal)).ToArray();
         Assert.Matches("^> data: stored item [0-9a-f]{32} \\(10 bytes\\)$", results[0]);
         Assert.Matches("^> stored item [0-9a-f]{32} \\(100000 bytes\\)$", results[1]);
-        Assert.Matches("^> item [0-9a-f]{32} \\(10 bytes\\): verified$", results[2]);
+        Assert.Matches("^> item [0-9a-f]{32} \\(10 bytes\\): verified, text: first item$", results[2]);
         Assert.Matches("^> item [0-9a-f]{32} \\(100000 bytes\\): verified$", results[3]);
+        Assert.Contains($"not short text: file to write it to [", prompt.Output, StringComparison.Ordinal);
+        Assert.Contains($"]: written to {retrieved}\n", prompt.Output, StringComparison.Ordinal);
         Assert.Equal($"> queue '{_queue}' is empty", results[4]);
+        Assert.Equal(binary, await File.ReadAllBytesAsync(retrieved));
+    }
+
+    [Fact]
+    public async Task RetrievePrintsATextItemAndWritesABinaryOneToTheFileNamedWithOut()
+    {
+        string text = "a line of text, é and ✓ included";
+        byte[] binary = [0, 1, 2, 0xFF, 0xFE, 10, 13, 0];
+        string file = Path.Combine(_state, "item.bin");
+        await File.WriteAllBytesAsync(file, binary);
+        foreach (string[] send in new[] { new[] { "send", text }, new[] { "send", "@" + file } })
+        {
+            await using SampleProcess sender = StartClient(send);
+            Assert.True(await sender.WaitForExitAsync(ClientTimeout) == 0, sender.ToString());
+        }
+
+        await using SampleProcess textRetriever = StartClient("retrieve");
+        Assert.True(await textRetriever.WaitForExitAsync(ClientTimeout) == 0, textRetriever.ToString());
+        Assert.Contains($"): verified, text: {text}\n", textRetriever.Output, StringComparison.Ordinal);
+
+        string retrieved = Path.Combine(_state, "out", "retrieved.bin");
+        Directory.CreateDirectory(Path.GetDirectoryName(retrieved)!);
+        await using SampleProcess binaryRetriever = StartClient("retrieve", "--out", retrieved);
+        Assert.True(await binaryRetriever.WaitForExitAsync(ClientTimeout) == 0, binaryRetriever.ToString());
+        Assert.Contains($"(8 bytes): verified\nwritten to {retrieved}\n", binaryRetriever.Output, StringComparison.Ordinal);
+        Assert.Equal(binary, await File.ReadAllBytesAsync(retrieved));
+        Assert.Equal([retrieved], Directory.GetFiles(Path.GetDirectoryName(retrieved)!)); // no partial file left beside it
     }
 
     [Fact]

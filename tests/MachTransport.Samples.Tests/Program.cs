@@ -1,4 +1,5 @@
-// The test assembly doubles as a client process the tests kill in the middle of a Store ("partial-store").
+// The test assembly doubles as client processes the tests kill in the middle of a Store ("partial-store") or of a
+// retrieval ("half-read-retrieve", "unconfirmed-retrieve").
 using MachTransport.Samples.Tests.Infrastructure;
 
 namespace MachTransport.Samples.Tests;
@@ -12,7 +13,17 @@ internal static class Program
             return await PartialStore.RunAsync(serviceName, queue);
         }
 
-        await Console.Error.WriteLineAsync("usage: MachTransport.Samples.Tests partial-store <mach-service> <queue> (tests run through dotnet test)");
+        if (args is ["half-read-retrieve", string service, string retrieveQueue])
+        {
+            return await InterruptedRetrieve.HalfReadAsync(service, retrieveQueue);
+        }
+
+        if (args is ["unconfirmed-retrieve", string service2, string unconfirmedQueue])
+        {
+            return await InterruptedRetrieve.UnconfirmedAsync(service2, unconfirmedQueue);
+        }
+
+        await Console.Error.WriteLineAsync("usage: MachTransport.Samples.Tests partial-store | half-read-retrieve | unconfirmed-retrieve <mach-service> <queue> (tests run through dotnet test)");
         return 2;
     }
 }

@@ -30,10 +30,13 @@ internal static class PartialStore
     }
 
     /// <summary>A Store call as gRPC makes it, with a request body of the caller's making.</summary>
-    public static HttpRequestMessage StoreRequestWith(HttpContent content)
+    public static HttpRequestMessage StoreRequestWith(HttpContent content) => CallWith("Store", content);
+
+    /// <summary>A call of <paramref name="method"/> as gRPC makes it, with a request body of the caller's making.</summary>
+    public static HttpRequestMessage CallWith(string method, HttpContent content)
     {
         content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(MachGrpcChannel.Address, "/messagestore.ItemStore/Store"))
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(MachGrpcChannel.Address, "/messagestore.ItemStore/" + method))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -44,7 +47,7 @@ internal static class PartialStore
     }
 
     /// <summary>The message in gRPC framing: not compressed, big-endian length, the message.</summary>
-    public static byte[] Frame(StoreRequest store)
+    public static byte[] Frame(IMessage store)
     {
         byte[] message = store.ToByteArray();
         byte[] frame = new byte[5 + message.Length];
