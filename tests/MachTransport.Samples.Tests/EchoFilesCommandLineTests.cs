@@ -5,7 +5,6 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using MachTransport.Grpc;
-using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Samples.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Xunit;
