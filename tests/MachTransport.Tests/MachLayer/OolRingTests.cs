@@ -167,7 +167,7 @@ public unsafe class OolRingTests
     public void SenderWhoseRingIsNeverFreedFallsBackWithoutWaiting()
     {
         uint port = AllocatePort();
-        const int Messages = 6; // 16 chunks each: the 64-chunk ring holds 4
+        const int Messages = 6; // 16 chunks each: the ring holds 2
         const int Size = 1 << 20;
         byte* source = (byte*)NativeMemory.Alloc(Size);
         try

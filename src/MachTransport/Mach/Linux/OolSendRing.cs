@@ -11,8 +11,6 @@ namespace MachTransport.Mach.Linux;
 /// </summary>
 internal sealed unsafe class OolSendRing : SafeHandle
 {
-    private uint _cursor;
-
     private OolSendRing(LinuxFd memfd, nint mapping)
         : base(0, ownsHandle: true)
     {
@@ -60,16 +58,10 @@ internal sealed unsafe class OolSendRing : SafeHandle
     /// </summary>
     public bool TryClaim(uint length, out uint firstChunk)
     {
+        // First fit from the start: the pages a connection keeps resident are those of its largest burst in flight.
         uint count = OolRing.ChunksFor(length);
-        uint start = Volatile.Read(ref _cursor);
-        for (uint tried = 0; tried < OolRing.ChunkCount; tried++)
+        for (uint first = 0; first + count <= OolRing.ChunkCount; first++)
         {
-            uint first = (start + tried) % OolRing.ChunkCount;
-            if (first + count > OolRing.ChunkCount)
-            {
-                continue;
-            }
-
             uint claimed = 0;
             while (claimed < count && Interlocked.CompareExchange(ref State(first + claimed), OolRing.InFlight, OolRing.Free) == OolRing.Free)
             {
@@ -78,12 +70,12 @@ internal sealed unsafe class OolSendRing : SafeHandle
 
             if (claimed == count)
             {
-                Volatile.Write(ref _cursor, (first + count) % OolRing.ChunkCount);
                 firstChunk = first;
                 return true;
             }
 
             Release(first, claimed);
+            first += claimed; // the chunk at first + claimed is taken: no run starting before it fits either
         }
 
         firstChunk = 0;
