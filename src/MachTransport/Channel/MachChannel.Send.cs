@@ -10,30 +10,15 @@ namespace MachTransport.Channel;
 /// <summary>The sending half: the output pipe drained into DATA messages within the peer's credit, then FIN (or ABORT).</summary>
 internal sealed partial class MachChannel
 {
-    /// <summary>A send at least this large that still went inline starts gathering (below): an HTTP/2 DATA frame's worth.</summary>
-    private const long GatherHint = 16 << 10;
-
     private async Task SendLoopAsync()
     {
         // Run the loop off the caller (often the receive thread).
         await Task.Yield();
         bool graceful = false;
-        bool gather = false;
         try
         {
             while (true)
             {
-                if (gather)
-                {
-                    // The output pipe's reader runs on the flushing writer's thread, so a writer of many large writes
-                    // (SocketsHttpHandler uploads in 16 KiB DATA frames) would have each one sent inline as it is
-                    // flushed. After such a send the loop lets the writer go on and reads on a pool thread: what was
-                    // written meanwhile goes as one message, out of line once it exceeds the inline limit. Never a
-                    // wait for data: the read returns whatever is there, so a last small write is not held back.
-                    gather = false;
-                    await Task.Yield();
-                }
-
                 ReadResult result = await _output.Reader.ReadAsync().ConfigureAwait(false);
                 if (result.IsCanceled)
                 {
@@ -42,7 +27,6 @@ internal sealed partial class MachChannel
 
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 bool sent = true;
-                long lastSent = 0;
                 while (!buffer.IsEmpty && (sent = await WaitForCreditAsync().ConfigureAwait(false)))
                 {
                     long count;
@@ -57,7 +41,6 @@ internal sealed partial class MachChannel
                         break;
                     }
 
-                    lastSent = count;
                     buffer = buffer.Slice(count);
                 }
 
@@ -72,8 +55,6 @@ internal sealed partial class MachChannel
                     graceful = true;
                     break;
                 }
-
-                gather = lastSent >= GatherHint && _sender.IsInline(lastSent);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
