@@ -237,8 +237,8 @@ internal sealed class MachSender : IDisposable
 
     /// <summary>
     /// Sends the payload as a copied (not moved) region from a pooled array: the send is synchronous and the kernel
-    /// takes its own copy before mach_msg returns (Linux: written into a sealed memfd, no mapping and no page faults
-    /// here; Darwin: a virtual copy), so the array goes back to the pool at once. A fresh VM region per message cost a
+    /// takes its own copy before mach_msg returns (Linux: written into the destination's OOL ring, or beyond 1 MiB or
+    /// with the ring full into a sealed memfd; Darwin: a virtual copy), so the array goes back to the pool at once. A fresh VM region per message cost a
     /// mapping, a page fault per page and, on Linux, the remap needed to seal it.
     /// </summary>
     private unsafe MachMsgReturn SendOutOfLine(in ReadOnlySequence<byte> payload)

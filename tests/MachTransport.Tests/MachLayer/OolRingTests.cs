@@ -114,7 +114,8 @@ public unsafe class OolRingTests
     [InlineData(Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW, OolRing.FileSize - 4096)] // too small
     [InlineData(Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW, OolRing.FileSize + 4096)] // not a ring's size
     [InlineData(Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_WRITE, OolRing.FileSize)] // cannot be freed into
-    public void RingWithoutSealsOrOfAnotherSizeIsRefused(int seals, long size)
+    [InlineData(Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW, OolRing.FileSize, 0x180)] // mode 0600: a same-user process could open it through /proc
+    public void RingWithoutSealsOrOfAnotherSizeIsRefused(int seals, long size, uint mode = 0)
     {
         uint port = AllocatePort();
         try
@@ -123,6 +124,7 @@ public unsafe class OolRingTests
             int fd = Libc.memfd_create("hostile-ring", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
             Assert.True(fd >= 0);
             using var memfd = new LinuxFd(fd);
+            Assert.Equal(0, Libc.fchmod(fd, mode));
             Assert.Equal(0, Libc.ftruncate(fd, size));
             Assert.Equal(0, Libc.fcntl(fd, Libc.F_ADD_SEALS, seals));
             Assert.Equal(0, SendRun(sendEnd, memfd, 0, 100));
@@ -167,7 +169,7 @@ public unsafe class OolRingTests
     public void SenderWhoseRingIsNeverFreedFallsBackWithoutWaiting()
     {
         uint port = AllocatePort();
-        const int Messages = 6; // 16 chunks each: the 64-chunk ring holds 4
+        const int Messages = 6; // 16 chunks each: the ring holds 2
         const int Size = 1 << 20;
         byte* source = (byte*)NativeMemory.Alloc(Size);
         try
@@ -261,6 +263,7 @@ public unsafe class OolRingTests
         {
             int fd = Libc.memfd_create("hostile-ring", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
             Assert.True(fd >= 0);
+            Assert.Equal(0, Libc.fchmod(fd, 0));
             Assert.Equal(0, Libc.ftruncate(fd, OolRing.FileSize));
             Assert.Equal(0, Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW));
             void* mapping = Libc.mmap(null, (nuint)OolRing.FileSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);

@@ -268,6 +268,9 @@ internal static unsafe partial class Libc
     public static partial int ftruncate(int fd, long length);
 
     [LibraryImport(Library, SetLastError = true)]
+    public static partial int fchmod(int fd, uint mode);
+
+    [LibraryImport(Library, SetLastError = true)]
     public static partial int fcntl(int fd, int command, int argument);
 
     [LibraryImport(Library, SetLastError = true)]

@@ -6,8 +6,8 @@ namespace MachTransport.Mach.Linux;
 /// The receiver's end of an out-of-line ring (<see cref="OolRing"/>): a shared mapping of the memfd one sender's
 /// connection brought, kept with that connection (at most one per connection, so a peer's rings cost this process
 /// at most <see cref="OolRing.FileSize"/> per connection it may hold). The memfd comes from an untrusted peer: it is
-/// mapped only if it carries the seals that keep its size fixed (so touching the mapping can never fault) and has
-/// exactly the ring's size. The handle is the mapping's address; it is unmapped once the connection is gone and no
+/// mapped only if it carries the seals that keep its size fixed (so touching the mapping can never fault), has
+/// exactly the ring's size and mode 0. The handle is the mapping's address; it is unmapped once the connection is gone and no
 /// receive is copying from it.
 /// </summary>
 internal sealed unsafe class OolReceiveRing : SafeHandle
@@ -25,12 +25,18 @@ internal sealed unsafe class OolReceiveRing : SafeHandle
 
     public override bool IsInvalid => handle == 0;
 
-    /// <summary>Maps a ring memfd a peer sent, or null if it is not one: without the shrink and grow seals, or of another size.</summary>
+    /// <summary>
+    /// Maps a ring memfd a peer sent, or null if it is not one: without the shrink and grow seals, of another size, or
+    /// with a mode that lets other processes open it through <c>/proc</c> (so what a third process could rewrite before we
+    /// copy it never reaches us as the sender's).
+    /// </summary>
     public static OolReceiveRing? TryMap(int fd)
     {
         const int Required = Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW;
         int seals = Libc.fcntl(fd, Libc.F_GET_SEALS, 0);
-        if (seals == -1 || (seals & Required) != Required || !TryIdentify(fd, out ulong inode, out ulong device, out ulong size) || size != OolRing.FileSize)
+        if (seals == -1 || (seals & Required) != Required
+            || !TryIdentify(fd, out ulong inode, out ulong device, out ulong size, out uint mode)
+            || size != OolRing.FileSize || (mode & 0xFFF) != 0)
         {
             return null;
         }
@@ -41,7 +47,7 @@ internal sealed unsafe class OolReceiveRing : SafeHandle
     }
 
     /// <summary>Whether <paramref name="fd"/> is this ring's file (a sender names one ring per connection, and may not swap it).</summary>
-    public bool IsFileOf(int fd) => TryIdentify(fd, out ulong inode, out ulong device, out _) && inode == _inode && device == _device;
+    public bool IsFileOf(int fd) => TryIdentify(fd, out ulong inode, out ulong device, out _, out _) && inode == _inode && device == _device;
 
     /// <summary>
     /// Copies a run out into <paramref name="destination"/> and sets its chunks free; false if the run does not lie
@@ -69,13 +75,14 @@ internal sealed unsafe class OolReceiveRing : SafeHandle
 
     protected override bool ReleaseHandle() => Libc.munmap((void*)handle, (nuint)OolRing.FileSize) == 0;
 
-    private static bool TryIdentify(int fd, out ulong inode, out ulong device, out ulong size)
+    private static bool TryIdentify(int fd, out ulong inode, out ulong device, out ulong size, out uint mode)
     {
         Libc.Statx stat;
         bool known = Libc.statx(fd, string.Empty, Libc.AT_EMPTY_PATH, Libc.STATX_BASIC_STATS, &stat) == 0;
         inode = stat.Inode;
         device = ((ulong)stat.DeviceMajor << 32) | stat.DeviceMinor;
         size = stat.Size;
+        mode = stat.Mode;
         return known;
     }
 }

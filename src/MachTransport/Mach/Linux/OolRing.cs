@@ -16,8 +16,13 @@ internal static class OolRing
     /// <summary>The allocation unit. 64 KiB: the smallest out-of-line payload (the inline limit) takes one.</summary>
     public const uint ChunkSize = 64 << 10;
 
-    /// <summary>Chunks in a ring: 4 MiB of data, four times the default Mach byte window, so a window's worth is in flight with room to spare.</summary>
-    public const uint ChunkCount = 64;
+    /// <summary>
+    /// Chunks in a ring: 2 MiB of data, twice the default Mach byte window, so a window's worth is in flight with room
+    /// to spare. Its pages stay allocated (that is the point: no zero-fill per message) for as long as the connection
+    /// lasts, so it is also what one connection that ever sent out of line keeps resident; the sender takes the lowest
+    /// free run, so a connection that never has much in flight touches only that much.
+    /// </summary>
+    public const uint ChunkCount = 32;
 
     /// <summary>The header: the chunk states, padded to a page (4 KiB pages; larger pages just map the header's page too).</summary>
     public const uint HeaderSize = 4096;

@@ -6,13 +6,11 @@ namespace MachTransport.Mach.Linux;
 /// The sender's end of an out-of-line ring (<see cref="OolRing"/>): the memfd it made for one destination connection
 /// (carried with every payload it names) and a shared mapping of it, to claim runs of chunks in the header. The memfd
 /// is sealed against shrinking and growing (so no mapping of it can ever fault) and against further seals (so the
-/// receiver cannot seal it against our writes). The handle is the mapping's address; it is unmapped, and the memfd
+/// receiver cannot seal it against our writes), and has mode 0 (no other process can open it through <c>/proc</c>). The handle is the mapping's address; it is unmapped, and the memfd
 /// closed, once the last send that leased it is done.
 /// </summary>
 internal sealed unsafe class OolSendRing : SafeHandle
 {
-    private uint _cursor;
-
     private OolSendRing(LinuxFd memfd, nint mapping)
         : base(0, ownsHandle: true)
     {
@@ -35,7 +33,10 @@ internal sealed unsafe class OolSendRing : SafeHandle
         }
 
         var memfd = new LinuxFd(fd);
-        if (Libc.ftruncate(fd, OolRing.FileSize) != 0
+        // Mode 0: nobody can open the file again through /proc/<pid>/fd of either process (a same-user process may
+        // open those links; the open checks the file's mode), so only the two descriptors, ours and the receiver's, reach it.
+        if (Libc.fchmod(fd, 0) != 0
+            || Libc.ftruncate(fd, OolRing.FileSize) != 0
             || Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_SEAL) != 0)
         {
             memfd.Dispose();
@@ -60,16 +61,10 @@ internal sealed unsafe class OolSendRing : SafeHandle
     /// </summary>
     public bool TryClaim(uint length, out uint firstChunk)
     {
+        // First fit from the start: the pages a connection keeps resident are those of its largest burst in flight.
         uint count = OolRing.ChunksFor(length);
-        uint start = Volatile.Read(ref _cursor);
-        for (uint tried = 0; tried < OolRing.ChunkCount; tried++)
+        for (uint first = 0; first + count <= OolRing.ChunkCount; first++)
         {
-            uint first = (start + tried) % OolRing.ChunkCount;
-            if (first + count > OolRing.ChunkCount)
-            {
-                continue;
-            }
-
             uint claimed = 0;
             while (claimed < count && Interlocked.CompareExchange(ref State(first + claimed), OolRing.InFlight, OolRing.Free) == OolRing.Free)
             {
@@ -78,12 +73,12 @@ internal sealed unsafe class OolSendRing : SafeHandle
 
             if (claimed == count)
             {
-                Volatile.Write(ref _cursor, (first + count) % OolRing.ChunkCount);
                 firstChunk = first;
                 return true;
             }
 
             Release(first, claimed);
+            first += claimed; // the chunk at first + claimed is taken: no run starting before it fits either
         }
 
         firstChunk = 0;
