@@ -158,7 +158,7 @@ static async Task Greedy(string serviceName)
             connections.Add(await MachTransport.Client.MachClientConnector.ConnectAsync(serviceName, new MachTransport.Client.MachClientOptions(), CancellationToken.None));
         }
     }
-    catch (MachTransport.Client.MachConnectionRejectedException rejected) when (rejected.ReasonCode == 3)
+    catch (MachTransport.Client.MachConnectionRejectedException rejected) when (rejected.Reason == MachTransport.Client.MachRejectReason.ServerBusy)
     {
         Console.WriteLine($"CONNECTED {connections.Count}");
     }
