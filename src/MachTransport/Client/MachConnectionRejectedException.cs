@@ -1,4 +1,4 @@
-namespace MachTransport.Client;
+namespace MachTransport;
 
 /// <summary>The server refused the connection: its peer policy does not admit this process, it is full, or it is shutting down.</summary>
 public sealed class MachConnectionRejectedException : IOException

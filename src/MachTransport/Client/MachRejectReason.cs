@@ -1,4 +1,4 @@
-namespace MachTransport.Client;
+namespace MachTransport;
 
 /// <summary>Why a Mach server refused a connection: the reason code of its REJECT message (docs/protocol.md).</summary>
 public enum MachRejectReason

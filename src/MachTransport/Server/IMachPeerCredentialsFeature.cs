@@ -1,6 +1,6 @@
 using System.ComponentModel;
 
-namespace MachTransport.Server;
+namespace MachTransport;
 
 /// <summary>
 /// Connection feature with the identity of the client process, from the kernel (audit trailer on macOS,
