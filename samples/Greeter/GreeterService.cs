@@ -1,7 +1,7 @@
 using Greet;
 using Grpc.Core;
 using MachTransport.Grpc;
-using MachTransport.Server;
+using MachTransport;
 
 namespace Greeter;
 

@@ -1,5 +1,5 @@
 using MachTransport.Samples;
-using MachTransport.Server;
+using MachTransport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

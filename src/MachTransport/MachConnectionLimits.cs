@@ -13,24 +13,29 @@ public sealed class MachConnectionLimits
     public const int DefaultInlineThreshold = 64 * 1024;
 
     /// <summary>
-    /// Bytes the peer may send ahead of what the application has read (the read window, announced to the peer).
-    /// 1 byte..16 MiB (the protocol's largest window), default 1 MiB.
+    /// Bytes the peer may send ahead of what the application has read (the read window, announced to the peer), as
+    /// Kestrel's socket transport's option of this name: 1 byte..16 MiB, default 1 MiB. Null means no limit of this
+    /// side's own, which for Mach is the protocol's largest window, 16 MiB (a peer can never send more ahead).
     /// </summary>
-    public long MaxReadBufferSize
+    public long? MaxReadBufferSize
     {
         get;
-        set => field = value is >= 1 and <= MachProtocol.MaxByteWindow
+        set => field = value is null or (>= 1 and <= MachProtocol.MaxByteWindow)
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxReadBufferSize must be between 1 byte and {MachProtocol.MaxByteWindow / (1024 * 1024)} MiB.");
+            : throw new ArgumentOutOfRangeException(nameof(value), value, $"MaxReadBufferSize must be between 1 byte and {MachProtocol.MaxByteWindow / (1024 * 1024)} MiB, or null for the largest.");
     } = 1024 * 1024;
 
-    /// <summary>Bytes the application may write ahead of what has been sent before its writes wait. Default 64 KiB.</summary>
-    public long MaxWriteBufferSize
+    /// <summary>
+    /// Bytes the application may write ahead of what has been sent before its writes wait, as Kestrel's socket
+    /// transport's option of this name: default 64 KiB, null for no limit (writes never wait; what a peer that takes
+    /// nothing holds is then bounded only by <see cref="CreditStallTimeout"/>).
+    /// </summary>
+    public long? MaxWriteBufferSize
     {
         get;
-        set => field = value >= 1
+        set => field = value is null or >= 1
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxWriteBufferSize must be at least 1 byte.");
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxWriteBufferSize must be at least 1 byte, or null for no limit.");
     } = 64 * 1024;
 
     /// <summary>Payloads up to this many bytes travel inside the message, larger ones out of line. 0..64 KiB, default 64 KiB.</summary>

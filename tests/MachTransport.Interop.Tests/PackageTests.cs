@@ -14,7 +14,7 @@ public sealed class PackageTests
     /// <summary>Set by .ci/run to the folder it packed MachTransport, MachTransport.Grpc and machctl into.</summary>
     private const string PackagesVariable = "MACHTRANSPORT_PACKAGES";
 
-    private static string PackagesDirectory
+    internal static string PackagesDirectory
     {
         get
         {
@@ -75,7 +75,7 @@ public sealed class PackageTests
     private static string ConsumerPid(string output)
         => Assert.Single(output.Split('\n'), l => l.StartsWith("pid ", StringComparison.Ordinal))["pid ".Length..].Trim();
 
-    private static XDocument Nuspec(string id)
+    internal static XDocument Nuspec(string id)
     {
         using ZipArchive package = ZipFile.OpenRead(PackagePath(id));
         using Stream nuspec = package.Entries.Single(e => e.FullName == $"{id}.nuspec").Open();
@@ -86,10 +86,10 @@ public sealed class PackageTests
         => Assert.Single(Directory.GetFiles(PackagesDirectory, $"{id}.*.nupkg"), p => !p.EndsWith(".snupkg", StringComparison.Ordinal)
             && char.IsDigit(Path.GetFileName(p)[id.Length + 1]));
 
-    private static XElement Element(XDocument nuspec, string name) => nuspec.Descendants().First(e => e.Name.LocalName == name);
+    internal static XElement Element(XDocument nuspec, string name) => nuspec.Descendants().First(e => e.Name.LocalName == name);
 
-    /// <summary>A project outside the repository (none of its props apply), with its own package cache.</summary>
-    private static void WriteConsumer(string directory, string packages, string version)
+    /// <summary>A nuget.config for a project outside the repository: MachTransport* from the packed folder, its own package cache.</summary>
+    internal static void WriteNuGetConfig(string directory, string packages)
     {
         File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -111,6 +111,12 @@ public sealed class PackageTests
               </packageSourceMapping>
             </configuration>
             """);
+    }
+
+    /// <summary>A project outside the repository (none of its props apply), with its own package cache.</summary>
+    private static void WriteConsumer(string directory, string packages, string version)
+    {
+        WriteNuGetConfig(directory, packages);
         File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -171,7 +177,7 @@ public sealed class PackageTests
             """);
     }
 
-    private static async Task<(int ExitCode, string Output)> DotnetAsync(string directory, params string[] arguments)
+    internal static async Task<(int ExitCode, string Output)> DotnetAsync(string directory, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string argument in arguments)

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MachTransport;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using MachTransport;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
@@ -135,7 +136,7 @@ return 0;
 // Connects to the transport service: CONNECTED, or the error's message.
 static async Task<string> ConnectAsync(string serviceName, int timeoutMilliseconds)
 {
-    var options = new MachTransport.Client.MachClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(timeoutMilliseconds) };
+    var options = new MachTransport.MachClientOptions { ConnectTimeout = TimeSpan.FromMilliseconds(timeoutMilliseconds) };
     try
     {
         await using MachTransport.Channel.MachChannel channel = await MachTransport.Client.MachClientConnector.ConnectAsync(serviceName, options, CancellationToken.None);
@@ -155,10 +156,10 @@ static async Task Greedy(string serviceName)
     {
         while (true)
         {
-            connections.Add(await MachTransport.Client.MachClientConnector.ConnectAsync(serviceName, new MachTransport.Client.MachClientOptions(), CancellationToken.None));
+            connections.Add(await MachTransport.Client.MachClientConnector.ConnectAsync(serviceName, new MachTransport.MachClientOptions(), CancellationToken.None));
         }
     }
-    catch (MachTransport.Client.MachConnectionRejectedException rejected) when (rejected.ReasonCode == 3)
+    catch (MachTransport.MachConnectionRejectedException rejected) when (rejected.Reason == MachTransport.MachRejectReason.ServerBusy)
     {
         Console.WriteLine($"CONNECTED {connections.Count}");
     }

@@ -274,8 +274,8 @@ internal static class Endpoints
         });
         app.MapGet("/peer", (HttpContext context) =>
         {
-            IMachPeerCredentialsFeature? peer = context.Features.Get<IMachPeerCredentialsFeature>();
-            return peer is null ? "none" : $"{peer.Pid} {peer.Uid} {peer.Gid}";
+            MachPeerCredentials? peer = context.Features.Get<IMachPeerCredentialsFeature>()?.Credentials;
+            return peer is MachPeerCredentials known ? $"{known.Pid} {known.Uid} {known.Gid}" : "none";
         });
         // Deliberately ignores RequestAborted: graceful shutdown must let it finish.
         app.MapGet("/wait", async (int ms) =>

@@ -56,7 +56,7 @@ internal static class ExposeCommand
         {
             listener = await MachServiceListener.BindAsync(serviceName, loggerFactory, shutdown.Token);
         }
-        catch (Exception ex) when (ex is AddressInUseException or Mach.MachBootstrapException or Mach.MachException or PlatformNotSupportedException)
+        catch (Exception ex) when (ex is AddressInUseException or MachBootstrapException or MachException or PlatformNotSupportedException)
         {
             return ToolContext.Fail(ex.Message);
         }

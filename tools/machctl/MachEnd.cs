@@ -50,9 +50,9 @@ internal abstract class MachEnd : IAsyncDisposable
     {
         public override IDuplexPipe Pipe => connection.Transport;
 
-        public override int PeerPid => connection.Features.Get<IMachPeerCredentialsFeature>()?.Pid ?? 0;
+        public override int PeerPid => connection.Features.Get<IMachPeerCredentialsFeature>()?.Credentials.Pid ?? 0;
 
-        public override uint PeerUid => connection.Features.Get<IMachPeerCredentialsFeature>()?.Uid ?? 0;
+        public override uint PeerUid => connection.Features.Get<IMachPeerCredentialsFeature>()?.Credentials.Uid ?? 0;
 
         public override void Abort(string reason) => connection.Abort(new ConnectionAbortedException(reason));
 

@@ -13,8 +13,6 @@ public static class MachServerCallContextExtensions
     public static MachPeerCredentials? GetMachPeer(this ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.GetHttpContext().Features.Get<IMachPeerCredentialsFeature>() is IMachPeerCredentialsFeature peer
-            ? new MachPeerCredentials(peer.Pid, peer.Uid, peer.Gid)
-            : null;
+        return context.GetHttpContext().Features.Get<IMachPeerCredentialsFeature>()?.Credentials;
     }
 }

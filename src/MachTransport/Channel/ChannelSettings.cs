@@ -31,7 +31,7 @@ internal sealed record ChannelSettings(
         useSynchronizationContext: false);
 
     /// <summary>
-    /// What the application writes, for the send loop: the writer pauses at the write buffer limit. The send loop
+    /// What the application writes, for the send loop: the writer pauses at the write buffer limit (0: never). The send loop
     /// runs inline on the flushing writer's thread, as a socket's write does: sending never blocks (a full queue or
     /// no credit makes it wait asynchronously), and a hop to the thread pool per message woke a pool thread that then
     /// spun for more work on the cores the peer needed.
@@ -50,7 +50,10 @@ internal sealed record ChannelSettings(
     /// segments are the pool's own size unless <paramref name="minimumSegmentSize"/> asks for larger ones.
     /// </summary>
     public static ChannelSettings From(MachConnectionLimits limits, ILogger logger, MachTransportMetrics metrics, MemoryPool<byte> memoryPool, int minimumSegmentSize = -1)
-        => new(limits.MaxReadBufferSize, limits.MaxWriteBufferSize, limits.InlineThreshold, limits.QueueLimit, limits.CreditStallTimeout, logger, metrics, memoryPool, minimumSegmentSize);
+        => new(
+            limits.MaxReadBufferSize ?? MachProtocol.MaxByteWindow,
+            limits.MaxWriteBufferSize ?? 0, // a pipe pauses its writer at no threshold when it is 0
+            limits.InlineThreshold, limits.QueueLimit, limits.CreditStallTimeout, logger, metrics, memoryPool, minimumSegmentSize);
 
     /// <summary>DATA messages the peer may have queued on our port at once: half the queue, the rest is for control messages.</summary>
     public int MessageWindow => Math.Max(1, QueueLimit / 2);

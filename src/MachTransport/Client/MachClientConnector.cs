@@ -160,7 +160,7 @@ internal static class MachClientConnector
                     OnAccept(message, MachPeerIdentity.From(trailer));
                     return;
                 case MachProtocol.Reject when MachCodec.TryParseReject(message, out MachCloseReason reason, out string text):
-                    Fail(message, new MachConnectionRejectedException(Describe(reason, text), serviceName, (int)reason));
+                    Fail(message, new MachConnectionRejectedException(Describe(reason, text), serviceName, (MachRejectReason)reason));
                     return;
                 default:
                     Fail(message, new IOException($"The Mach service '{serviceName}' answered the connection request with a malformed message 0x{message.Id:x}."));

@@ -1,7 +1,7 @@
 using MachTransport.Channel;
 using Microsoft.Extensions.Logging;
 
-namespace MachTransport.Client;
+namespace MachTransport;
 
 /// <summary>Limits and timeouts of client connections to a Mach service.</summary>
 public sealed class MachClientOptions

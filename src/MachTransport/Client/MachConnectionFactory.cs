@@ -1,7 +1,8 @@
 using System.Net.Http;
 using MachTransport.Channel;
+using MachTransport.Client;
 
-namespace MachTransport.Client;
+namespace MachTransport;
 
 /// <summary>
 /// Opens connections to a Mach service; <see cref="ConnectAsync(SocketsHttpConnectionContext, CancellationToken)"/> fits <see cref="SocketsHttpHandler.ConnectCallback"/>.
@@ -23,8 +24,8 @@ public sealed class MachConnectionFactory
     public string ServiceName { get; }
 
     /// <summary>Connects and returns a duplex stream; usable as <c>SocketsHttpHandler.ConnectCallback</c>.</summary>
-    /// <exception cref="Mach.MachBootstrapException">The service is not registered, or access to the name was denied.</exception>
-    /// <exception cref="Mach.MachException">The service is registered but its server process is gone.</exception>
+    /// <exception cref="MachBootstrapException">The service is not registered, or access to the name was denied.</exception>
+    /// <exception cref="MachException">The service is registered but its server process is gone.</exception>
     /// <exception cref="MachConnectionRejectedException">The server refused this process (peer policy, limits, shutdown).</exception>
     /// <exception cref="IOException">The server did not answer within <see cref="MachClientOptions.ConnectTimeout"/> (its inner exception is a <see cref="TimeoutException"/>). Every failure to connect is an <see cref="IOException"/>.</exception>
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)

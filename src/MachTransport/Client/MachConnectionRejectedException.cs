@@ -1,21 +1,21 @@
-namespace MachTransport.Client;
+namespace MachTransport;
 
 /// <summary>The server refused the connection: its peer policy does not admit this process, it is full, or it is shutting down.</summary>
 public sealed class MachConnectionRejectedException : IOException
 {
     /// <summary>Creates the exception.</summary>
-    public MachConnectionRejectedException(string message, string serviceName, int reasonCode)
+    public MachConnectionRejectedException(string message, string serviceName, MachRejectReason reason)
         : base(message)
     {
         ServiceName = serviceName;
-        ReasonCode = reasonCode;
+        Reason = reason;
     }
 
     /// <summary>Creates the exception.</summary>
-    public MachConnectionRejectedException() : this("The Mach service rejected the connection.", string.Empty, 0) { }
+    public MachConnectionRejectedException() : this("The Mach service rejected the connection.", string.Empty, MachRejectReason.Unspecified) { }
 
     /// <summary>Creates the exception.</summary>
-    public MachConnectionRejectedException(string message) : this(message, string.Empty, 0) { }
+    public MachConnectionRejectedException(string message) : this(message, string.Empty, MachRejectReason.Unspecified) { }
 
     /// <summary>Creates the exception.</summary>
     public MachConnectionRejectedException(string message, Exception innerException) : base(message, innerException) => ServiceName = string.Empty;
@@ -23,6 +23,6 @@ public sealed class MachConnectionRejectedException : IOException
     /// <summary>The service that refused.</summary>
     public string ServiceName { get; }
 
-    /// <summary>The reason code from the REJECT message (docs/protocol.md): 1 version mismatch, 2 peer not allowed, 3 server busy, 4 shutting down.</summary>
-    public int ReasonCode { get; }
+    /// <summary>Why the server refused, from its REJECT message (a code this version does not know keeps its number).</summary>
+    public MachRejectReason Reason { get; }
 }

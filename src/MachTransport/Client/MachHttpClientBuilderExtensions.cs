@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http;
-using MachTransport.Client;
+using MachTransport;
 using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.DependencyInjection;

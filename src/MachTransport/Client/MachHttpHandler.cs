@@ -1,6 +1,6 @@
 using System.Net.Http;
 
-namespace MachTransport.Client;
+namespace MachTransport;
 
 /// <summary>Ready-made <see cref="SocketsHttpHandler"/>s whose connections go to a Mach service.</summary>
 public static class MachHttpHandler

@@ -1,4 +1,4 @@
-namespace MachTransport.Mach;
+namespace MachTransport;
 
 /// <summary>
 /// A bootstrap (service name) operation failed: for a client, most often a service that is not registered. An

@@ -1,6 +1,6 @@
 using MachTransport.Mach.Abi;
 
-namespace MachTransport.Mach;
+namespace MachTransport;
 
 /// <summary>
 /// A Mach call failed; <see cref="Code"/> is the raw <c>kern_return_t</c>, <c>mach_msg_return_t</c> or bootstrap status.

@@ -1,17 +1,25 @@
-namespace MachTransport.Server;
+using System.ComponentModel;
+
+namespace MachTransport;
 
 /// <summary>
 /// Connection feature with the identity of the client process, from the kernel (audit trailer on macOS,
-/// SCM_CREDENTIALS on Linux). Reachable as <c>HttpContext.Features.Get&lt;IMachPeerCredentialsFeature&gt;()</c>.
+/// SCM_CREDENTIALS on Linux). Reachable as <c>HttpContext.Features.Get&lt;IMachPeerCredentialsFeature&gt;()?.Credentials</c>.
 /// </summary>
 public interface IMachPeerCredentialsFeature
 {
-    /// <summary>The client's process id.</summary>
-    int Pid { get; }
+    /// <summary>The client process's pid, effective uid and gid, as the kernel reported them at the handshake.</summary>
+    MachPeerCredentials Credentials { get; }
 
-    /// <summary>The client's effective user id.</summary>
-    uint Uid { get; }
+    /// <summary>Transitional: <see cref="Credentials"/>' pid, kept until the samples read <see cref="Credentials"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    int Pid => Credentials.Pid;
 
-    /// <summary>The client's effective group id.</summary>
-    uint Gid { get; }
+    /// <summary>Transitional: <see cref="Credentials"/>' uid, kept until the samples read <see cref="Credentials"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    uint Uid => Credentials.Uid;
+
+    /// <summary>Transitional: <see cref="Credentials"/>' gid, kept until the samples read <see cref="Credentials"/>.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    uint Gid => Credentials.Gid;
 }

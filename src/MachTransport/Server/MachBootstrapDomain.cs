@@ -1,4 +1,4 @@
-namespace MachTransport.Server;
+namespace MachTransport;
 
 /// <summary>
 /// The bootstrap domain a Mach service name is registered in, as launchd keeps them on macOS. Clients need not

@@ -60,11 +60,7 @@ internal sealed class MachConnectionContext : ConnectionContext,
     /// <summary>The listener's pool, which the connection's pipes use: Kestrel rents its HTTP buffers from it too.</summary>
     public MemoryPool<byte> MemoryPool => _channel.MemoryPool;
 
-    public int Pid => _channel.Peer.Pid;
-
-    public uint Uid => _channel.Peer.Uid;
-
-    public uint Gid => _channel.Peer.Gid;
+    public MachPeerCredentials Credentials => new(_channel.Peer.Pid, _channel.Peer.Uid, _channel.Peer.Gid);
 
     // Kestrel passes null at times (e.g. from Http2FrameWriter.Abort on connection close).
     public override void Abort(ConnectionAbortedException abortReason)

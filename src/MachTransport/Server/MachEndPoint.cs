@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace MachTransport.Server;
+namespace MachTransport;
 
 /// <summary>An endpoint naming a Mach service in a bootstrap domain (the user's by default), e.g. <c>com.example.greeter</c>.</summary>
 public sealed class MachEndPoint : EndPoint

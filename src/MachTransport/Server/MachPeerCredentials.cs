@@ -1,4 +1,4 @@
-namespace MachTransport.Server;
+namespace MachTransport;
 
 /// <summary>The peer process of a connection, as the kernel reported it at the handshake.</summary>
 /// <param name="Pid">Process id.</param>

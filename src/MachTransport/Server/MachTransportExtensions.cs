@@ -1,3 +1,4 @@
+using MachTransport;
 using MachTransport.Server;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;

@@ -1,6 +1,7 @@
 using MachTransport.Channel;
+using MachTransport.Server;
 
-namespace MachTransport.Server;
+namespace MachTransport;
 
 /// <summary>Options of the Mach transport for Kestrel (set with <c>UseMachTransport(options => ...)</c>).</summary>
 public sealed class MachTransportOptions

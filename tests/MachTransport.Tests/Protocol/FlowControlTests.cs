@@ -159,7 +159,7 @@ public sealed class FlowControlTests
     public async Task TwoRealChannelsMoveFarMoreThanBothWindowsBothWays()
     {
         var small = new MachTransportOptions { Limits = { MaxReadBufferSize = 4096, QueueLimit = 4 } };
-        await using ChannelPair pair = await ChannelPair.OpenAsync(small, new Client.MachClientOptions { Limits = { MaxReadBufferSize = 4096, QueueLimit = 4 } });
+        await using ChannelPair pair = await ChannelPair.OpenAsync(small, new MachClientOptions { Limits = { MaxReadBufferSize = 4096, QueueLimit = 4 } });
         byte[] payload = new byte[256 * 1024];
         Random.Shared.NextBytes(payload);
 

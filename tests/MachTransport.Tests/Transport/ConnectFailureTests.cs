@@ -28,7 +28,7 @@ public sealed class ConnectFailureTests
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync("/hello").WaitAsync(TimeSpan.FromSeconds(10)));
         MachConnectionRejectedException? rejected = Exceptions.Find<MachConnectionRejectedException>(error);
         Assert.NotNull(rejected);
-        Assert.Equal(2, rejected.ReasonCode);
+        Assert.Equal(MachRejectReason.PeerNotAllowed, rejected.Reason);
         Assert.Contains("denied access", rejected.Message, StringComparison.Ordinal);
         Assert.Equal(1, (await host.StatsAsync())["rejected"]);
     }

@@ -21,7 +21,7 @@ public sealed class ConnectionLimitTests
         await using MachChannel second = await ConnectAsync(endPoint);
 
         MachConnectionRejectedException rejected = await Assert.ThrowsAsync<MachConnectionRejectedException>(() => ConnectAsync(endPoint));
-        Assert.Equal(3, rejected.ReasonCode);
+        Assert.Equal(MachRejectReason.ServerBusy, rejected.Reason);
         Assert.Contains("connection limit", rejected.Message, StringComparison.Ordinal);
 
         // The server frees the slot once it sees the client's port die.

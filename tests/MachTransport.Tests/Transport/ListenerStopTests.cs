@@ -63,7 +63,7 @@ public sealed class ListenerStopTests
     {
         MachConnectionRejectedException rejected = await Assert.ThrowsAsync<MachConnectionRejectedException>(
             () => MachClientConnector.ConnectAsync(endPoint.ServiceName, client, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(4, rejected.ReasonCode);
+        Assert.Equal(MachRejectReason.ShuttingDown, rejected.Reason);
         Assert.Contains("shutting down", rejected.Message, StringComparison.Ordinal);
     }
 }

@@ -33,7 +33,7 @@ public sealed class MemoryPoolTests
         });
         await app.StartAsync().WaitAsync(Timeout);
 
-        using var client = new HttpClient(Client.MachHttpHandler.Create(service))
+        using var client = new HttpClient(MachHttpHandler.Create(service))
         {
             BaseAddress = new Uri("http://localhost"),
             DefaultRequestVersion = System.Net.HttpVersion.Version20,

@@ -1,3 +1,5 @@
+using System.Buffers;
+using MachTransport.Channel;
 using MachTransport.Client;
 using MachTransport.Server;
 using Xunit;
@@ -27,6 +29,19 @@ public class OptionValidationTests
         limits.InlineThreshold = 0;
         Assert.Equal(64, limits.QueueLimit);
         Assert.Equal(0, limits.InlineThreshold);
+    }
+
+    [Fact]
+    public void NullBufferSizesMeanWhatKestrelsDo()
+    {
+        var limits = new MachConnectionLimits { MaxReadBufferSize = null, MaxWriteBufferSize = null };
+
+        ChannelSettings settings = ChannelSettings.From(limits, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, Transport.TestMetrics.Server, MemoryPool<byte>.Shared);
+
+        Assert.Equal(MachProtocol.MaxByteWindow, settings.ByteWindow); // no limit of our own: the protocol's largest window
+        Assert.Equal(0, settings.OutputPipeOptions.PauseWriterThreshold); // writes never wait
+        Assert.Equal(64L * 1024, new MachConnectionLimits().MaxWriteBufferSize);
+        Assert.Equal(1024L * 1024, new MachConnectionLimits().MaxReadBufferSize);
     }
 
     [Fact]

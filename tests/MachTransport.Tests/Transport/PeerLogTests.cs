@@ -37,7 +37,7 @@ public sealed class PeerLogTests
             Assert.Equal(MachMsgReturn.Success, Send(port.Name, MachMsgTypeName.CopySend, MachProtocol.Connect, new byte[3], timeoutMilliseconds: 10_000));
         }
 
-        await using (MachChannel victim = await Client.MachClientConnector.ConnectAsync(service, new Client.MachClientOptions(), CancellationToken.None).WaitAsync(Timeout))
+        await using (MachChannel victim = await Client.MachClientConnector.ConnectAsync(service, new MachClientOptions(), CancellationToken.None).WaitAsync(Timeout))
         {
             Assert.Equal(MachMsgReturn.Success, Send(victim.PeerPortName, MachMsgTypeName.CopySend, 0x4D54_0099, new byte[16], timeoutMilliseconds: 10_000));
             await errors.WaitForMeasurementsAsync(3, Timeout);
@@ -101,7 +101,7 @@ public sealed class PeerLogTests
         return app;
     }
 
-    private static HttpClient CreateClient(string service) => new(Client.MachHttpHandler.Create(service))
+    private static HttpClient CreateClient(string service) => new(MachHttpHandler.Create(service))
     {
         BaseAddress = new Uri("http://localhost"),
         DefaultRequestVersion = System.Net.HttpVersion.Version20,

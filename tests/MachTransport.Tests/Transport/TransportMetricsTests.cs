@@ -74,7 +74,7 @@ public sealed class TransportMetricsTests : IAsyncDisposable
         Assert.True(Sum(clientOolBytes, "client") >= upload);
 
         // Twice the client's read window while the client does not read: the server must wait for credit.
-        long download = 2 * clientOptions.Limits.MaxReadBufferSize;
+        long download = 2 * clientOptions.Limits.MaxReadBufferSize!.Value;
         ValueTask<FlushResult> sending = server.Transport.Output.WriteAsync(new byte[download]);
         await stalls.WaitForMeasurementsAsync(1, Timeout);
         Assert.Equal(download, await ReadAsync(client.Input, download));

@@ -1,4 +1,4 @@
-namespace MachTransport.Server.Authentication;
+namespace MachTransport;
 
 /// <summary>Names of the Mach peer authentication scheme.</summary>
 public static class MachPeerAuthenticationDefaults

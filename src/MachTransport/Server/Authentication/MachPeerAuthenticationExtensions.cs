@@ -1,4 +1,5 @@
 using System.Globalization;
+using MachTransport;
 using MachTransport.Server;
 using MachTransport.Server.Authentication;
 using Microsoft.AspNetCore.Authentication;

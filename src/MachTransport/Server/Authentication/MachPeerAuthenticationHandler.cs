@@ -17,7 +17,7 @@ internal sealed class MachPeerAuthenticationHandler(IOptionsMonitor<MachPeerAuth
 {
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (Context.Features.Get<IMachPeerCredentialsFeature>() is not IMachPeerCredentialsFeature peer)
+        if (Context.Features.Get<IMachPeerCredentialsFeature>()?.Credentials is not MachPeerCredentials peer)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }

@@ -1,4 +1,4 @@
-namespace MachTransport.Server.Authentication;
+namespace MachTransport;
 
 /// <summary>Claims of a principal authenticated from a Mach connection's kernel-verified peer credentials.</summary>
 public static class MachPeerClaimTypes
