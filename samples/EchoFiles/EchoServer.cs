@@ -16,13 +16,16 @@ internal static class EchoServer
 {
     public static Task<int> RunAsync(string serviceName, string directory, uint? helperFor)
     {
-        WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName, helperFor is null ? MachBootstrapDomain.User : MachBootstrapDomain.System);
+        // Each connection's client is recorded when the connection is admitted: its pid, and when that process started.
+        var clients = new ClientProcesses();
+        WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName, helperFor is null ? MachBootstrapDomain.User : MachBootstrapDomain.System, listen => listen.Use(clients.Middleware));
         if (helperFor is uint uid)
         {
             builder.WebHost.UseMachTransport(options => options.PeerPolicy = peer => peer.Uid == uid);
         }
 
         builder.Services.AddGrpc();
+        builder.Services.AddSingleton(clients);
         builder.Services.AddSingleton(services => new EchoFolder(directory, services.GetRequiredService<ILogger<EchoFolder>>()));
 
         WebApplication app = builder.Build();

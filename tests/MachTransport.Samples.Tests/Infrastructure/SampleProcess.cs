@@ -45,14 +45,17 @@ internal sealed class SampleProcess : IAsyncDisposable
         => Start(assembly, arguments, transportDebug: false, ["/usr/bin/setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups"]);
 
     /// <summary>A sample in "serve" mode, once it has said READY. It logs why connections close (Debug).</summary>
-    public static async Task<SampleProcess> StartServerAsync(string assembly, params string[] arguments)
+    public static Task<SampleProcess> StartServerAsync(string assembly, params string[] arguments) => StartServerAsync(assembly, new Dictionary<string, string>(), arguments);
+
+    /// <summary>A sample in "serve" mode with <paramref name="environment"/> added to its own, once it has said READY.</summary>
+    public static async Task<SampleProcess> StartServerAsync(string assembly, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        SampleProcess server = Start(assembly, ["serve", .. arguments], transportDebug: true);
+        SampleProcess server = Start(assembly, ["serve", .. arguments], transportDebug: true, environment: environment);
         await server.WaitForOutputAsync(line => line == "READY", StartTimeout);
         return server;
     }
 
-    private static SampleProcess Start(string assembly, string[] arguments, bool transportDebug, string[]? launcher = null)
+    private static SampleProcess Start(string assembly, string[] arguments, bool transportDebug, string[]? launcher = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(launcher?[0] ?? "dotnet")
         {
@@ -74,6 +77,11 @@ internal sealed class SampleProcess : IAsyncDisposable
             info.Environment["Logging__LogLevel__MachTransport"] = "Debug";
             info.Environment["Logging__LogLevel__Microsoft.AspNetCore.Server.Kestrel.BadRequests"] = "Debug";
             info.Environment["Logging__LogLevel__Microsoft.AspNetCore.Server.Kestrel.Http2"] = "Debug";
+        }
+
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         foreach (string argument in arguments)
