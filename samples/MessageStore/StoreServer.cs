@@ -1,6 +1,6 @@
-using MachTransport.Samples;
 using MachTransport.Server;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -9,23 +9,25 @@ using Microsoft.Extensions.Logging;
 
 namespace MessageStore;
 
-/// <summary>The server part: the ItemStore service on a Mach service, within <see cref="StoreLimits"/>, taking requests up to 64 MiB plus their framing, from clients that may be slow to start.</summary>
+/// <summary>The server part, beside the lines in Program.cs that put it on Mach: the ItemStore service, within <see cref="StoreLimits"/>, taking requests up to 64 MiB plus their framing, from clients that may be slow to start.</summary>
 internal static partial class StoreServer
 {
-    public static Task<int> RunAsync(string serviceName, StoreLimits limits)
+    /// <summary>Connection middleware: a connection that ends (closed, or its client killed) returns the items leased to it to their queues.</summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> ReturnLeasesWhenConnectionsEnd(ListenOptions listen) => next => async connection =>
     {
-        // A connection that ends (closed, or its client killed) returns the items leased to it to their queues.
-        WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName, configure: listen => listen.Use(next => async connection =>
+        try
         {
-            try
-            {
-                await next(connection);
-            }
-            finally
-            {
-                listen.ApplicationServices.GetRequiredService<ItemQueues>().ReturnLeasesOf(connection.ConnectionId);
-            }
-        }));
+            await next(connection);
+        }
+        finally
+        {
+            listen.ApplicationServices.GetRequiredService<ItemQueues>().ReturnLeasesOf(connection.ConnectionId);
+        }
+    };
+
+    /// <summary>The store's services, and Kestrel's limits raised to take its largest items.</summary>
+    public static void AddItemStore(WebApplicationBuilder builder, StoreLimits limits)
+    {
         const int MaxRequestBytes = ItemStoreService.MaxItemBytes + ItemStoreService.MaxRequestOverhead;
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = MaxRequestBytes);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -39,8 +41,11 @@ internal static partial class StoreServer
         builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ItemQueues>();
+    }
 
-        WebApplication app = builder.Build();
+    /// <summary>The ItemStore service, and a log line for each call its client cut off.</summary>
+    public static void MapItemStore(WebApplication app)
+    {
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreServer).FullName!);
         app.Use(async (HttpContext context, RequestDelegate next) =>
         {
@@ -52,7 +57,6 @@ internal static partial class StoreServer
             }
         });
         app.MapGrpcService<ItemStoreService>();
-        return SampleServerHost.RunAsync(app);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: call {Path} cut off by the client before it completed")]

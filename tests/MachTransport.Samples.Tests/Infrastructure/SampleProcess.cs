@@ -113,6 +113,14 @@ internal sealed class SampleProcess : IAsyncDisposable
         return await WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>SIGTERM, as a service manager or <c>kill</c> sends it; the exit code once the process has ended.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using Process kill = Process.Start("kill", ["-TERM", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        return await WaitForExitAsync(timeout);
+    }
+
     /// <summary>SIGKILL: no chance to clean up. Returns once the process is gone.</summary>
     public async Task KillAsync()
     {
