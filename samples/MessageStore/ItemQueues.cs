@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 
 namespace MessageStore;
 
-/// <summary>An item in the store: its id, the queue it is in, its place in the order of arrival, its bytes.</summary>
-internal sealed record StoredItem(string Id, string Queue, long Sequence, ByteString Data);
+/// <summary>An item in the store: its id, the queue it is in, its place in the order of arrival, its bytes, the storing client's reference.</summary>
+internal sealed record StoredItem(string Id, string Queue, long Sequence, ByteString Data, string ClientRef);
 
 /// <summary>
 /// The FIFO queues, within the caps of <see cref="StoreLimits"/>. Retrieval is at least once: a retrieved item is
@@ -26,7 +26,7 @@ internal sealed partial class ItemQueues(StoreLimits limits, TimeProvider time, 
     public StoreLimits Limits => limits;
 
     /// <summary>Appends <paramref name="data"/> to <paramref name="queueName"/>; null with the reason when a cap refuses it.</summary>
-    public StoredItem? TryAdd(string queueName, ByteString data, out string? refusal, out int waiting)
+    public StoredItem? TryAdd(string queueName, ByteString data, string clientRef, out string? refusal, out int waiting)
     {
         lock (_lock)
         {
@@ -49,7 +49,7 @@ internal sealed partial class ItemQueues(StoreLimits limits, TimeProvider time, 
             }
 
             queue ??= _queues[queueName] = new ItemQueue();
-            var item = new StoredItem(Guid.NewGuid().ToString("N"), queueName, _nextSequence++, data);
+            var item = new StoredItem(Guid.NewGuid().ToString("N"), queueName, _nextSequence++, data, clientRef);
             queue.Waiting.AddLast(item);
             queue.Bytes += data.Length;
             queue.Count++;

@@ -140,6 +140,13 @@ internal sealed class SampleProcess : IAsyncDisposable
 
     public override string ToString() => $"pid {Id}\nstdout:\n{Output}\nstderr:\n{Error}";
 
+    /// <summary>
+    /// The lines of stderr logged at Error or Critical (the console logger's "fail:" and "crit:"): none of what a
+    /// client does, hostile or killed, may make a server log there (issue 20 item 9).
+    /// </summary>
+    public IReadOnlyList<string> ErrorOrCriticalLines() =>
+        [.. Error.Split('\n').Where(line => line.StartsWith("fail: ", StringComparison.Ordinal) || line.StartsWith("crit: ", StringComparison.Ordinal))];
+
     /// <summary>The last <paramref name="count"/> lines of stderr (a long-running server's recent log).</summary>
     public string ErrorTail(int count) => _error.Tail(count);
 
