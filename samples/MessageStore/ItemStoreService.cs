@@ -44,7 +44,7 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ILogger<ItemSt
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Not stored: {refusal}."));
         }
 
-        LogStored(pid, item.Id, item.Data.Length, request.Queue, waiting);
+        LogStored(pid, item.Id, item.Length, request.Queue, waiting);
         return Task.FromResult(new StoreReply { Id = item.Id });
     }
 
@@ -54,8 +54,8 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ILogger<ItemSt
         CheckQueueName(request.Queue);
         if (queues.TakeOnLease(request.Queue, ConnectionOf(context), pid, out int waiting) is StoredItem item)
         {
-            LogLeased(pid, item.Id, item.Data.Length, request.Queue, waiting);
-            return Task.FromResult(new RetrieveReply { Id = item.Id, Data = item.Data, ClientRef = item.ClientRef, LeaseSeconds = (int)queues.Limits.LeaseTime.TotalSeconds });
+            LogLeased(pid, item.Id, item.Length, request.Queue, waiting);
+            return Task.FromResult(new RetrieveReply { Id = item.Id, Data = queues.ReadData(item), ClientRef = item.ClientRef, LeaseSeconds = (int)queues.Limits.LeaseTime.TotalSeconds });
         }
 
         LogEmpty(pid, request.Queue);

@@ -26,7 +26,7 @@ internal static partial class StoreServer
     };
 
     /// <summary>The store's services, and Kestrel's limits raised to take its largest items.</summary>
-    public static void AddItemStore(WebApplicationBuilder builder, StoreLimits limits)
+    public static void AddItemStore(WebApplicationBuilder builder, StoreLimits limits, string dataDirectory)
     {
         const int MaxRequestBytes = ItemStoreService.MaxItemBytes + ItemStoreService.MaxRequestOverhead;
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = MaxRequestBytes);
@@ -39,6 +39,7 @@ internal static partial class StoreServer
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(30));
         });
         builder.Services.AddSingleton(limits);
+        builder.Services.AddSingleton(_ => new ItemDatabase(dataDirectory));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ItemQueues>();
     }
@@ -47,6 +48,9 @@ internal static partial class StoreServer
     public static void MapItemStore(WebApplication app)
     {
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreServer).FullName!);
+        (int items, long bytes) = app.Services.GetRequiredService<ItemQueues>().Totals;
+        string path = app.Services.GetRequiredService<ItemDatabase>().Path;
+        LogKept(logger, items, bytes, path);
         app.Use(async (HttpContext context, RequestDelegate next) =>
         {
             await next(context);
@@ -58,6 +62,9 @@ internal static partial class StoreServer
         });
         app.MapGrpcService<ItemStoreService>();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Items} items ({Bytes} bytes) kept from before, in {Path}")]
+    private static partial void LogKept(ILogger logger, int items, long bytes, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: call {Path} cut off by the client before it completed")]
     private static partial void LogCutOff(ILogger logger, int pid, PathString path);

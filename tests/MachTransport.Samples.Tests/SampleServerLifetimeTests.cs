@@ -24,7 +24,7 @@ public sealed class SampleServerLifetimeTests : IDisposable
     {
         string service = TestEnvironment.UniqueServiceName("lifetime");
         bool echo = sample == "EchoFiles.dll";
-        await using SampleProcess server = await SampleProcess.StartServerAsync(sample, echo ? ["--service", service, "--dir", _state] : ["--service", service]);
+        await using SampleProcess server = await SampleProcess.StartServerAsync(sample, echo ? ["--service", service, "--dir", _state] : ["--service", service, "--data", _state]);
         server.Input.Close();
 
         // A whole client process later (its runtime's start alone takes longer than a server's stop), it still serves.
