@@ -1,13 +1,12 @@
 using EchoFiles.Protos;
 using Grpc.Core;
-using MachTransport.Grpc;
 using MachTransport.Samples;
 using Microsoft.Extensions.Logging;
 
 namespace EchoFiles;
 
 /// <summary>The Echoer service: each message is recorded in the caller's file, then echoed back unchanged.</summary>
-internal sealed partial class EchoService(EchoFolder folder, ILogger<EchoService> logger) : Echoer.EchoerBase
+internal sealed partial class EchoService(EchoFolder folder, ClientProcesses clients, ILogger<EchoService> logger) : Echoer.EchoerBase
 {
     public const int MaxMessageBytes = 1024;
 
@@ -16,9 +15,11 @@ internal sealed partial class EchoService(EchoFolder folder, ILogger<EchoService
 
     public override async Task Echo(IAsyncStreamReader<EchoMessage> requestStream, IServerStreamWriter<EchoMessage> responseStream, ServerCallContext context)
     {
-        // The file is named after the pid the kernel reports for the connection, never after anything the client says.
-        int pid = context.GetMachPeer()?.Pid
+        // The file is named after the pid the kernel reports for the connection, never after anything the client says;
+        // the process's start time, read when the connection was admitted, tells it from a later process with its pid.
+        ClientProcess client = clients.Of(context.GetHttpContext().Connection.Id)
             ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "EchoFiles serves Mach clients only: it needs the caller's kernel-verified pid."));
+        int pid = client.Pid;
 
         // Each call waits only on its own client: a client that stops reading its echoes stalls its own call alone.
         await foreach (EchoMessage message in requestStream.ReadAllAsync(context.CancellationToken))
@@ -33,7 +34,7 @@ internal sealed partial class EchoService(EchoFolder folder, ILogger<EchoService
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"A message may carry at most {MaxMessageBytes} bytes; this one carried {message.Data.Length}."));
             }
 
-            folder.Record(pid, message.Data.Span);
+            folder.Record(client, message.Data.Span);
             await responseStream.WriteAsync(message, context.CancellationToken);
         }
     }

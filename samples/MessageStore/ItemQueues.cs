@@ -3,15 +3,16 @@ using Microsoft.Extensions.Logging;
 
 namespace MessageStore;
 
-/// <summary>An item in the store: its id, the queue it is in, its place in the order of arrival, its bytes.</summary>
-internal sealed record StoredItem(string Id, string Queue, long Sequence, ByteString Data);
+/// <summary>An item in the store: its id, the queue it is in, its place in the order of arrival (its row in the database), its length, the storing client's reference.</summary>
+internal sealed record StoredItem(string Id, string Queue, long Sequence, int Length, string ClientRef);
 
 /// <summary>
-/// The FIFO queues, within the caps of <see cref="StoreLimits"/>. Retrieval is at least once: a retrieved item is
+/// The FIFO queues, within the caps of <see cref="StoreLimits"/>, their items' bytes in <see cref="ItemDatabase"/>
+/// (only the index is in memory; a restart reloads it). Retrieval is at least once: a retrieved item is
 /// leased to the connection that took it, invisible to others, until that connection confirms it; a lease not
 /// confirmed in time, or whose connection ends, puts the item back at the head of its queue, in its original order.
 /// </summary>
-internal sealed partial class ItemQueues(StoreLimits limits, TimeProvider time, ILogger<ItemQueues> logger)
+internal sealed partial class ItemQueues
 {
     /// <summary>Items in the whole store, leased ones included: empty items would otherwise escape the byte caps.</summary>
     public const int MaxTotalItems = 100_000;
@@ -21,12 +22,49 @@ internal sealed partial class ItemQueues(StoreLimits limits, TimeProvider time, 
     private readonly Dictionary<string, Lease> _leases = new(StringComparer.Ordinal);
     private long _totalBytes;
     private int _totalItems;
-    private long _nextSequence;
+    private readonly StoreLimits _limits;
+    private readonly ItemDatabase _database;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ItemQueues> _logger;
 
-    public StoreLimits Limits => limits;
+    public ItemQueues(StoreLimits limits, ItemDatabase database, TimeProvider time, ILogger<ItemQueues> logger)
+    {
+        _limits = limits;
+        _database = database;
+        _time = time;
+        _logger = logger;
+
+        // What the last run left: every item waits again (leases die with their connections, and so with the server).
+        foreach (ItemRow row in database.LoadAll())
+        {
+            ItemQueue queue = QueueOf(row.Queue);
+            queue.Waiting.AddLast(new StoredItem(row.Id, row.Queue, row.Sequence, row.Length, row.ClientRef));
+            queue.Bytes += row.Length;
+            queue.Count++;
+            _totalBytes += row.Length;
+            _totalItems++;
+        }
+    }
+
+    public StoreLimits Limits => _limits;
+
+    /// <summary>Items kept from before this run started, and their bytes.</summary>
+    public (int Items, long Bytes) Totals
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_totalItems, _totalBytes);
+            }
+        }
+    }
+
+    /// <summary>The bytes of <paramref name="item"/>, from the database.</summary>
+    public ByteString ReadData(StoredItem item) => _database.Read(item.Sequence, item.Length);
 
     /// <summary>Appends <paramref name="data"/> to <paramref name="queueName"/>; null with the reason when a cap refuses it.</summary>
-    public StoredItem? TryAdd(string queueName, ByteString data, out string? refusal, out int waiting)
+    public StoredItem? TryAdd(string queueName, ByteString data, string clientRef, out string? refusal, out int waiting)
     {
         lock (_lock)
         {
@@ -34,12 +72,12 @@ internal sealed partial class ItemQueues(StoreLimits limits, TimeProvider time, 
             _queues.TryGetValue(queueName, out ItemQueue? queue);
             long queueBytes = queue?.Bytes ?? 0;
             int queueItems = queue?.Count ?? 0;
-            refusal = queueBytes + data.Length > limits.MaxQueueBytes
-                ? $"queue '{queueName}' is full: it holds {queueBytes} bytes, its cap is {limits.MaxQueueBytes}; this item has {data.Length}"
-                : queueItems >= limits.MaxQueueItems
+            refusal = queueBytes + data.Length > _limits.MaxQueueBytes
+                ? $"queue '{queueName}' is full: it holds {queueBytes} bytes, its cap is {_limits.MaxQueueBytes}; this item has {data.Length}"
+                : queueItems >= _limits.MaxQueueItems
                 ? $"queue '{queueName}' is full: it holds {queueItems} items, its cap"
-                : _totalBytes + data.Length > limits.MaxTotalBytes
-                ? $"the store is full: it holds {_totalBytes} bytes in all, its cap is {limits.MaxTotalBytes}; this item has {data.Length}"
+                : _totalBytes + data.Length > _limits.MaxTotalBytes
+                ? $"the store is full: it holds {_totalBytes} bytes in all, its cap is {_limits.MaxTotalBytes}; this item has {data.Length}"
                 : _totalItems >= MaxTotalItems
                 ? $"the store is full: it holds {_totalItems} items in all, its cap"
                 : null;
@@ -48,13 +86,34 @@ internal sealed partial class ItemQueues(StoreLimits limits, TimeProvider time, 
                 return null;
             }
 
-            queue ??= _queues[queueName] = new ItemQueue();
-            var item = new StoredItem(Guid.NewGuid().ToString("N"), queueName, _nextSequence++, data);
-            queue.Waiting.AddLast(item);
+            // The space is taken now, so that concurrent stores cannot overrun a cap while this one is written.
+            queue ??= QueueOf(queueName);
             queue.Bytes += data.Length;
             queue.Count++;
             _totalBytes += data.Length;
             _totalItems++;
+        }
+
+        StoredItem item;
+        try
+        {
+            string id = Guid.NewGuid().ToString("N");
+            item = new StoredItem(id, queueName, _database.Add(id, queueName, clientRef, data), data.Length, clientRef);
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                Release(queueName, data.Length);
+            }
+
+            throw;
+        }
+
+        lock (_lock)
+        {
+            ItemQueue queue = _queues[queueName];
+            queue.Waiting.AddLast(item);
             waiting = queue.Waiting.Count;
             return item;
         }
@@ -74,14 +133,14 @@ internal sealed partial class ItemQueues(StoreLimits limits, TimeProvider time, 
             StoredItem item = first.Value;
             queue.Waiting.RemoveFirst();
             waiting = queue.Waiting.Count;
-            ITimer timer = time.CreateTimer(
+            ITimer timer = _time.CreateTimer(
                 static state =>
                 {
                     (ItemQueues queues, string id) = ((ItemQueues, string))state!;
                     queues.Expire(id);
                 },
                 (this, item.Id),
-                limits.LeaseTime,
+                _limits.LeaseTime,
                 Timeout.InfiniteTimeSpan);
             _leases[item.Id] = new Lease(item, connectionId, pid, timer);
             return item;
@@ -100,18 +159,15 @@ internal sealed partial class ItemQueues(StoreLimits limits, TimeProvider time, 
             }
 
             _leases.Remove(id);
-            ItemQueue queue = _queues[queueName];
-            queue.Bytes -= lease.Item.Data.Length;
-            queue.Count--;
-            _totalBytes -= lease.Item.Data.Length;
-            _totalItems--;
-            if (queue.Count == 0)
-            {
-                _queues.Remove(queueName); // a queue lives while it holds items: names cost nothing once emptied
-            }
         }
 
         lease.Timer.Dispose();
+        _database.Delete(lease.Item.Sequence);
+        lock (_lock)
+        {
+            Release(queueName, lease.Item.Length);
+        }
+
         return true;
     }
 
@@ -149,7 +205,32 @@ internal sealed partial class ItemQueues(StoreLimits limits, TimeProvider time, 
         }
 
         lease.Timer.Dispose();
-        LogReturnedExpired(lease.Pid, lease.Item.Id, lease.Item.Queue, limits.LeaseTime.TotalSeconds);
+        LogReturnedExpired(lease.Pid, lease.Item.Id, lease.Item.Queue, _limits.LeaseTime.TotalSeconds);
+    }
+
+    // Under _lock.
+    private ItemQueue QueueOf(string queueName)
+    {
+        if (!_queues.TryGetValue(queueName, out ItemQueue? queue))
+        {
+            queue = _queues[queueName] = new ItemQueue();
+        }
+
+        return queue;
+    }
+
+    // Under _lock: an item's space is free again.
+    private void Release(string queueName, int length)
+    {
+        ItemQueue queue = _queues[queueName];
+        queue.Bytes -= length;
+        queue.Count--;
+        _totalBytes -= length;
+        _totalItems--;
+        if (queue.Count == 0)
+        {
+            _queues.Remove(queueName); // a queue lives while it holds items: names cost nothing once emptied
+        }
     }
 
     // Under _lock: the item goes back before every waiting item that arrived after it, so the queue keeps its order.

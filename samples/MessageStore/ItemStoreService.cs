@@ -27,19 +27,24 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ILogger<ItemSt
     {
         int pid = PeerPid(context);
         CheckQueueName(request.Queue);
+        if (request.ClientRef.Length > MaxQueueNameLength)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"A client reference has at most {MaxQueueNameLength} characters."));
+        }
+
         if (request.Data.Length > MaxItemBytes)
         {
             Refuse(pid, request.Data.Length, request.Queue, "more than 64 MiB");
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"An item may have at most {MaxItemBytes} bytes (64 MiB); this one has {request.Data.Length}."));
         }
 
-        if (queues.TryAdd(request.Queue, request.Data, out string? refusal, out int waiting) is not StoredItem item)
+        if (queues.TryAdd(request.Queue, request.Data, request.ClientRef, out string? refusal, out int waiting) is not StoredItem item)
         {
             Refuse(pid, request.Data.Length, request.Queue, refusal!);
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Not stored: {refusal}."));
         }
 
-        LogStored(pid, item.Id, item.Data.Length, request.Queue, waiting);
+        LogStored(pid, item.Id, item.Length, request.Queue, waiting);
         return Task.FromResult(new StoreReply { Id = item.Id });
     }
 
@@ -49,8 +54,8 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ILogger<ItemSt
         CheckQueueName(request.Queue);
         if (queues.TakeOnLease(request.Queue, ConnectionOf(context), pid, out int waiting) is StoredItem item)
         {
-            LogLeased(pid, item.Id, item.Data.Length, request.Queue, waiting);
-            return Task.FromResult(new RetrieveReply { Id = item.Id, Data = item.Data, LeaseSeconds = (int)queues.Limits.LeaseTime.TotalSeconds });
+            LogLeased(pid, item.Id, item.Length, request.Queue, waiting);
+            return Task.FromResult(new RetrieveReply { Id = item.Id, Data = queues.ReadData(item), ClientRef = item.ClientRef, LeaseSeconds = (int)queues.Limits.LeaseTime.TotalSeconds });
         }
 
         LogEmpty(pid, request.Queue);

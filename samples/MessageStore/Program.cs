@@ -1,9 +1,11 @@
 // The MessageStore sample: FIFO queues of items (up to 64 MiB each) over Mach; the client keeps a SHA-256 signature
 // of every item it stores, on its own side only, and checks each item it retrieves against it.
 //   MessageStore [demo]                       the server as a child process, and a scripted client against it
-//   MessageStore serve [NAME]                 the server alone ("stop" on stdin ends it); caps: --max-queue-mib (256),
+//   MessageStore serve [NAME]                 the server alone, until Ctrl+C or SIGTERM ("stop" on stdin too); caps: --max-queue-mib (256),
 //                                             --max-queue-items (10000), --max-total-mib (1024); --lease-seconds (60):
-//                                             how long a retrieved item waits for its confirmation
+//                                             how long a retrieved item waits for its confirmation; --data DIR: where
+//                                             the items are kept (default $XDG_DATA_HOME or ~/.local/share, then
+//                                             machtransport-messagestore)
 //   MessageStore client                       a prompt: send [TEXT | @FILE], retrieve [FILE], quit
 //   MessageStore client send [TEXT | @FILE]   stores one item (stdin when neither is given); exit code 0 once stored
 //   MessageStore client retrieve [--out FILE] takes the oldest item: short text printed, anything else (or every item,
@@ -16,9 +18,11 @@ using MachTransport.Grpc;
 using MachTransport.Samples;
 using MessageStore;
 using MessageStore.Protos;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 
-if (SampleArguments.Parse(args, "--service", "--queue", "--state", "--out", "--max-queue-mib", "--max-total-mib", "--max-queue-items", "--lease-seconds") is not SampleArguments arguments)
+if (SampleArguments.Parse(args, "--service", "--queue", "--state", "--out", "--max-queue-mib", "--max-total-mib", "--max-queue-items", "--lease-seconds", "--data") is not SampleArguments arguments)
 {
     return 2;
 }
@@ -32,7 +36,7 @@ switch (arguments.Mode)
     case "serve":
         // "serve NAME" names the service as --service does; never ignored, refused when they disagree.
         return arguments.ServiceOfServer(service) is string served && StoreLimits.FromOptions(arguments.OptionOrNull) is StoreLimits limits
-            ? await StoreServer.RunAsync(served, limits)
+            ? await ServeAsync(served, limits, arguments.Option("--data", ItemDatabase.DefaultDirectory))
             : 2;
     case "client":
         using (ILoggerFactory loggers = LoggerFactory.Create(SampleLogging.Configure))
@@ -57,8 +61,25 @@ switch (arguments.Mode)
         break;
 }
 
-Console.Error.WriteLine("usage: MessageStore [demo | serve [NAME] [--max-queue-mib N] [--max-queue-items N] [--max-total-mib N] [--lease-seconds N] | client [send [TEXT | @FILE] | retrieve [--out FILE]]] [--service NAME] [--queue NAME] [--state DIR]");
+Console.Error.WriteLine("usage: MessageStore [demo | serve [NAME] [--max-queue-mib N] [--max-queue-items N] [--max-total-mib N] [--lease-seconds N] [--data DIR] | client [send [TEXT | @FILE] | retrieve [--out FILE]]] [--service NAME] [--queue NAME] [--state DIR]");
 return 2;
+
+// The server part: the ItemStore service on a Mach service, until Ctrl+C or SIGTERM (or "stop" on stdin).
+static Task<int> ServeAsync(string serviceName, StoreLimits limits, string dataDirectory)
+{
+    WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+    SampleLogging.Configure(builder.Logging);
+
+    // What a Kestrel app needs to serve on Mach: the transport, and a Mach service to listen on; the store watches its
+    // connections end, to return the items they had not confirmed.
+    builder.WebHost.UseMachTransport();
+    builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenMach(serviceName, listen => listen.Use(StoreServer.ReturnLeasesWhenConnectionsEnd(listen))));
+
+    StoreServer.AddItemStore(builder, limits, dataDirectory);
+    WebApplication app = builder.Build();
+    StoreServer.MapItemStore(app);
+    return SampleServerHost.RunAsync(app);
+}
 
 static async Task<byte[]> ReadStdinAsync()
 {

@@ -39,16 +39,25 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
             return false;
         }
 
+        // The signature is kept before the item leaves: if this client dies before the reply, the item can still be
+        // told from a stranger's when it comes back.
+        Signature kept = signatures.Reserve(queue, SHA256.HashData(data));
         try
         {
-            StoreReply reply = await client.StoreAsync(new StoreRequest { Queue = queue, Data = ByteString.CopyFrom(data) }, deadline: Deadline);
-            signatures.Keep(reply.Id, SHA256.HashData(data));
+            StoreReply reply = await client.StoreAsync(new StoreRequest { Queue = queue, Data = ByteString.CopyFrom(data), ClientRef = kept.Ref }, deadline: Deadline);
+            signatures.MarkStored(kept.Ref);
             LogStored(Pid, reply.Id, data.Length, queue);
             Console.WriteLine($"stored item {reply.Id} ({data.Length} bytes)");
             return true;
         }
         catch (RpcException e)
         {
+            // Refused, or failed: the server does not have it (or, after a lost reply, has it and it comes back as ours, unconfirmed).
+            if (e.StatusCode is StatusCode.ResourceExhausted or StatusCode.InvalidArgument)
+            {
+                signatures.Forget(kept.Ref);
+            }
+
             Failed("store", e);
             return false;
         }
@@ -80,17 +89,23 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
             return Verdict.Empty;
         }
 
-        byte[]? kept = signatures.Find(reply.Id);
+        Signature? kept = reply.ClientRef.Length > 0 ? signatures.Find(reply.ClientRef) : null;
         Verdict verdict = kept is null ? Verdict.Unverified
-            : SHA256.HashData(reply.Data.Span).AsSpan().SequenceEqual(kept) ? Verdict.Verified
+            : SHA256.HashData(reply.Data.Span).AsSpan().SequenceEqual(kept.Sha256) ? Verdict.Verified
             : Verdict.Tampered;
         LogRetrieved(Pid, reply.Id, reply.Data.Length, queue, verdict);
         string said = verdict switch
         {
+            Verdict.Verified when !kept!.Stored => $"item {reply.Id} ({reply.Data.Length} bytes): verified; stored by a client that died before it confirmed the store",
             Verdict.Verified => $"item {reply.Id} ({reply.Data.Length} bytes): verified",
             Verdict.Tampered => $"item {reply.Id} ({reply.Data.Length} bytes): tampered (its SHA-256 is not the one kept when it was stored); not written anywhere, not confirmed: the store keeps it",
-            _ => $"item {reply.Id} ({reply.Data.Length} bytes): unverified (no signature kept for it here)",
+            _ => $"item {reply.Id} ({reply.Data.Length} bytes): not ours (no signature kept for it here: stored by someone else, or forged)",
         };
+        if (kept is not null && signatures.Earlier(kept.Queue, kept.Sequence) is { Count: > 0 } earlier)
+        {
+            Console.WriteLine($"note: {earlier.Count} item(s) stored here in queue '{queue}' before this one (number {string.Join(", ", earlier.Select(e => e.Sequence))}; this one is number {kept.Sequence}) have not come back: missing, or out of order");
+        }
+
         if (verdict == Verdict.Tampered)
         {
             Console.WriteLine(said);
@@ -115,10 +130,10 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
         }
 
         // Only now that the user has it does the store let it go; until then a crash here leaves it in the store.
-        return await ConfirmAsync(reply.Id) ? verdict : Verdict.Failed;
+        return await ConfirmAsync(reply.Id, kept) ? verdict : Verdict.Failed;
     }
 
-    private async Task<bool> ConfirmAsync(string id)
+    private async Task<bool> ConfirmAsync(string id, Signature? kept)
     {
         try
         {
@@ -130,7 +145,11 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
             return false;
         }
 
-        signatures.Forget(id);
+        if (kept is not null)
+        {
+            signatures.Forget(kept.Ref); // used: the item is out of the store
+        }
+
         LogConfirmed(Pid, id, queue);
         return true;
     }

@@ -19,7 +19,7 @@ internal static class StoreDemo
         string state = Directory.CreateTempSubdirectory("messagestore-demo-").FullName;
         try
         {
-            await using ServerChildProcess server = await ServerChildProcess.StartAsync("--service", serviceName);
+            await using ServerChildProcess server = await ServerChildProcess.StartAsync("--service", serviceName, "--data", Path.Combine(state, "data"));
             Console.WriteLine($"server pid {server.Id} stores items on Mach service {serviceName}; this client is pid {Environment.ProcessId}");
             using ILoggerFactory loggers = LoggerFactory.Create(SampleLogging.Configure);
             using GrpcChannel channel = MachGrpcChannel.ForService(serviceName, StoreClient.ChannelOptions(loggers));

@@ -1,6 +1,6 @@
-using MachTransport.Samples;
 using MachTransport;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -9,23 +9,25 @@ using Microsoft.Extensions.Logging;
 
 namespace MessageStore;
 
-/// <summary>The server part: the ItemStore service on a Mach service, within <see cref="StoreLimits"/>, taking requests up to 64 MiB plus their framing, from clients that may be slow to start.</summary>
+/// <summary>The server part, beside the lines in Program.cs that put it on Mach: the ItemStore service, within <see cref="StoreLimits"/>, taking requests up to 64 MiB plus their framing, from clients that may be slow to start.</summary>
 internal static partial class StoreServer
 {
-    public static Task<int> RunAsync(string serviceName, StoreLimits limits)
+    /// <summary>Connection middleware: a connection that ends (closed, or its client killed) returns the items leased to it to their queues.</summary>
+    public static Func<ConnectionDelegate, ConnectionDelegate> ReturnLeasesWhenConnectionsEnd(ListenOptions listen) => next => async connection =>
     {
-        // A connection that ends (closed, or its client killed) returns the items leased to it to their queues.
-        WebApplicationBuilder builder = SampleServerHost.CreateBuilder(serviceName, configure: listen => listen.Use(next => async connection =>
+        try
         {
-            try
-            {
-                await next(connection);
-            }
-            finally
-            {
-                listen.ApplicationServices.GetRequiredService<ItemQueues>().ReturnLeasesOf(connection.ConnectionId);
-            }
-        }));
+            await next(connection);
+        }
+        finally
+        {
+            listen.ApplicationServices.GetRequiredService<ItemQueues>().ReturnLeasesOf(connection.ConnectionId);
+        }
+    };
+
+    /// <summary>The store's services, and Kestrel's limits raised to take its largest items.</summary>
+    public static void AddItemStore(WebApplicationBuilder builder, StoreLimits limits, string dataDirectory)
+    {
         const int MaxRequestBytes = ItemStoreService.MaxItemBytes + ItemStoreService.MaxRequestOverhead;
         builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = MaxRequestBytes);
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -37,11 +39,18 @@ internal static partial class StoreServer
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(30));
         });
         builder.Services.AddSingleton(limits);
+        builder.Services.AddSingleton(_ => new ItemDatabase(dataDirectory));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ItemQueues>();
+    }
 
-        WebApplication app = builder.Build();
+    /// <summary>The ItemStore service, and a log line for each call its client cut off.</summary>
+    public static void MapItemStore(WebApplication app)
+    {
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreServer).FullName!);
+        (int items, long bytes) = app.Services.GetRequiredService<ItemQueues>().Totals;
+        string path = app.Services.GetRequiredService<ItemDatabase>().Path;
+        LogKept(logger, items, bytes, path);
         app.Use(async (HttpContext context, RequestDelegate next) =>
         {
             await next(context);
@@ -52,8 +61,10 @@ internal static partial class StoreServer
             }
         });
         app.MapGrpcService<ItemStoreService>();
-        return SampleServerHost.RunAsync(app);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Items} items ({Bytes} bytes) kept from before, in {Path}")]
+    private static partial void LogKept(ILogger logger, int items, long bytes, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: call {Path} cut off by the client before it completed")]
     private static partial void LogCutOff(ILogger logger, int pid, PathString path);

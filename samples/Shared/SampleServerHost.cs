@@ -1,39 +1,31 @@
-// Shared by the samples (linked into each project): how a sample's server is hosted, so that each sample's own
-// server file shows only what is particular to it.
-using MachTransport.Server;
+// Shared by the samples (linked into each project): how a sample's server runs once built, so that the demo and the
+// tests can drive it as well as a user's Ctrl+C.
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace MachTransport.Samples;
 
-/// <summary>A gRPC server on one Mach service, logging one line per event to stderr; "stop" (or the end of stdin) ends it.</summary>
+/// <summary>Runs a sample's server: it stops on Ctrl+C or SIGTERM, as any ASP.NET Core app does, or on a "stop" line on stdin.</summary>
 internal static class SampleServerHost
 {
-    /// <summary>A builder listening on <paramref name="serviceName"/> (in <paramref name="domain"/>), with the sample's own log lines at Information.</summary>
-    public static WebApplicationBuilder CreateBuilder(string serviceName, MachBootstrapDomain domain = MachBootstrapDomain.User, Action<ListenOptions>? configure = null)
-    {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-        SampleLogging.Configure(builder.Logging);
-        builder.WebHost.UseMachTransport();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenMach(serviceName, domain, configure));
-        return builder;
-    }
-
-    /// <summary>Starts <paramref name="app"/>, says READY on stdout and serves until "stop" or the end of stdin.</summary>
+    /// <summary>
+    /// Starts <paramref name="app"/>, says READY on stdout and serves until Ctrl+C, SIGTERM or a "stop" line on stdin.
+    /// The end of stdin stops nothing: a server started with <c>nohup … &amp;</c> or from a service manager has none.
+    /// </summary>
     public static async Task<int> RunAsync(WebApplication app)
     {
         await app.StartAsync();
         Console.WriteLine("READY");
         _ = Task.Run(async () =>
         {
-            while (await Console.In.ReadLineAsync() is string line && line != "stop")
+            while (await Console.In.ReadLineAsync() is string line)
             {
+                if (line == "stop")
+                {
+                    await app.StopAsync();
+                    return;
+                }
             }
-
-            await app.StopAsync();
         });
         await app.WaitForShutdownAsync();
         return 0;

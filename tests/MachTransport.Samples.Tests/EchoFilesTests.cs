@@ -30,6 +30,7 @@ public sealed class EchoFilesTests : IAsyncLifetime
         await Server.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
         Assert.True(exitCode == 0, $"The server exited with {exitCode}. {Server}");
+        Assert.Empty(Server.ErrorOrCriticalLines()); // oversized messages, stalled and cancelled calls: none is the server's error
     }
 
     [Fact]

@@ -27,7 +27,7 @@ public sealed class MessageStoreLimitsTests : IDisposable
     [Fact]
     public async Task ItemsBeyondTheCapOfTheirQueueOrOfTheStoreAreRefusedWithTheCapUntilSpaceIsFreed()
     {
-        await using SampleProcess server = await SampleProcess.StartServerAsync(Sample, "--service", _service, "--max-queue-mib", "1", "--max-total-mib", "2");
+        await using SampleProcess server = await SampleProcess.StartServerAsync(Sample, "--service", _service, "--data", _state, "--max-queue-mib", "1", "--max-total-mib", "2");
         using GrpcChannel channel = MachGrpcChannel.ForService(_service);
         var client = new ItemStore.ItemStoreClient(channel);
         ByteString item = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(ItemBytes));
@@ -60,7 +60,7 @@ public sealed class MessageStoreLimitsTests : IDisposable
     [Fact]
     public async Task ALeasedItemIsInvisibleToOthersUntilItsLeaseRunsOutThenComesBackFirst()
     {
-        await using SampleProcess server = await SampleProcess.StartServerAsync(Sample, "--service", _service, "--lease-seconds", "3");
+        await using SampleProcess server = await SampleProcess.StartServerAsync(Sample, "--service", _service, "--data", _state, "--lease-seconds", "3");
         using GrpcChannel holderChannel = MachGrpcChannel.ForService(_service);
         using GrpcChannel otherChannel = MachGrpcChannel.ForService(_service);
         var holder = new ItemStore.ItemStoreClient(holderChannel);

@@ -45,14 +45,17 @@ internal sealed class SampleProcess : IAsyncDisposable
         => Start(assembly, arguments, transportDebug: false, ["/usr/bin/setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups"]);
 
     /// <summary>A sample in "serve" mode, once it has said READY. It logs why connections close (Debug).</summary>
-    public static async Task<SampleProcess> StartServerAsync(string assembly, params string[] arguments)
+    public static Task<SampleProcess> StartServerAsync(string assembly, params string[] arguments) => StartServerAsync(assembly, new Dictionary<string, string>(), arguments);
+
+    /// <summary>A sample in "serve" mode with <paramref name="environment"/> added to its own, once it has said READY.</summary>
+    public static async Task<SampleProcess> StartServerAsync(string assembly, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        SampleProcess server = Start(assembly, ["serve", .. arguments], transportDebug: true);
+        SampleProcess server = Start(assembly, ["serve", .. arguments], transportDebug: true, environment: environment);
         await server.WaitForOutputAsync(line => line == "READY", StartTimeout);
         return server;
     }
 
-    private static SampleProcess Start(string assembly, string[] arguments, bool transportDebug, string[]? launcher = null)
+    private static SampleProcess Start(string assembly, string[] arguments, bool transportDebug, string[]? launcher = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(launcher?[0] ?? "dotnet")
         {
@@ -74,6 +77,11 @@ internal sealed class SampleProcess : IAsyncDisposable
             info.Environment["Logging__LogLevel__MachTransport"] = "Debug";
             info.Environment["Logging__LogLevel__Microsoft.AspNetCore.Server.Kestrel.BadRequests"] = "Debug";
             info.Environment["Logging__LogLevel__Microsoft.AspNetCore.Server.Kestrel.Http2"] = "Debug";
+        }
+
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         foreach (string argument in arguments)
@@ -105,6 +113,14 @@ internal sealed class SampleProcess : IAsyncDisposable
         return await WaitForExitAsync(TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>SIGTERM, as a service manager or <c>kill</c> sends it; the exit code once the process has ended.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        using Process kill = Process.Start("kill", ["-TERM", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        return await WaitForExitAsync(timeout);
+    }
+
     /// <summary>SIGKILL: no chance to clean up. Returns once the process is gone.</summary>
     public async Task KillAsync()
     {
@@ -123,6 +139,13 @@ internal sealed class SampleProcess : IAsyncDisposable
     }
 
     public override string ToString() => $"pid {Id}\nstdout:\n{Output}\nstderr:\n{Error}";
+
+    /// <summary>
+    /// The lines of stderr logged at Error or Critical (the console logger's "fail:" and "crit:"): none of what a
+    /// client does, hostile or killed, may make a server log there (issue 20 item 9).
+    /// </summary>
+    public IReadOnlyList<string> ErrorOrCriticalLines() =>
+        [.. Error.Split('\n').Where(line => line.StartsWith("fail: ", StringComparison.Ordinal) || line.StartsWith("crit: ", StringComparison.Ordinal))];
 
     /// <summary>The last <paramref name="count"/> lines of stderr (a long-running server's recent log).</summary>
     public string ErrorTail(int count) => _error.Tail(count);
