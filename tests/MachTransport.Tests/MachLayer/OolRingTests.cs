@@ -196,6 +196,56 @@ public unsafe class OolRingTests
         }
     }
 
+    /// <summary>
+    /// A receive right that moves takes its holders' connections but not their rings' mappings: its new owner maps
+    /// each ring again from the datagram that names a run in it (every such datagram carries the ring), so payloads
+    /// queued before the move, sent while it is in transit and sent after it all arrive.
+    /// </summary>
+    [LinuxFact]
+    public void RingPayloadsSurviveTheReceiveRightMoving()
+    {
+        uint moved = AllocatePort();
+        uint carrier = AllocatePort();
+        const int Size = 300_000;
+        byte* source = (byte*)NativeMemory.Alloc(Size);
+        try
+        {
+            Assert.Equal(KernReturn.Success, Kernel.InsertRight(moved, moved, MachMsgTypeName.MakeSend));
+            MachMsgReturn SendPattern(byte seed)
+            {
+                Pattern(Size, seed).CopyTo(new Span<byte>(source, Size));
+                return Send(moved, MachMsgTypeName.CopySend, seed, attachments: Attachment.Memory((ulong)source, Size, deallocate: false, MachMsgCopyOptions.PhysicalCopy));
+            }
+
+            Assert.Equal(MachMsgReturn.Success, SendPattern(1));
+            ReceivedMessage first = Receive(moved); // the receiver has mapped the ring
+            Assert.True(Bytes(first).SequenceEqual(Pattern(Size, 1)));
+            Release(first);
+            Assert.Equal(MachMsgReturn.Success, SendPattern(2));
+
+            Assert.Equal(MachMsgReturn.Success, Send(carrier, MachMsgTypeName.MakeSend, 50, attachments: Attachment.Port(moved, MachMsgTypeName.MoveReceive)));
+            Assert.Equal(MachMsgReturn.Success, SendPattern(3));
+            Assert.Equal(moved, Assert.Single(Receive(carrier).Descriptors).Name);
+            Assert.Equal(MachMsgReturn.Success, SendPattern(4));
+
+            for (byte seed = 2; seed <= 4; seed++)
+            {
+                ReceivedMessage received = Receive(moved);
+                Assert.Equal(MachMsgReturn.Success, received.Result);
+                Assert.Equal(seed, received.Header.Id);
+                Assert.True(Bytes(received).SequenceEqual(Pattern(Size, seed)), $"message {seed}");
+                Release(received);
+            }
+        }
+        finally
+        {
+            NativeMemory.Free(source);
+            Assert.Equal(KernReturn.Success, Kernel.Deallocate(moved));
+            Destroy(moved);
+            Destroy(carrier);
+        }
+    }
+
     private static void AssertStillServes(uint port, LinuxFd sendEnd, HostileRing ring)
     {
         byte[] payload = Pattern(100, 42);
