@@ -6,8 +6,8 @@ namespace MachTransport.Channel;
 
 /// <summary>
 /// The per-connection limits, memory and telemetry of one side (both the server options and the client options map
-/// to these). A listener builds them once, so its connections share their pipe options as Kestrel's do; the client
-/// builds them for each connect (<c>MachClientConnector.ConnectAsync</c>).
+/// to these). A listener builds them once, so its connections share their pipe options as Kestrel's do; so does each
+/// client <c>MachConnectionFactory</c> (one per <c>MachHttpHandler</c>).
 /// </summary>
 internal sealed record ChannelSettings(
     long MaxReadBufferSize,

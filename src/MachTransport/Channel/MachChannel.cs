@@ -86,6 +86,9 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
 
     public MemoryPool<byte> MemoryPool => _settings.MemoryPool;
 
+    /// <summary>The settings the connection was made with (shared by the listener's or client factory's connections).</summary>
+    internal ChannelSettings Settings => _settings;
+
     /// <summary>Cancelled once the channel is closed: peer gone, aborted, or released (readable after its source is disposed).</summary>
     public CancellationToken Closed { get; }
 

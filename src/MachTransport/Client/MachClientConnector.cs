@@ -4,7 +4,6 @@ using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 using MachTransport.Mach.Rights;
-using MachTransport.Server;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -16,20 +15,30 @@ namespace MachTransport.Client;
 /// </summary>
 internal static class MachClientConnector
 {
-    public static async Task<MachChannel> ConnectAsync(string serviceName, MachClientOptions options, CancellationToken cancellationToken)
+    /// <summary>The settings of connections made under <paramref name="options"/> (copied: later changes do not apply).</summary>
+    public static ChannelSettings Settings(MachClientOptions options)
+    {
+        ILogger logger = options.LoggerFactory is null
+            ? NullLogger.Instance
+            : new RateLimitedLogger(options.LoggerFactory.CreateLogger("MachTransport.Client"), LogRateLimiter.Client);
+        // The shared pool rents from ArrayPool<byte>.Shared, which keeps a few dozen arrays per size and core: a 1 MiB
+        // message in 4 KiB segments ran it dry and allocated most of them. In 64 KiB segments it takes 16.
+        return ChannelSettings.From(options.Limits, logger, MachTransportMetrics.Client, MemoryPool<byte>.Shared, minimumSegmentSize: 64 * 1024);
+    }
+
+    /// <summary>Connects under <paramref name="options"/> as they are now (tests and one-off connections).</summary>
+    public static Task<MachChannel> ConnectAsync(string serviceName, MachClientOptions options, CancellationToken cancellationToken)
+        => ConnectAsync(serviceName, Settings(options), options.ConnectTimeout, cancellationToken);
+
+    /// <summary>Connects with <paramref name="settings"/> built once by the caller (<see cref="Settings"/>).</summary>
+    public static async Task<MachChannel> ConnectAsync(string serviceName, ChannelSettings settings, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         MachReceiveLoop loop = MachReceiveLoop.Client;
         IMachKernel kernel = loop.Kernel;
-        ILogger logger = NullLogger.Instance;
-        if (options.LoggerFactory is not null)
+        if (settings.Logger is not NullLogger)
         {
-            logger = new RateLimitedLogger(options.LoggerFactory.CreateLogger("MachTransport.Client"), LogRateLimiter.Client);
-            loop.UseLogger(logger); // the loop serves every client: its events go to the latest one that has a logger
+            loop.UseLogger(settings.Logger); // the loop serves every client: its events go to the latest one that has a logger
         }
-
-        // The shared pool rents from ArrayPool<byte>.Shared, which keeps a few dozen arrays per size and core: a 1 MiB
-        // message in 4 KiB segments ran it dry and allocated most of them. In 64 KiB segments it takes 16.
-        var settings = ChannelSettings.From(options.Limits, logger, MachTransportMetrics.Client, MemoryPool<byte>.Shared, minimumSegmentSize: 64 * 1024);
 
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);
@@ -42,15 +51,15 @@ internal static class MachClientConnector
             // A server that dies before answering fails the connect at once, not after the whole ConnectTimeout.
             watching = loop.WatchDeadName(service.Name, pending);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.ConnectTimeout);
-            await SendConnectAsync(kernel, service, port, serviceName, settings, options.ConnectTimeout, timeout.Token, cancellationToken).ConfigureAwait(false);
+            timeout.CancelAfter(connectTimeout);
+            await SendConnectAsync(kernel, service, port, serviceName, settings, connectTimeout, timeout.Token, cancellationToken).ConfigureAwait(false);
             return await pending.Result.WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             pending.Cancel();
             // An IOException, as a socket's connect timeout is to its callers (gRPC: Unavailable); the cause stays visible.
-            string message = $"The Mach service '{serviceName}' did not answer the connection request within {options.ConnectTimeout.TotalSeconds:0.###} s.";
+            string message = $"The Mach service '{serviceName}' did not answer the connection request within {connectTimeout.TotalSeconds:0.###} s.";
             throw new IOException(message, new TimeoutException(message));
         }
         catch

@@ -10,14 +10,20 @@ namespace MachTransport;
 /// </summary>
 public sealed class MachConnectionFactory
 {
-    private readonly MachClientOptions _options;
+    private readonly ChannelSettings _settings;
+    private readonly TimeSpan _connectTimeout;
 
-    /// <summary>Creates a factory for <paramref name="serviceName"/>.</summary>
+    /// <summary>
+    /// Creates a factory for <paramref name="serviceName"/>. The options are read once, here: every connection of the
+    /// factory shares the settings built from them, and later changes to <paramref name="options"/> do not apply.
+    /// </summary>
     public MachConnectionFactory(string serviceName, MachClientOptions? options = null)
     {
         Mach.MachBootstrap.ValidateServiceName(serviceName, nameof(serviceName));
         ServiceName = serviceName;
-        _options = options ?? new MachClientOptions();
+        options ??= new MachClientOptions();
+        _settings = MachClientConnector.Settings(options);
+        _connectTimeout = options.ConnectTimeout;
     }
 
     /// <summary>The Mach service this factory connects to.</summary>
@@ -34,7 +40,7 @@ public sealed class MachConnectionFactory
     /// <summary>Connects and returns a duplex stream (see <see cref="ConnectAsync(SocketsHttpConnectionContext, CancellationToken)"/>).</summary>
     public async ValueTask<Stream> ConnectAsync(CancellationToken cancellationToken = default)
     {
-        MachChannel channel = await MachClientConnector.ConnectAsync(ServiceName, _options, cancellationToken).ConfigureAwait(false);
+        MachChannel channel = await MachClientConnector.ConnectAsync(ServiceName, _settings, _connectTimeout, cancellationToken).ConfigureAwait(false);
         return new MachChannelStream(channel);
     }
 }
