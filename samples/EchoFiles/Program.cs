@@ -6,11 +6,12 @@
 //                               root's server in the system domain, for the processes of user UID alone
 //   EchoFiles client [DATA...]  sends each DATA (or else stdin) as one message; exit code 0 when every echo is identical
 // Options: --service NAME (default com.machtransport.echofiles), --dir PATH (the server's data folder),
-// --deadline SECONDS (the client's call, default 30).
+// --deadline SECONDS (the client's call, connecting included, default 30).
 using System.Text;
 using EchoFiles;
 using EchoFiles.Protos;
 using Grpc.Net.Client;
+using MachTransport.Client;
 using MachTransport.Grpc;
 using MachTransport.Samples;
 using MachTransport;
@@ -61,7 +62,8 @@ switch (arguments.Mode)
 
         return arguments.Mode == "demo" ? await EchoDemo.RunAsync(served, directory) : await ServeAsync(served, directory, helperFor);
     case "client":
-        using (GrpcChannel channel = MachGrpcChannel.ForService(service))
+        // Connecting is part of the call: the server may take as long to accept as the deadline allows (a busy machine).
+        using (GrpcChannel channel = MachGrpcChannel.ForService(service, clientOptions: new MachClientOptions { ConnectTimeout = deadline }))
         {
             IEnumerable<byte[]> messages = arguments.Values.Count > 0 ? arguments.Values.Select(Encoding.UTF8.GetBytes) : [await ReadStdinAsync()];
             return await EchoClient.SendAsync(new Echoer.EchoerClient(channel), messages, deadline) ? 0 : 1;

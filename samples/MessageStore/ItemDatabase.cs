@@ -31,6 +31,12 @@ internal sealed class ItemDatabase : IDisposable
         }
 
         Path = System.IO.Path.Combine(directory, "items.db");
+        if (!OperatingSystem.IsWindows() && !File.Exists(Path))
+        {
+            // The users' items: 0600, and SQLite gives its -wal and -shm files the database file's mode.
+            using var created = new FileStream(Path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
+        }
+
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
         _connection.Open();
         Execute("""

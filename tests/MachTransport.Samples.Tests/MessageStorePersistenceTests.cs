@@ -37,6 +37,12 @@ public sealed class MessageStorePersistenceTests : IDisposable
             await server.KillAsync();
         }
 
+        // The items are the users' data: the database and its companions are theirs alone.
+        foreach (string dataFile in Directory.GetFiles(_data))
+        {
+            Assert.True(File.GetUnixFileMode(dataFile) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), $"{dataFile}: {File.GetUnixFileMode(dataFile)}");
+        }
+
         string again = TestEnvironment.UniqueServiceName("messagestore-persist");
         await using (SampleProcess restarted = await StartServerAsync(again))
         {
