@@ -26,7 +26,7 @@ internal sealed class ClientProcesses
     {
         if (connection.Features.Get<IMachPeerCredentialsFeature>() is { } peer)
         {
-            _byConnection[connection.ConnectionId] = new ClientProcess(peer.Pid, StartTimeOf(peer.Pid));
+            _byConnection[connection.ConnectionId] = new ClientProcess(peer.Credentials.Pid, StartTimeOf(peer.Credentials.Pid));
         }
 
         try

@@ -57,7 +57,7 @@ internal static partial class StoreServer
             if (context.RequestAborted.IsCancellationRequested)
             {
                 // A call whose client went away (crashed, killed) before it completed: if it was a Store, nothing was stored.
-                LogCutOff(logger, context.Features.Get<IMachPeerCredentialsFeature>()?.Pid ?? 0, context.Request.Path);
+                LogCutOff(logger, context.Features.Get<IMachPeerCredentialsFeature>()?.Credentials.Pid ?? 0, context.Request.Path);
             }
         });
         app.MapGrpcService<ItemStoreService>();

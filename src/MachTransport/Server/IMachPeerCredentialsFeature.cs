@@ -1,5 +1,3 @@
-using System.ComponentModel;
-
 namespace MachTransport;
 
 /// <summary>
@@ -10,16 +8,4 @@ public interface IMachPeerCredentialsFeature
 {
     /// <summary>The client process's pid, effective uid and gid, as the kernel reported them at the handshake.</summary>
     MachPeerCredentials Credentials { get; }
-
-    /// <summary>Transitional: <see cref="Credentials"/>' pid, kept until the samples read <see cref="Credentials"/>.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    int Pid => Credentials.Pid;
-
-    /// <summary>Transitional: <see cref="Credentials"/>' uid, kept until the samples read <see cref="Credentials"/>.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    uint Uid => Credentials.Uid;
-
-    /// <summary>Transitional: <see cref="Credentials"/>' gid, kept until the samples read <see cref="Credentials"/>.</summary>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    uint Gid => Credentials.Gid;
 }
