@@ -1,7 +1,6 @@
 // The server process: one Kestrel app serving gRPC on Mach, a Unix socket and TCP loopback at once, plus the raw
 // echoes (Mach channel through the transport's IConnectionListenerFactory, Unix stream socket) and the SEQPACKET floor.
 using System.Net;
-using MachTransport.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;

@@ -8,7 +8,6 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using MachTransport.Benchmarks.Grpc;
-using MachTransport.Client;
 
 namespace MachTransport.Benchmarks;
 

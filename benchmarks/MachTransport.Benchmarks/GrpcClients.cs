@@ -3,7 +3,6 @@
 // SocketsHttpHandler.ConnectCallback, and plain TCP loopback.
 using System.Net.Sockets;
 using Grpc.Net.Client;
-using MachTransport.Client;
 using MachTransport.Grpc;
 
 namespace MachTransport.Benchmarks;

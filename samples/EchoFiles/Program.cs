@@ -11,7 +11,6 @@ using System.Text;
 using EchoFiles;
 using EchoFiles.Protos;
 using Grpc.Net.Client;
-using MachTransport.Client;
 using MachTransport.Grpc;
 using MachTransport.Samples;
 using MachTransport;

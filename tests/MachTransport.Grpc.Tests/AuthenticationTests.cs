@@ -2,10 +2,8 @@ using System.Globalization;
 using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
-using MachTransport.Client;
 using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Grpc.Tests.Protos;
-using MachTransport.Server.Authentication;
 using Xunit;
 
 namespace MachTransport.Grpc.Tests;

@@ -1,7 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using MachTransport.Client;
 using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Grpc.Tests.Protos;
 using Xunit;

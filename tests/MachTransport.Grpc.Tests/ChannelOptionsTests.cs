@@ -2,7 +2,6 @@ using System.Reflection;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Configuration;
-using MachTransport.Client;
 using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Grpc.Tests.Protos;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
-using MachTransport.Client;
 using MachTransport.Grpc.Tests.Infrastructure;
 using MachTransport.Grpc.Tests.Protos;
 using Xunit;

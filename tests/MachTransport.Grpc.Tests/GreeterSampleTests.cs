@@ -1,4 +1,3 @@
-using MachTransport.Grpc.Tests.Infrastructure;
 using Xunit;
 
 namespace MachTransport.Grpc.Tests;

@@ -1,11 +1,8 @@
 // grpc-dotnet over Mach (MachGrpcChannel) -> machctl expose -> a grpc-js TestService on TCP: the standard cases.
 using Grpc.Core;
-using Grpc.Net.Client;
-using MachTransport.Client;
 using MachTransport.Grpc;
 using MachTransport.Interop.Tests.Client;
 using MachTransport.Interop.Tests.Infrastructure;
-using MachTransport.Tests;
 using MachTransport.Tools.Tests;
 using Xunit;
 

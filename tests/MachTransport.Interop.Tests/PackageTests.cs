@@ -3,7 +3,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Xml.Linq;
-using MachTransport.Tests;
 using Xunit;
 
 namespace MachTransport.Interop.Tests;

@@ -4,7 +4,6 @@ using System.Text;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using MachTransport.Client;
 using MachTransport.Grpc;
 using MachTransport.Samples.Tests.Infrastructure;
 using MessageStore.Protos;

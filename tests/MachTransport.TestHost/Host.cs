@@ -1,8 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Security.Cryptography;
-using MachTransport.Client;
-using MachTransport.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

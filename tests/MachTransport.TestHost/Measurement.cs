@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using MachTransport.Client;
 
 namespace MachTransport.TestHost;
 

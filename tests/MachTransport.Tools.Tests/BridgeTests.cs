@@ -1,7 +1,6 @@
 // machctl bridge against the test host (an HTTP/2 server on Mach, in a child process).
 using System.Net.Sockets;
 using System.Text;
-using MachTransport.Tests;
 using MachTransport.Tests.Transport;
 using Xunit;
 

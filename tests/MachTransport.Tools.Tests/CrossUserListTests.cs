@@ -1,5 +1,4 @@
 // machctl list as another user than the registry's, with a root server in the system domain.
-using MachTransport.Tests;
 using MachTransport.Tests.Transport;
 using Xunit;
 

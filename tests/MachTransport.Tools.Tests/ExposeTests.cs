@@ -2,8 +2,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using MachTransport.Client;
-using MachTransport.Tests;
 using MachTransport.Tests.Transport;
 using Xunit;
 

@@ -2,7 +2,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using MachTransport.Client;
 
 namespace MachTransport.Tools.Tests;
 

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
-using MachTransport.Tests;
 using Xunit;
 
 namespace MachTransport.Tools.Tests;

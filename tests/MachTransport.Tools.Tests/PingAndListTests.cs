@@ -1,7 +1,6 @@
 // machctl ping, list and the errors of bridge against the test host.
 using System.Net;
 using System.Net.Sockets;
-using MachTransport.Tests;
 using MachTransport.Tests.Transport;
 using Xunit;
 

@@ -3,7 +3,6 @@
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
-using MachTransport.Client;
 
 namespace MachTransport.Fuzz;
 

@@ -2,7 +2,6 @@
 // Its counters come over TCP (/stats opens no Mach connection); descriptors and mappings from /proc.
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 
 namespace MachTransport.Fuzz;
 

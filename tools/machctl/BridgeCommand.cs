@@ -1,7 +1,6 @@
 // "machctl bridge": a TCP or Unix-socket listener whose every connection is joined to its own Mach connection.
 using System.CommandLine;
 using System.Net.Sockets;
-using MachTransport.Client;
 using MachTransport.Mach;
 using Microsoft.Extensions.Logging;
 

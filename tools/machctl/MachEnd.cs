@@ -1,7 +1,6 @@
 // The Mach side of one joined connection, whichever side opened it: its pipes, its peer, a reset and a release.
 using System.IO.Pipelines;
 using MachTransport.Channel;
-using MachTransport.Server;
 using Microsoft.AspNetCore.Connections;
 
 namespace MachTransport.Tools;
@@ -25,7 +24,7 @@ internal abstract class MachEnd : IAsyncDisposable
     public abstract ValueTask DisposeAsync();
 
     /// <summary>
-    /// A connection opened with the public <see cref="Client.MachConnectionFactory"/>. Its stream's channel gives
+    /// A connection opened with the public <see cref="MachConnectionFactory"/>. Its stream's channel gives
     /// the pipes themselves: a Stream has no half-close, and going through it would copy every byte once more.
     /// </summary>
     public static MachEnd FromClientStream(Stream stream) => new ClientEnd((MachChannelStream)stream);

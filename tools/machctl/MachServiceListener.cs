@@ -1,5 +1,4 @@
 // Registers a Mach service without Kestrel: the transport's own listener, reached through its public DI registration.
-using MachTransport.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;

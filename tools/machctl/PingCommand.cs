@@ -2,7 +2,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using MachTransport.Client;
 
 namespace MachTransport.Tools;
 

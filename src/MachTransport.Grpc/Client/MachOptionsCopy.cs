@@ -1,5 +1,4 @@
 using Grpc.Net.Client;
-using MachTransport.Client;
 
 namespace MachTransport.Grpc;
 

@@ -1,5 +1,4 @@
 using Grpc.Core;
-using MachTransport.Server;
 
 namespace MachTransport.Grpc;
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
-using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using Microsoft.AspNetCore.Connections;
 

@@ -1,4 +1,3 @@
-using System.Net.Http;
 using MachTransport.Channel;
 using MachTransport.Client;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http;
 using MachTransport;
 using Microsoft.Extensions.Logging;
 

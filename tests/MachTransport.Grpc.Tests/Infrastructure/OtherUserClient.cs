@@ -1,7 +1,6 @@
 using System.Net;
 using Grpc.Core;
 using Grpc.Net.Client;
-using MachTransport.Client;
 using MachTransport.Grpc.Tests.Protos;
 
 namespace MachTransport.Grpc.Tests.Infrastructure;

@@ -1,8 +1,6 @@
 using System.Security.Claims;
 using Grpc.Core;
 using MachTransport.Grpc.Tests.Protos;
-using MachTransport.Server;
-using MachTransport.Server.Authentication;
 using Microsoft.AspNetCore.Authorization;
 
 namespace MachTransport.Grpc.Tests.Server;

@@ -1,7 +1,4 @@
 using System.Net;
-using MachTransport.Grpc.Tests.Infrastructure;
-using MachTransport.Server;
-using MachTransport.Server.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -2,11 +2,9 @@
 // with machctl bridge in front of it on 127.0.0.1 for the clients that only speak TCP.
 using Grpc.Core;
 using MachTransport.Interop.Tests.Infrastructure;
-using MachTransport.Tests;
 using MachTransport.Tools.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Xunit;

@@ -5,8 +5,6 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Testing;
-using MachTransport.Interop.Tests.Infrastructure;
-using Microsoft.AspNetCore.Http;
 
 namespace MachTransport.Interop.Tests.Server;
 

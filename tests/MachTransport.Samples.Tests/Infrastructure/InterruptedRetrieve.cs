@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Grpc.Net.Client;
-using MachTransport.Client;
 using MachTransport.Grpc;
 using MessageStore.Protos;
 

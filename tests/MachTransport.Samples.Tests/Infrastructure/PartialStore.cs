@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
-using MachTransport.Client;
 using MachTransport.Grpc;
 using MessageStore.Protos;
 

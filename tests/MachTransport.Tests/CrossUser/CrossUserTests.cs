@@ -1,6 +1,5 @@
 using System.Globalization;
 using MachTransport.Mach;
-using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;
 using MachTransport.Mach.Rights;
 using MachTransport.Tests.Transport;

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;

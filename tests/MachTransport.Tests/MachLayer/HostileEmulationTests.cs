@@ -1,5 +1,4 @@
 using System.Globalization;
-using MachTransport.Channel;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;

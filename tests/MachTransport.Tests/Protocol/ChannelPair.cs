@@ -2,7 +2,6 @@
 // loop), as Kestrel's in-memory test transport pairs two ends: the protocol tests drive both ends directly.
 using MachTransport.Channel;
 using MachTransport.Client;
-using MachTransport.Server;
 
 namespace MachTransport.Tests.Protocol;
 

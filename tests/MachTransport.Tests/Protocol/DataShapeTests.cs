@@ -1,9 +1,7 @@
 using System.Security.Cryptography;
 using MachTransport.Channel;
-using MachTransport.Client;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
-using MachTransport.Server;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using MachTransport.Tests.MachLayer;

@@ -3,7 +3,6 @@ using MachTransport.Channel;
 using MachTransport.Client;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
-using MachTransport.Server;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using MachTransport.Tests.MachLayer;
 using Xunit;

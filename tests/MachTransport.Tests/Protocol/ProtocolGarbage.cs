@@ -2,7 +2,6 @@
 // must log for it: shared by the in-process protocol tests (which check the reason, so each kind provably takes
 // its own path) and the cross-process hostile tests (which check that only that connection is lost).
 using MachTransport.Channel;
-using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Rights;
 using MachTransport.Tests.MachLayer;

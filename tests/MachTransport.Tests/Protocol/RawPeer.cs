@@ -6,7 +6,6 @@ using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 using MachTransport.Mach.Rights;
-using MachTransport.Server;
 using MachTransport.Tests.MachLayer;
 using Xunit;
 using static MachTransport.Tests.MachLayer.MachTestMessages;

@@ -1,5 +1,4 @@
 using MachTransport.Channel;
-using MachTransport.Client;
 using Xunit;
 
 namespace MachTransport.Tests.Protocol;

@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using System.Text;
 using MachTransport.Channel;
-using MachTransport.Client;
 using MachTransport.Tests.Protocol;
 using Xunit;
 

@@ -1,4 +1,3 @@
-using MachTransport.Client;
 using MachTransport.Mach;
 using MachTransport.Mach.Rights;
 using Xunit;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using Xunit;
 

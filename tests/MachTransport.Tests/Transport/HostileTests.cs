@@ -140,10 +140,4 @@ public sealed class HostileTests() : HostWithBystander("hostile")
         return body;
     }
 
-    private static byte[] DataPrefix(uint claimed, int actualBytes)
-    {
-        byte[] body = new byte[4 + actualBytes];
-        MachProtocol.WriteU32(body, 0, claimed);
-        return body;
-    }
 }

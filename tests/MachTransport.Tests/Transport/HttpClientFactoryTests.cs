@@ -1,5 +1,4 @@
 using System.Net;
-using MachTransport.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 

@@ -1,7 +1,5 @@
 using System.Buffers;
 using MachTransport.Channel;
-using MachTransport.Client;
-using MachTransport.Server;
 using Xunit;
 
 namespace MachTransport.Tests.Transport;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using MachTransport.Channel;
-using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 using MachTransport.Mach.Rights;

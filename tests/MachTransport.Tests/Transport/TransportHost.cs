@@ -1,5 +1,4 @@
 using System.Net;
-using MachTransport.Client;
 using Xunit;
 
 namespace MachTransport.Tests.Transport;

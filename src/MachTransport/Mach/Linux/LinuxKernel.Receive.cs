@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MachTransport.Mach.Abi;
-using MachTransport.Mach.Messages;
 
 namespace MachTransport.Mach.Linux;
 

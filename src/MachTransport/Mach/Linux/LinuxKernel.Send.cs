@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MachTransport.Mach.Abi;
-using MachTransport.Mach.Messages;
 
 namespace MachTransport.Mach.Linux;
 

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 
 namespace MachTransport.Mach.Messages;
