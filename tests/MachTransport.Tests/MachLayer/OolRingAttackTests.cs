@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;
 using MachTransport.Mach.Messages;
+using MachTransport.Testing;
 using Xunit;
 using static MachTransport.Tests.MachLayer.MachTestMessages;
 
@@ -17,7 +18,7 @@ namespace MachTransport.Tests.MachLayer;
 /// </summary>
 [Trait("Category", "Hostile")]
 [Collection(ProcessWideState.Name)]
-public unsafe class OolRingAttackTests
+public unsafe partial class OolRingAttackTests
 {
     private const int F_SEAL_FUTURE_WRITE = 0x10; // linux/fcntl.h: no new write(2) nor writable shared mapping
 
@@ -77,6 +78,96 @@ public unsafe class OolRingAttackTests
         }
         finally
         {
+            NativeMemory.Free(source);
+            Destroy(port);
+        }
+    }
+
+    /// <summary>
+    /// A hostile receiver writes into its sender's ring from a page whose fault it never serves (userfaultfd here;
+    /// FUSE does the same for any user where fusermount is usable), so its write holds the ring's inode lock. The
+    /// sender's next ring send must still return at once: it copies through its own mapping, taking no lock of the
+    /// file (with pwrite, as before the ring review, it waited for that lock as long as the receiver liked).
+    /// </summary>
+    [LinuxRootFact]
+    public void ReceiverHoldingTheRingsInodeLockDoesNotStallTheSender()
+    {
+        uint port = AllocatePort();
+        const int Size = 100_000;
+        byte* source = (byte*)NativeMemory.Alloc(Size);
+        int uffd = -1;
+        byte* page = null;
+        Thread? holder = null;
+        Task<MachMsgReturn>? send = null;
+        try
+        {
+            Assert.Equal(KernReturn.Success, Kernel.SetQueueLimit(port, 16));
+            using SenderRingView ring = SendAndFindSenderRing(port, source, Size);
+            uffd = Uffd.Create();
+            page = Uffd.RegisteredPage(uffd);
+            int ringFd = ring.Fd;
+            nint faulting = (nint)page;
+            holder = new Thread(() => _ = Libc.write(ringFd, (void*)faulting, 4096)) { IsBackground = true };
+            holder.Start();
+            Uffd.AwaitFault(uffd); // the holder's write now sits in the fault, with the ring's inode locked
+
+            send = Task.Run(() => SendPayload(port, 2, source, Size));
+            Assert.True(send.Wait(TimeSpan.FromSeconds(5)), "a ring send blocked behind the receiver's write");
+            Assert.Equal(MachMsgReturn.Success, send.Result);
+        }
+        finally
+        {
+            if (uffd >= 0)
+            {
+                _ = Libc.close(uffd); // wakes the fault: the holder's write, then any blocked send, completes
+            }
+
+            Assert.True(holder?.Join(TimeSpan.FromSeconds(10)) ?? true);
+            Assert.True(send?.Wait(TimeSpan.FromSeconds(10)) ?? true);
+            if (page != null)
+            {
+                _ = Libc.munmap(page, 4096);
+            }
+
+            NativeMemory.Free(source);
+            Destroy(port);
+        }
+    }
+
+    /// <summary>
+    /// A copied region the sender cannot read, wholly or from its middle on, fails the send with
+    /// MACH_SEND_INVALID_MEMORY (the kernel reads it, so never a crash), and the run it had claimed is free again.
+    /// </summary>
+    [LinuxTheory]
+    [InlineData(0)] // nothing readable
+    [InlineData(64 << 10)] // the first 64 KiB readable, the rest not: the copy fails part-way
+    public void UnreadableSourceFailsTheSendAndFreesItsRun(int readable)
+    {
+        uint port = AllocatePort();
+        const int Size = 128 << 10;
+        byte* region = (byte*)Libc.mmap(null, Size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+        Assert.True(region != (byte*)-1);
+        byte* source = (byte*)NativeMemory.Alloc(Size);
+        try
+        {
+            using SenderRingView ring = SendAndFindSenderRing(port, source, Size);
+            Assert.Equal(0, Libc.munmap(region + readable, (nuint)(Size - readable)));
+            Assert.Equal(MachMsgReturn.SendInvalidMemory, SendPayload(port, 2, region, Size));
+            for (uint chunk = 0; chunk < OolRing.ChunkCount; chunk++)
+            {
+                Assert.Equal(OolRing.Free, ring.State(chunk));
+            }
+
+            Pattern(Size, 9).CopyTo(new Span<byte>(source, Size));
+            Assert.Equal(MachMsgReturn.Success, SendPayload(port, 3, source, Size));
+            ReceivedMessage received = Receive(port);
+            Assert.Equal(3, received.Header.Id);
+            Assert.True(Bytes(received).SequenceEqual(Pattern(Size, 9)));
+            Release(received);
+        }
+        finally
+        {
+            _ = Libc.munmap(region, (nuint)readable);
             NativeMemory.Free(source);
             Destroy(port);
         }
@@ -366,6 +457,48 @@ public unsafe class OolRingAttackTests
         MemoryMarshal.Write(datagram.AsSpan(HeaderSize), 1u);
         MemoryMarshal.Write(datagram.AsSpan(HeaderSize + 4), MachMsgOolDescriptor.Create(OolRing.WireAddress(firstChunk), size, false, MachMsgCopyOptions.VirtualCopy));
         return SeqPacket.Send(sendEnd.Number, datagram, ringFd is null ? [] : [ringFd.Number]);
+    }
+
+    /// <summary>Just enough userfaultfd (linux/userfaultfd.h, x86_64 syscall 323) to make a page whose fault waits until the descriptor closes.</summary>
+    private static partial class Uffd
+    {
+        private const long SysUserfaultfd = 323;
+        private const ulong UffdApi = 0xAA;
+        private const ulong UffdioApi = 0xC018AA3F; // _IOWR(0xAA, 0x3F, struct uffdio_api)
+        private const ulong UffdioRegister = 0xC020AA00; // _IOWR(0xAA, 0x00, struct uffdio_register)
+        private const ulong RegisterModeMissing = 1;
+
+        public static int Create()
+        {
+            Assert.True(RuntimeInformation.ProcessArchitecture == Architecture.X64, "the syscall number is x86_64's");
+            int fd = (int)syscall(SysUserfaultfd, 0x80000); // O_CLOEXEC
+            Assert.True(fd >= 0, $"userfaultfd: {Marshal.GetLastPInvokeError()}");
+            ulong* api = stackalloc ulong[3] { UffdApi, 0, 0 };
+            Assert.Equal(0, ioctl(fd, UffdioApi, api));
+            return fd;
+        }
+
+        public static byte* RegisteredPage(int uffd)
+        {
+            void* page = Libc.mmap(null, 4096, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS, -1, 0);
+            Assert.True(page != (void*)-1);
+            ulong* register = stackalloc ulong[4] { (ulong)page, 4096, RegisterModeMissing, 0 };
+            Assert.Equal(0, ioctl(uffd, UffdioRegister, register));
+            return (byte*)page;
+        }
+
+        /// <summary>Waits for the first fault on the registered page (a 32-byte struct uffd_msg), without serving it.</summary>
+        public static void AwaitFault(int uffd)
+        {
+            byte* message = stackalloc byte[32];
+            Assert.Equal(32, Libc.read(uffd, message, 32));
+        }
+
+        [LibraryImport("libc", SetLastError = true)]
+        private static partial long syscall(long number, long argument);
+
+        [LibraryImport("libc", SetLastError = true)]
+        private static partial int ioctl(int fd, ulong request, void* argument);
     }
 
     /// <summary>The sender's own ring as its receiver sees it: the memfd it was given and a shared mapping of it.</summary>
