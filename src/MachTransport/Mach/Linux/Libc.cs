@@ -43,6 +43,8 @@ internal static unsafe partial class Libc
     public const int EAGAIN = 11;
     public const int EACCES = 13;
     public const int EFAULT = 14;
+    public const int EPERM = 1;
+    public const int ENOSYS = 38;
     public const int EPIPE = 32;
     public const int EMSGSIZE = 90;
     public const int ECONNRESET = 104;
@@ -260,6 +262,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Library, SetLastError = true)]
     public static partial nint pwrite(int fd, void* buffer, nuint count, long offset);
+
+    [LibraryImport(Library, SetLastError = true)]
+    public static partial nint process_vm_readv(int pid, IoVec* local, nuint localCount, IoVec* remote, nuint remoteCount, nuint flags);
 
     [LibraryImport(Library, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int memfd_create(string name, uint flags);

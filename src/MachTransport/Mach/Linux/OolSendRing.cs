@@ -11,6 +11,11 @@ namespace MachTransport.Mach.Linux;
 /// </summary>
 internal sealed unsafe class OolSendRing : SafeHandle
 {
+    private static readonly int s_pid = Libc.getpid();
+
+    /// <summary>Set once process_vm_readv proves not allowed here (ENOSYS, EPERM): every later write uses pwrite.</summary>
+    private static bool s_pwriteOnly;
+
     private OolSendRing(LinuxFd memfd, nint mapping)
         : base(0, ownsHandle: true)
     {
@@ -86,20 +91,54 @@ internal sealed unsafe class OolSendRing : SafeHandle
     }
 
     /// <summary>
-    /// Copies the payload into the claimed run with <c>pwrite</c>: the kernel reads the sender's memory, so a bad
-    /// address is EFAULT (MACH_SEND_INVALID_MEMORY), never a crash. Returns 0 or the error.
+    /// Copies the payload into the claimed run through this process's own mapping, with <c>process_vm_readv</c> on
+    /// itself: the kernel reads the sender's memory, so a bad address is EFAULT (MACH_SEND_INVALID_MEMORY), never a
+    /// crash, and no lock of the file is taken. A <c>pwrite</c> would take the file's inode lock, which the receiver,
+    /// who holds the file too, can keep for as long as it likes (a <c>write</c> from a page whose fault it never
+    /// serves: userfaultfd, FUSE) and so stall every send. Where the call is not allowed (a seccomp filter) it falls
+    /// back to <c>pwrite</c>. Returns 0 or the error.
     /// </summary>
     public int Write(uint firstChunk, byte* source, uint length)
     {
-        using LinuxFd.Lease lease = Memfd.Acquire();
-        long offset = OolRing.DataOffset(firstChunk);
+        byte* destination = (byte*)handle + OolRing.DataOffset(firstChunk);
         uint done = 0;
-        while (done < length)
+        while (done < length && !s_pwriteOnly)
         {
-            nint written = Libc.pwrite(lease.Number, source + done, length - done, offset + done);
-            if (written <= 0)
+            var local = new Libc.IoVec { Base = destination + done, Length = length - done };
+            var remote = new Libc.IoVec { Base = source + done, Length = length - done };
+            nint copied = Libc.process_vm_readv(s_pid, &local, 1, &remote, 1, 0);
+            if (copied > 0)
             {
-                int error = written < 0 ? Libc.LastError : Libc.EFAULT;
+                done += (uint)copied;
+                continue;
+            }
+
+            int error = copied < 0 ? Libc.LastError : Libc.EFAULT;
+            if (error is Libc.ENOSYS or Libc.EPERM)
+            {
+                s_pwriteOnly = true;
+            }
+            else if (error != Libc.EINTR)
+            {
+                return error;
+            }
+        }
+
+        return done < length ? WriteWithPwrite(firstChunk, source + done, length - done, done) : 0;
+    }
+
+    /// <summary>The fallback: <c>pwrite</c> of the rest, from <paramref name="done"/> bytes into the run.</summary>
+    private int WriteWithPwrite(uint firstChunk, byte* source, uint length, uint done)
+    {
+        using LinuxFd.Lease lease = Memfd.Acquire();
+        long offset = OolRing.DataOffset(firstChunk) + done;
+        uint written = 0;
+        while (written < length)
+        {
+            nint count = Libc.pwrite(lease.Number, source + written, length - written, offset + written);
+            if (count <= 0)
+            {
+                int error = count < 0 ? Libc.LastError : Libc.EFAULT;
                 if (error == Libc.EINTR)
                 {
                     continue;
@@ -108,7 +147,7 @@ internal sealed unsafe class OolSendRing : SafeHandle
                 return error;
             }
 
-            done += (uint)written;
+            written += (uint)count;
         }
 
         return 0;
