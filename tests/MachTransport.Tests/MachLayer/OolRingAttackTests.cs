@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;
 using MachTransport.Mach.Messages;
-using MachTransport.Testing;
 using Xunit;
 using static MachTransport.Tests.MachLayer.MachTestMessages;
 
