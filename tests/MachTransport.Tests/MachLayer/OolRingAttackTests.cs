@@ -3,9 +3,9 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;
-using MachTransport.Mach.Messages;
 using Xunit;
 using static MachTransport.Tests.MachLayer.MachTestMessages;
+using static MachTransport.Tests.MachLayer.RawRingPeer;
 
 namespace MachTransport.Tests.MachLayer;
 
@@ -410,56 +410,6 @@ public unsafe partial class OolRingAttackTests
         return count;
     }
 
-    private static void AssertServes(uint port, LinuxFd sendEnd, HostileRing ring)
-    {
-        byte[] payload = Pattern(100, 42);
-        ring.Put(1, payload);
-        Assert.Equal(0, SendRun(sendEnd, ring.Fd, 1, (uint)payload.Length));
-        ReceivedMessage received = Receive(port);
-        Assert.Equal(MachMsgReturn.Success, received.Result);
-        Assert.True(Bytes(received).SequenceEqual(payload));
-        Release(received);
-    }
-
-    private static ReadOnlySpan<byte> Bytes(ReceivedMessage message)
-    {
-        MachDescriptor descriptor = Assert.Single(message.Descriptors);
-        return new ReadOnlySpan<byte>((void*)descriptor.Address, (int)descriptor.Size);
-    }
-
-    private static void Release(ReceivedMessage message)
-    {
-        MachDescriptor descriptor = Assert.Single(message.Descriptors);
-        Assert.Equal(KernReturn.Success, Kernel.VmDeallocate(descriptor.Address, descriptor.Size));
-    }
-
-    private static byte[] Pattern(int length, byte seed)
-    {
-        byte[] bytes = new byte[length];
-        for (int i = 0; i < length; i++)
-        {
-            bytes[i] = (byte)((i * 31) + seed);
-        }
-
-        return bytes;
-    }
-
-    /// <summary>A raw datagram with one OOL descriptor naming a run, with <paramref name="ringFd"/> attached (or nothing); 0 or the send's error.</summary>
-    private static int SendRun(LinuxFd sendEnd, LinuxFd? ringFd, uint firstChunk, uint size)
-    {
-        byte[] datagram = new byte[HeaderSize + 4 + 16];
-        var header = new MachMsgHeader
-        {
-            Bits = MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend, complex: true),
-            Size = (uint)datagram.Length,
-            Id = 1,
-        };
-        MemoryMarshal.Write(datagram, in header);
-        MemoryMarshal.Write(datagram.AsSpan(HeaderSize), 1u);
-        MemoryMarshal.Write(datagram.AsSpan(HeaderSize + 4), MachMsgOolDescriptor.Create(OolRing.WireAddress(firstChunk), size, false, MachMsgCopyOptions.VirtualCopy));
-        return SeqPacket.Send(sendEnd.Number, datagram, ringFd is null ? [] : [ringFd.Number]);
-    }
-
     /// <summary>Just enough userfaultfd (linux/userfaultfd.h, x86_64 syscall 323) to make a page whose fault waits until the descriptor closes.</summary>
     private static partial class Uffd
     {
@@ -536,51 +486,6 @@ public unsafe partial class OolRingAttackTests
         {
             _ = Libc.munmap(_states, (nuint)OolRing.FileSize);
             _ = Libc.close(Fd);
-        }
-    }
-
-    /// <summary>A ring as a hostile sender makes it (sealed against shrinking and growing, of the ring's size, mode 0), mapped to rewrite at will.</summary>
-    private sealed class HostileRing : IDisposable
-    {
-        private readonly byte* _mapping;
-
-        private HostileRing(LinuxFd fd, byte* mapping)
-        {
-            Fd = fd;
-            _mapping = mapping;
-        }
-
-        public LinuxFd Fd { get; }
-
-        public static HostileRing Create()
-        {
-            int fd = Libc.memfd_create("hostile-ring", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
-            Assert.True(fd >= 0);
-            Assert.Equal(0, Libc.fchmod(fd, 0));
-            Assert.Equal(0, Libc.ftruncate(fd, OolRing.FileSize));
-            Assert.Equal(0, Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW));
-            void* mapping = Libc.mmap(null, (nuint)OolRing.FileSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
-            Assert.True(mapping != (void*)-1);
-            return new HostileRing(new LinuxFd(fd), (byte*)mapping);
-        }
-
-        /// <summary>Writes <paramref name="payload"/> at <paramref name="firstChunk"/> and marks its chunks in flight.</summary>
-        public void Put(uint firstChunk, ReadOnlySpan<byte> payload)
-        {
-            payload.CopyTo(new Span<byte>(_mapping + OolRing.DataOffset(firstChunk), payload.Length));
-            for (uint i = 0; i < OolRing.ChunksFor((uint)payload.Length); i++)
-            {
-                ((uint*)_mapping)[firstChunk + i] = OolRing.InFlight;
-            }
-        }
-
-        /// <summary>Overwrites a run with one byte value (the rewriter's cheap change).</summary>
-        public void Fill(uint firstChunk, int length, byte value) => new Span<byte>(_mapping + OolRing.DataOffset(firstChunk), length).Fill(value);
-
-        public void Dispose()
-        {
-            _ = Libc.munmap(_mapping, (nuint)OolRing.FileSize);
-            Fd.Dispose();
         }
     }
 }

@@ -1,10 +1,10 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Linux;
 using MachTransport.Mach.Messages;
 using Xunit;
 using static MachTransport.Tests.MachLayer.MachTestMessages;
+using static MachTransport.Tests.MachLayer.RawRingPeer;
 
 namespace MachTransport.Tests.MachLayer;
 
@@ -18,8 +18,6 @@ namespace MachTransport.Tests.MachLayer;
 [Collection(ProcessWideState.Name)]
 public unsafe class OolRingTests
 {
-    private static readonly int HeaderSize = Unsafe.SizeOf<MachMsgHeader>();
-
     [LinuxFact]
     public void RunInARingArrivesAsTheReceiversOwnCopyAndIsFreed()
     {
@@ -70,7 +68,7 @@ public unsafe class OolRingTests
             using var ring = HostileRing.Create();
             Assert.Equal(0, SendRun(sendEnd, ring.Fd, firstChunk, size));
             Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits());
-            AssertStillServes(port, sendEnd, ring);
+            AssertServes(port, sendEnd, ring);
         }
         finally
         {
@@ -132,7 +130,7 @@ public unsafe class OolRingTests
 
             // The refused file did not become the connection's ring: a proper one still does.
             using var ring = HostileRing.Create();
-            AssertStillServes(port, sendEnd, ring);
+            AssertServes(port, sendEnd, ring);
         }
         finally
         {
@@ -149,11 +147,11 @@ public unsafe class OolRingTests
             using LinuxFd sendEnd = LinuxKernel.Instance.DuplicateSendEnd(port);
             using var ring = HostileRing.Create();
             using var other = HostileRing.Create();
-            AssertStillServes(port, sendEnd, ring);
+            AssertServes(port, sendEnd, ring);
             other.Put(0, Pattern(100, 5));
             Assert.Equal(0, SendRun(sendEnd, other.Fd, 0, 100));
             Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits());
-            AssertStillServes(port, sendEnd, ring);
+            AssertServes(port, sendEnd, ring);
         }
         finally
         {
@@ -243,100 +241,6 @@ public unsafe class OolRingTests
             Assert.Equal(KernReturn.Success, Kernel.Deallocate(moved));
             Destroy(moved);
             Destroy(carrier);
-        }
-    }
-
-    private static void AssertStillServes(uint port, LinuxFd sendEnd, HostileRing ring)
-    {
-        byte[] payload = Pattern(100, 42);
-        ring.Put(1, payload);
-        Assert.Equal(0, SendRun(sendEnd, ring.Fd, 1, (uint)payload.Length));
-        ReceivedMessage received = Receive(port);
-        Assert.Equal(MachMsgReturn.Success, received.Result);
-        Assert.True(Bytes(received).SequenceEqual(payload));
-        Release(received);
-    }
-
-    private static ReadOnlySpan<byte> Bytes(ReceivedMessage message)
-    {
-        MachDescriptor descriptor = Assert.Single(message.Descriptors);
-        return new ReadOnlySpan<byte>((void*)descriptor.Address, (int)descriptor.Size);
-    }
-
-    private static void Release(ReceivedMessage message)
-    {
-        MachDescriptor descriptor = Assert.Single(message.Descriptors);
-        Assert.Equal(KernReturn.Success, Kernel.VmDeallocate(descriptor.Address, descriptor.Size));
-    }
-
-    private static byte[] Pattern(int length, byte seed)
-    {
-        byte[] bytes = new byte[length];
-        for (int i = 0; i < length; i++)
-        {
-            bytes[i] = (byte)((i * 31) + seed);
-        }
-
-        return bytes;
-    }
-
-    /// <summary>A raw datagram with one OOL descriptor naming a run in the ring <paramref name="ringFd"/>; 0 or the send's error.</summary>
-    private static int SendRun(LinuxFd sendEnd, LinuxFd ringFd, uint firstChunk, uint size)
-    {
-        byte[] datagram = new byte[HeaderSize + 4 + 16];
-        var header = new MachMsgHeader
-        {
-            Bits = MachMsgBits.Make(MachMsgTypeName.None, MachMsgTypeName.PortSend, complex: true),
-            Size = (uint)datagram.Length,
-            Id = 1,
-        };
-        MemoryMarshal.Write(datagram, in header);
-        MemoryMarshal.Write(datagram.AsSpan(HeaderSize), 1u);
-        MemoryMarshal.Write(datagram.AsSpan(HeaderSize + 4), MachMsgOolDescriptor.Create(OolRing.WireAddress(firstChunk), size, false, MachMsgCopyOptions.VirtualCopy));
-        return SeqPacket.Send(sendEnd.Number, datagram, [ringFd.Number]);
-    }
-
-    /// <summary>A ring as a sender makes it (sealed against shrinking and growing, of the ring's size), mapped so the test can rewrite it at will.</summary>
-    private sealed class HostileRing : IDisposable
-    {
-        private readonly byte* _mapping;
-
-        private HostileRing(LinuxFd fd, byte* mapping)
-        {
-            Fd = fd;
-            _mapping = mapping;
-        }
-
-        public LinuxFd Fd { get; }
-
-        public static HostileRing Create()
-        {
-            int fd = Libc.memfd_create("hostile-ring", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
-            Assert.True(fd >= 0);
-            Assert.Equal(0, Libc.fchmod(fd, 0));
-            Assert.Equal(0, Libc.ftruncate(fd, OolRing.FileSize));
-            Assert.Equal(0, Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW));
-            void* mapping = Libc.mmap(null, (nuint)OolRing.FileSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
-            Assert.True(mapping != (void*)-1);
-            return new HostileRing(new LinuxFd(fd), (byte*)mapping);
-        }
-
-        /// <summary>Writes <paramref name="payload"/> at <paramref name="firstChunk"/> and marks its chunks in flight.</summary>
-        public void Put(uint firstChunk, ReadOnlySpan<byte> payload)
-        {
-            payload.CopyTo(new Span<byte>(_mapping + OolRing.DataOffset(firstChunk), payload.Length));
-            for (uint i = 0; i < OolRing.ChunksFor((uint)payload.Length); i++)
-            {
-                ((uint*)_mapping)[firstChunk + i] = OolRing.InFlight;
-            }
-        }
-
-        public uint State(uint chunk) => Volatile.Read(ref ((uint*)_mapping)[chunk]);
-
-        public void Dispose()
-        {
-            _ = Libc.munmap(_mapping, (nuint)OolRing.FileSize);
-            Fd.Dispose();
         }
     }
 }
