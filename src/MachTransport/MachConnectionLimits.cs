@@ -1,4 +1,5 @@
 using MachTransport.Channel;
+using MachTransport.Infrastructure;
 
 namespace MachTransport;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using MachTransport.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace MachTransport.Channel;

@@ -1,8 +1,9 @@
 using System.Buffers;
+using System.IO.Pipelines;
+using MachTransport.Infrastructure;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 using MachTransport.Mach.Rights;
-using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 
 namespace MachTransport.Channel;

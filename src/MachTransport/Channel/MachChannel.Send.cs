@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
+using MachTransport.Infrastructure;
 using MachTransport.Mach.Abi;
 using Microsoft.AspNetCore.Connections;
 

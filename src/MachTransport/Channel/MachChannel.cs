@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using MachTransport.Infrastructure;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Rights;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using MachTransport.Infrastructure;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;

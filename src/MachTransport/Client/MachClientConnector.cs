@@ -1,5 +1,6 @@
 using System.Buffers;
 using MachTransport.Channel;
+using MachTransport.Infrastructure;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;

@@ -1,4 +1,4 @@
-using MachTransport.Channel;
+using MachTransport.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace MachTransport;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using MachTransport.Channel;
+using MachTransport.Infrastructure;
 using MachTransport.Mach;
 using MachTransport.Mach.Rights;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
 using System.Net;
-using MachTransport.Channel;
+using MachTransport.Infrastructure;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

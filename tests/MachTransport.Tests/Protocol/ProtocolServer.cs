@@ -7,6 +7,7 @@ using MachTransport.Mach;
 using MachTransport.Server;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
+using MachTransport.Infrastructure;
 
 namespace MachTransport.Tests.Protocol;
 

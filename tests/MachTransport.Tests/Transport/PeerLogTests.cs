@@ -3,6 +3,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using MachTransport.Channel;
+using MachTransport.Infrastructure;
 using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Rights;

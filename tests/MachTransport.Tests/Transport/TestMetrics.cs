@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using MachTransport.Channel;
+using MachTransport.Infrastructure;
 
 namespace MachTransport.Tests.Transport;
 

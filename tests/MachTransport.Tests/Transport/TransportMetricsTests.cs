@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using System.IO.Pipelines;
 using MachTransport.Channel;
 using MachTransport.Client;
+using MachTransport.Infrastructure;
 using MachTransport.Mach;
 using MachTransport.Mach.Rights;
 using MachTransport.Server;

@@ -1,4 +1,4 @@
-namespace MachTransport.Channel;
+namespace MachTransport.Infrastructure;
 
 /// <summary>Checks shared by option setters that are not connection limits, so bad input fails where it is set.</summary>
 internal static class OptionGuard

@@ -1,4 +1,4 @@
-namespace MachTransport.Channel;
+namespace MachTransport.Infrastructure;
 
 /// <summary>
 /// Bounds the log lines each kind of event (by event id) can produce: at most <see cref="LinesPerSecond"/> in a

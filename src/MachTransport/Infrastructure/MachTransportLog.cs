@@ -1,6 +1,7 @@
+using MachTransport.Channel;
 using Microsoft.Extensions.Logging;
 
-namespace MachTransport.Channel;
+namespace MachTransport.Infrastructure;
 
 /// <summary>
 /// The transport's log events; ids and names are stable (tests and operators match on them). What a peer can cause

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace MachTransport.Channel;
+namespace MachTransport.Infrastructure;
 
 /// <summary>
 /// Instruments of the "MachTransport" meter for one side ("server" / "client", tag <c>machtransport.side</c>):

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace MachTransport.Channel;
+namespace MachTransport.Infrastructure;
 
 /// <summary>
 /// The transport's logger: events a peer can cause (<see cref="MachTransportLog.IsPeerCaused"/>) pass through a
