@@ -203,14 +203,7 @@ public sealed class DescriptorExhaustionTests
     /// <summary>Waits (bounded) until the number of descriptors the server holds meets <paramref name="condition"/>.</summary>
     private static async Task WaitForFdsAsync(TransportHost host, Func<int, bool> condition)
     {
-        long deadline = Environment.TickCount64 + 30_000;
-        int open;
-        while (!condition(open = host.CountOpenFds()) && Environment.TickCount64 < deadline)
-        {
-            await Task.Delay(20);
-        }
-
-        Assert.True(condition(open), $"the server holds {open} of {OpenFileLimit} descriptors");
+        await Eventually.HoldsAsync(() => condition(host.CountOpenFds()), TimeSpan.FromSeconds(30), () => $"the server holds {host.CountOpenFds()} of {OpenFileLimit} descriptors");
         Assert.False(host.HasExited, "the server died");
     }
 

@@ -50,11 +50,7 @@ public sealed class FaultTests
 
         // Bounded generously: on a loaded machine the host's dead-name notification and Kestrel's teardown queue behind other work.
         await host.WaitForStatsAsync(s => s["active"] == activeBefore && s["waiting"] == 0, TimeSpan.FromSeconds(45));
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (host.CountOpenFds() > fdsBefore)
-        {
-            await Task.Delay(20, deadline.Token);
-        }
+        await Eventually.HoldsAsync(() => host.CountOpenFds() <= fdsBefore, TimeSpan.FromSeconds(30), () => $"the server holds {host.CountOpenFds() - fdsBefore} more descriptors than before");
     }
 
     [Fact]

@@ -41,8 +41,8 @@ public sealed class HolderBoundTests() : HostWithBystander("holders")
 
             // This process may keep at most PerPortPerProcess connections in each port (its own right's among them).
             int bound = ports.Count * HolderCounts.PerPortPerProcess;
-            await WaitUntilAsync(() => raw.Count(IsOpen) <= bound, () => $"{raw.Count(IsOpen)} of {raw.Count} raw holders kept by {ports.Count} ports");
-            await WaitUntilAsync(() => Host.CountOpenFds() <= fdsBefore + bound, () => $"the server holds {Host.CountOpenFds() - fdsBefore} more descriptors");
+            await Eventually.HoldsAsync(() => raw.Count(IsOpen) <= bound, Patience, () => $"{raw.Count(IsOpen)} of {raw.Count} raw holders kept by {ports.Count} ports");
+            await Eventually.HoldsAsync(() => Host.CountOpenFds() <= fdsBefore + bound, Patience, () => $"the server holds {Host.CountOpenFds() - fdsBefore} more descriptors");
 
             Assert.Equal("hello HTTP/2", await Bystander.GetStringAsync("/hello"));
             await AssertFreshClientServedAsync();
@@ -68,8 +68,8 @@ public sealed class HolderBoundTests() : HostWithBystander("holders")
         List<Socket> raw = RawHolders.Connect($"/proc/self/fd/{path.Number}", 1100);
         try
         {
-            await WaitUntilAsync(() => raw.Count(IsOpen) < HolderCounts.PerPortPerProcess, () => $"{raw.Count(IsOpen)} of {raw.Count} raw holders kept");
-            await WaitUntilAsync(() => Host.CountOpenFds() <= fdsBefore + HolderCounts.PerPortPerProcess, () => $"the server holds {Host.CountOpenFds() - fdsBefore} more descriptors");
+            await Eventually.HoldsAsync(() => raw.Count(IsOpen) < HolderCounts.PerPortPerProcess, Patience, () => $"{raw.Count(IsOpen)} of {raw.Count} raw holders kept");
+            await Eventually.HoldsAsync(() => Host.CountOpenFds() <= fdsBefore + HolderCounts.PerPortPerProcess, Patience, () => $"the server holds {Host.CountOpenFds() - fdsBefore} more descriptors");
 
             await AssertFreshClientServedAsync();
         }
@@ -88,14 +88,4 @@ public sealed class HolderBoundTests() : HostWithBystander("holders")
 
     /// <summary>Not turned away: the server keeps this connection (a refused one reads end-of-file).</summary>
     private static bool IsOpen(Socket socket) => !socket.Poll(0, SelectMode.SelectRead);
-
-    private static async Task WaitUntilAsync(Func<bool> condition, Func<string> state)
-    {
-        long deadline = Environment.TickCount64 + (long)Patience.TotalMilliseconds;
-        while (!condition())
-        {
-            Assert.True(Environment.TickCount64 < deadline, $"Still after {Patience.TotalSeconds} s: {state()}");
-            await Task.Delay(50);
-        }
-    }
 }

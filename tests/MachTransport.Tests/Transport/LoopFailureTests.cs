@@ -68,7 +68,7 @@ public sealed class LoopFailureTests
                 await client.Output.WriteAsync(Http2Bytes.Get("/hang"));
             }
 
-            await WaitUntilAsync(() => Volatile.Read(ref waiting) == 3, "the requests never reached the application");
+            await Eventually.HoldsAsync(() => Volatile.Read(ref waiting) == 3, Bound, () => "the requests never reached the application");
 
             // The loop's next receive fails; a message on the service port makes it receive again.
             kernel.FailNextReceive(MachMsgReturn.ReceiveInvalidData);
@@ -77,8 +77,8 @@ public sealed class LoopFailureTests
                 Assert.Equal(MachMsgReturn.Success, Send(port.Name, MachMsgTypeName.CopySend, 0x1234, timeoutMilliseconds: 10_000));
             }
 
-            await WaitUntilAsync(() => logs.GetSnapshot().Any(r => r.Id.Name == "ReceiveLoopFailed"), "the receive loop did not stop");
-            await WaitUntilAsync(() => Volatile.Read(ref waiting) == 0, "the requests of the stopped loop's connections never ended");
+            await Eventually.HoldsAsync(() => logs.GetSnapshot().Any(r => r.Id.Name == "ReceiveLoopFailed"), Bound, () => "the receive loop did not stop");
+            await Eventually.HoldsAsync(() => Volatile.Read(ref waiting) == 0, Bound, () => "the requests of the stopped loop's connections never ended");
         }
         finally
         {
@@ -89,22 +89,6 @@ public sealed class LoopFailureTests
         }
 
         Assert.DoesNotContain(logs.GetSnapshot(), r => r.Level == LogLevel.Critical);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
-    {
-        using var deadline = new CancellationTokenSource(Bound);
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(20, deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail(failure);
-            }
-        }
     }
 
     /// <summary>Binds Mach endpoints as the transport does, on the test's kernel.</summary>
