@@ -28,4 +28,7 @@ public sealed class MachBootstrapException : IOException
 
     /// <summary>The bootstrap status (1100 not privileged, 1102 unknown service, 1103 service active, ...).</summary>
     public int Status { get; }
+
+    /// <summary>Whether another live server holds the name (BOOTSTRAP_SERVICE_ACTIVE, or NAME_IN_USE from a register).</summary>
+    internal bool IsNameTaken => Status is (int)Mach.Abi.BootstrapStatus.ServiceActive or (int)Mach.Abi.BootstrapStatus.NameInUse;
 }

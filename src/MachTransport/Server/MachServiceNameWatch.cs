@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using MachTransport.Infrastructure;
-using MachTransport.Mach;
-using MachTransport.Mach.Rights;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 
@@ -20,8 +18,7 @@ internal sealed class MachServiceNameWatch : IDisposable
     private static readonly TimeSpan s_interval = TimeSpan.FromSeconds(1);
     private static readonly ConcurrentDictionary<MachServiceNameWatch, string> s_lost = new();
 
-    private readonly IMachKernel _kernel;
-    private readonly MachReceiveRight _service;
+    private readonly Func<bool> _nameHeld;
     private readonly string _serviceName;
     private readonly ILogger _logger;
     private readonly Timer _timer;
@@ -29,10 +26,10 @@ internal sealed class MachServiceNameWatch : IDisposable
     private readonly object _lock = new();
     private bool _disposed;
 
-    public MachServiceNameWatch(IMachKernel kernel, MachReceiveRight service, string serviceName, ILogger logger)
+    /// <summary>Starts checking; <paramref name="nameHeld"/> says whether look-ups still reach the listener's port.</summary>
+    public MachServiceNameWatch(Func<bool> nameHeld, string serviceName, ILogger logger)
     {
-        _kernel = kernel;
-        _service = service;
+        _nameHeld = nameHeld;
         _serviceName = serviceName;
         _logger = logger;
         _timer = new Timer(_ => Check(), null, s_interval, s_interval);
@@ -65,7 +62,7 @@ internal sealed class MachServiceNameWatch : IDisposable
     {
         lock (_lock)
         {
-            if (_disposed || _lost.Task.IsCompleted || _kernel.BootstrapNameHeld(_service.Name))
+            if (_disposed || _lost.Task.IsCompleted || _nameHeld())
             {
                 return;
             }

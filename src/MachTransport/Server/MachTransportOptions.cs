@@ -1,3 +1,4 @@
+using MachTransport.Channel;
 using MachTransport.Infrastructure;
 using MachTransport.Server;
 
@@ -41,4 +42,15 @@ public sealed class MachTransportOptions
 
     /// <summary>The default policy: the peer runs as this process's effective user.</summary>
     public static bool SameUser(MachPeerCredentials peer) => peer.Uid == ProcessIdentity.EffectiveUid;
+
+    /// <summary>What a listener bound under these options admits (the policy and limits as they are now).</summary>
+    internal MachAdmissionPolicy AdmissionPolicy()
+    {
+        Func<MachPeerCredentials, bool> policy = PeerPolicy;
+        return new MachAdmissionPolicy(
+            peer => policy(new MachPeerCredentials(peer.Pid, peer.Uid, peer.Gid)),
+            MaxConnections,
+            MaxConnectionsPerPeerProcess,
+            MaxConnectionsPerUser);
+    }
 }

@@ -1,4 +1,4 @@
-namespace MachTransport.Server;
+namespace MachTransport.Channel;
 
 /// <summary>
 /// The default connection limits: on Linux each connection costs descriptors (its receive port: listener, O_PATH,

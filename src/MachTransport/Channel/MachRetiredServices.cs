@@ -1,34 +1,33 @@
 using System.Collections.Concurrent;
-using MachTransport.Channel;
 using MachTransport.Mach;
 using MachTransport.Mach.Messages;
 using MachTransport.Mach.Rights;
 
-namespace MachTransport.Server;
+namespace MachTransport.Channel;
 
 /// <summary>
-/// Service ports of stopped listeners, kept for the life of the process. launchd arms a port-destroyed notification
-/// on the rights it hands out at check-in, so destroying a service's receive right may give it back to launchd
-/// instead of removing the name: look-ups keep succeeding and CONNECTs queue unread until each client's
-/// ConnectTimeout. Kept here, the port answers every CONNECT at once with REJECT "shutting down" (on the
-/// process-wide loop), whichever way launchd behaves; a listener bound to the name again in this process takes the
-/// port back, with whatever is queued on it.
+/// Service ports of stopped acceptors (<see cref="MachAcceptor"/>), kept for the life of the process. launchd arms a
+/// port-destroyed notification on the rights it hands out at check-in, so destroying a service's receive right may
+/// give it back to launchd instead of removing the name: look-ups keep succeeding and CONNECTs queue unread until
+/// each client's ConnectTimeout. Kept here, the port answers every CONNECT at once with REJECT "shutting down" (on the
+/// process-wide loop), whichever way launchd behaves; an acceptor bound to the name again in this process takes the
+/// port back, with whatever is queued on it. A service is its name and its domain (system or per-user).
 /// </summary>
 internal static class MachRetiredServices
 {
-    private static readonly ConcurrentDictionary<MachEndPoint, Retired> s_retired = new(); // a name and its domain
+    private static readonly ConcurrentDictionary<(string Name, bool System), Retired> s_retired = new();
 
-    public static void Retire(MachEndPoint endPoint, MachReceiveRight port)
+    public static void Retire(string serviceName, bool systemDomain, MachReceiveRight port)
     {
         var retired = new Retired(port);
         MachReceiveLoop.Client.Register(port, retired);
-        s_retired[endPoint] = retired;
+        s_retired[(serviceName, systemDomain)] = retired;
     }
 
-    /// <summary>The port of a stopped listener of <paramref name="endPoint"/>, taken off the process-wide loop; null if none.</summary>
-    public static MachReceiveRight? TryReclaim(MachEndPoint endPoint)
+    /// <summary>The port of a stopped acceptor of the service, taken off the process-wide loop; null if none.</summary>
+    public static MachReceiveRight? TryReclaim(string serviceName, bool systemDomain)
     {
-        if (!s_retired.TryRemove(endPoint, out Retired? retired))
+        if (!s_retired.TryRemove((serviceName, systemDomain), out Retired? retired))
         {
             return null;
         }

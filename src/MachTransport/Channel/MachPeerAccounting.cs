@@ -1,12 +1,10 @@
-using MachTransport.Channel;
-
-namespace MachTransport.Server;
+namespace MachTransport.Channel;
 
 /// <summary>
-/// A listener's open connections counted by peer process, by user and in all, and the client ports in use, so no
+/// An acceptor's open connections counted by peer process, by user and in all, and the client ports in use, so no
 /// one same-user client can take every connection (and the descriptors they cost) and no client port serves two.
 /// </summary>
-internal sealed class MachPeerAccounting(MachTransportOptions options)
+internal sealed class MachPeerAccounting(MachAdmissionPolicy policy)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<int, int> _byPid = [];
@@ -25,9 +23,9 @@ internal sealed class MachPeerAccounting(MachTransportOptions options)
                 return MachCloseReason.ProtocolError;
             }
 
-            detail = _total >= options.MaxConnections ? $"{options.MaxConnections} connections open"
-                : _byPid.GetValueOrDefault(peer.Pid) >= options.MaxConnectionsPerPeerProcess ? $"pid {peer.Pid} has {options.MaxConnectionsPerPeerProcess} connections open"
-                : _byUid.GetValueOrDefault(peer.Uid) >= options.MaxConnectionsPerUser ? $"uid {peer.Uid} has {options.MaxConnectionsPerUser} connections open"
+            detail = _total >= policy.MaxConnections ? $"{policy.MaxConnections} connections open"
+                : _byPid.GetValueOrDefault(peer.Pid) >= policy.MaxConnectionsPerPeerProcess ? $"pid {peer.Pid} has {policy.MaxConnectionsPerPeerProcess} connections open"
+                : _byUid.GetValueOrDefault(peer.Uid) >= policy.MaxConnectionsPerUser ? $"uid {peer.Uid} has {policy.MaxConnectionsPerUser} connections open"
                 : !ConnectionBudget.HasDescriptorsForOneMore() ? "the descriptor table is at its reserve"
                 : string.Empty;
             if (detail.Length > 0)
