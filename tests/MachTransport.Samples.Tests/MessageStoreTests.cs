@@ -36,16 +36,16 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
 
         for (int i = 0; i < 1000; i++)
         {
-            ids.Add((await client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8($"item {i}") }, deadline: Deadline)).Id);
+            ids.Add((await client.StoreAsync(_queue, ByteString.CopyFromUtf8($"item {i}"), Deadline)).Id);
         }
 
         for (int i = 0; i < 1000; i++)
         {
-            RetrieveReply reply = await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
+            RetrievedItem reply = await client.RetrieveAsync(_queue, Deadline);
             Assert.Equal((ids[i], $"item {i}"), (reply.Id, reply.Data.ToStringUtf8()));
         }
 
-        Assert.True((await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline)).Empty);
+        Assert.True((await client.RetrieveAsync(_queue, Deadline)).Empty);
         Assert.Equal(1000, ids.Distinct().Count());
     }
 
@@ -74,11 +74,11 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         var client = new ItemStore.ItemStoreClient(channel);
 
         RpcException refused = await Assert.ThrowsAsync<RpcException>(() =>
-            client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFrom(new byte[MaxItemBytes + 1]) }, deadline: Deadline).ResponseAsync);
+            client.StoreAsync(_queue, ByteString.CopyFrom(new byte[MaxItemBytes + 1]), Deadline));
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.Equal($"An item may have at most {MaxItemBytes} bytes (64 MiB); this one has {MaxItemBytes + 1}.", refused.Status.Detail);
-        Assert.True((await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline)).Empty);
+        Assert.True((await client.RetrieveAsync(_queue, Deadline)).Empty);
     }
 
     [Fact]
@@ -93,9 +93,9 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
 
         using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
         var client = new ItemStore.ItemStoreClient(channel);
-        Assert.True((await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline)).Empty);
-        string id = (await client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("after") }, deadline: Deadline)).Id;
-        RetrieveReply reply = await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
+        Assert.True((await client.RetrieveAsync(_queue, Deadline)).Empty);
+        string id = (await client.StoreAsync(_queue, ByteString.CopyFromUtf8("after"), Deadline)).Id;
+        RetrievedItem reply = await client.RetrieveAsync(_queue, Deadline);
         Assert.Equal((id, "after"), (reply.Id, reply.Data.ToStringUtf8()));
     }
 
@@ -147,13 +147,13 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         // Kestrel's default (240 B/s after a 5 s grace) aborted such a connection.
         using var http = new HttpClient(MachHttpHandler.Create(fixture.ServiceName));
         using HttpRequestMessage request = PartialStore.StoreRequestWith(new LateContent(
-            PartialStore.Frame(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("late") }), TimeSpan.FromSeconds(8)));
+            PartialStore.Frame(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("late"), Length = 4 }), TimeSpan.FromSeconds(8)));
 
         using HttpResponseMessage response = await http.SendAsync(request).WaitAsync(ClientTimeout);
 
         Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
         using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
-        RetrieveReply stored = await new ItemStore.ItemStoreClient(channel).RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
+        RetrievedItem stored = await new ItemStore.ItemStoreClient(channel).RetrieveAsync(_queue, Deadline);
         Assert.Equal("late", stored.Data.ToStringUtf8());
     }
 
