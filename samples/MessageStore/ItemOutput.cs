@@ -1,11 +1,10 @@
-using System.Globalization;
 using System.Text;
 
 namespace MessageStore;
 
 /// <summary>
 /// How a retrieved item reaches the user: short text is printed, anything else (binary, long, or when a file is asked
-/// for) is written to a file, whole or not at all, and the output says where.
+/// for) is written to a file (by <see cref="ItemSink"/>), whole or not at all, and the output says where.
 /// </summary>
 internal static class ItemOutput
 {
@@ -45,45 +44,6 @@ internal static class ItemOutput
 
     /// <summary>Where an item goes when no file was named: <c>item-ID</c> in the current folder.</summary>
     public static string DefaultFile(string id) => Path.GetFullPath($"item-{id}");
-
-    /// <summary>
-    /// Writes <paramref name="data"/> to <paramref name="path"/> through a temporary file renamed into place, so that a
-    /// client killed while writing never leaves a file that looks complete; the full path written, or null (said on stdout).
-    /// </summary>
-    public static async Task<string?> WriteAsync(string path, ReadOnlyMemory<byte> data)
-    {
-        string full = Path.GetFullPath(path);
-        string temporary = $"{full}.{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}.partial";
-        try
-        {
-            await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                await file.WriteAsync(data);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-            return full;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temporary);
-            Console.WriteLine($"cannot write {full}: {e.Message}");
-            return null;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Nothing was written there, or nothing can be: the error already said why.
-        }
-    }
 
     /// <summary>The text, as printed after the verdict: inline when it is one line, else indented lines below.</summary>
     public static string Printed(string text)

@@ -1,10 +1,9 @@
-using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
 namespace MessageStore;
 
-/// <summary>An item in the store: its id, the queue it is in, its place in the order of arrival (its row in the database), its length, the storing client's reference.</summary>
-internal sealed record StoredItem(string Id, string Queue, long Sequence, int Length, string ClientRef);
+/// <summary>An item in the store: its id, the queue it is in, its place in the order of arrival (its row in the database), its length, the storing client's reference, the number its chunks are kept under.</summary>
+internal sealed record StoredItem(string Id, string Queue, long Sequence, int Length, string ClientRef, long Upload);
 
 /// <summary>
 /// The FIFO queues, within the caps of <see cref="StoreLimits"/>, their items' bytes in <see cref="ItemDatabase"/>
@@ -24,13 +23,15 @@ internal sealed partial class ItemQueues
     private int _totalItems;
     private readonly StoreLimits _limits;
     private readonly ItemDatabase _database;
+    private readonly ChunkWriteHook _hook;
     private readonly TimeProvider _time;
     private readonly ILogger<ItemQueues> _logger;
 
-    public ItemQueues(StoreLimits limits, ItemDatabase database, TimeProvider time, ILogger<ItemQueues> logger)
+    public ItemQueues(StoreLimits limits, ItemDatabase database, ChunkWriteHook hook, TimeProvider time, ILogger<ItemQueues> logger)
     {
         _limits = limits;
         _database = database;
+        _hook = hook;
         _time = time;
         _logger = logger;
 
@@ -38,7 +39,7 @@ internal sealed partial class ItemQueues
         foreach (ItemRow row in database.LoadAll())
         {
             ItemQueue queue = QueueOf(row.Queue);
-            queue.Waiting.AddLast(new StoredItem(row.Id, row.Queue, row.Sequence, row.Length, row.ClientRef));
+            queue.Waiting.AddLast(new StoredItem(row.Id, row.Queue, row.Sequence, row.Length, row.ClientRef, row.Upload));
             queue.Bytes += row.Length;
             queue.Count++;
             _totalBytes += row.Length;
@@ -60,24 +61,23 @@ internal sealed partial class ItemQueues
         }
     }
 
-    /// <summary>The bytes of <paramref name="item"/>, from the database.</summary>
-    public ByteString ReadData(StoredItem item) => _database.Read(item.Sequence, item.Length);
-
-    /// <summary>Appends <paramref name="data"/> to <paramref name="queueName"/>; null with the reason when a cap refuses it.</summary>
-    public StoredItem? TryAdd(string queueName, ByteString data, string clientRef, out string? refusal, out int waiting)
+    /// <summary>
+    /// A store of <paramref name="length"/> bytes to <paramref name="queueName"/>, its space taken in the caps before any
+    /// byte arrives (so concurrent stores cannot overrun a cap); null with the reason when a cap refuses it.
+    /// </summary>
+    public ItemUpload? BeginUpload(string queueName, int length, string clientRef, out string? refusal)
     {
         lock (_lock)
         {
-            waiting = 0;
             _queues.TryGetValue(queueName, out ItemQueue? queue);
             long queueBytes = queue?.Bytes ?? 0;
             int queueItems = queue?.Count ?? 0;
-            refusal = queueBytes + data.Length > _limits.MaxQueueBytes
-                ? $"queue '{queueName}' is full: it holds {queueBytes} bytes, its cap is {_limits.MaxQueueBytes}; this item has {data.Length}"
+            refusal = queueBytes + length > _limits.MaxQueueBytes
+                ? $"queue '{queueName}' is full: it holds {queueBytes} bytes, its cap is {_limits.MaxQueueBytes}; this item has {length}"
                 : queueItems >= _limits.MaxQueueItems
                 ? $"queue '{queueName}' is full: it holds {queueItems} items, its cap"
-                : _totalBytes + data.Length > _limits.MaxTotalBytes
-                ? $"the store is full: it holds {_totalBytes} bytes in all, its cap is {_limits.MaxTotalBytes}; this item has {data.Length}"
+                : _totalBytes + length > _limits.MaxTotalBytes
+                ? $"the store is full: it holds {_totalBytes} bytes in all, its cap is {_limits.MaxTotalBytes}; this item has {length}"
                 : _totalItems >= MaxTotalItems
                 ? $"the store is full: it holds {_totalItems} items in all, its cap"
                 : null;
@@ -86,36 +86,67 @@ internal sealed partial class ItemQueues
                 return null;
             }
 
-            // The space is taken now, so that concurrent stores cannot overrun a cap while this one is written.
             queue ??= QueueOf(queueName);
-            queue.Bytes += data.Length;
+            queue.Bytes += length;
             queue.Count++;
-            _totalBytes += data.Length;
+            _totalBytes += length;
             _totalItems++;
         }
 
-        StoredItem item;
         try
         {
-            string id = Guid.NewGuid().ToString("N");
-            item = new StoredItem(id, queueName, _database.Add(id, queueName, clientRef, data), data.Length, clientRef);
+            return new ItemUpload(this, _database, _hook, queueName, clientRef, length);
         }
         catch
         {
-            lock (_lock)
-            {
-                Release(queueName, data.Length);
-            }
-
+            Unreserve(queueName, length);
             throw;
         }
+    }
 
+    /// <summary>The item <paramref name="upload"/> received whole: made durable, then queued in its order of arrival.</summary>
+    public StoredItem Add(ItemUpload upload, long uploadNumber)
+    {
+        string id = Guid.NewGuid().ToString("N");
+        var item = new StoredItem(id, upload.Queue, _database.AddItem(id, upload.Queue, upload.ClientRef, upload.Length, uploadNumber), upload.Length, upload.ClientRef, uploadNumber);
         lock (_lock)
         {
-            ItemQueue queue = _queues[queueName];
-            queue.Waiting.AddLast(item);
-            waiting = queue.Waiting.Count;
-            return item;
+            // Behind every item committed before it: two stores finishing at once reach this lock in either order.
+            LinkedList<StoredItem> waiting = _queues[upload.Queue].Waiting;
+            LinkedListNode<StoredItem>? before = waiting.Last;
+            while (before is not null && before.Value.Sequence > item.Sequence)
+            {
+                before = before.Previous;
+            }
+
+            if (before is null)
+            {
+                waiting.AddFirst(item);
+            }
+            else
+            {
+                waiting.AddAfter(before, item);
+            }
+        }
+
+        return item;
+    }
+
+    /// <summary>Items of <paramref name="queueName"/> waiting, leased ones not counted.</summary>
+    public int WaitingIn(string queueName)
+    {
+        lock (_lock)
+        {
+            return _queues.TryGetValue(queueName, out ItemQueue? queue) ? queue.Waiting.Count : 0;
+        }
+    }
+
+    /// <summary>A store that did not finish gives back the space <see cref="BeginUpload"/> took.</summary>
+    public void Unreserve(string queueName, int length)
+    {
+        lock (_lock)
+        {
+            Release(queueName, length);
         }
     }
 
@@ -162,7 +193,7 @@ internal sealed partial class ItemQueues
         }
 
         lease.Timer.Dispose();
-        _database.Delete(lease.Item.Sequence);
+        _database.Delete(lease.Item.Sequence, lease.Item.Upload);
         lock (_lock)
         {
             Release(queueName, lease.Item.Length);

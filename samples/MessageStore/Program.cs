@@ -7,10 +7,12 @@
 //                                             the items are kept (default $XDG_DATA_HOME or ~/.local/share, then
 //                                             machtransport-messagestore)
 //   MessageStore client                       a prompt: send [TEXT | @FILE], retrieve [FILE], quit
-//   MessageStore client send [TEXT | @FILE]   stores one item (stdin when neither is given); exit code 0 once stored
+//   MessageStore client send [TEXT | @FILE]   stores one item (stdin when neither is given), sent in chunks of 1 MiB;
+//                                             exit code 0 once stored
 //   MessageStore client retrieve [--out FILE] takes the oldest item: short text printed, anything else (or every item,
-//                                             with --out) written to FILE (default ./item-ID); exit code 0 verified,
-//                                             3 queue empty, 1 otherwise
+//                                             with --out) written to FILE (default ./item-ID) as it comes, through
+//                                             FILE.PID.partial; exit code 0 verified, 3 queue empty, 1 otherwise
+// Each command that moves an item also prints how it travelled: Mach messages inline and out of line, each way.
 // Options: --service NAME (default com.machtransport.messagestore), --queue NAME (default: the user name),
 //          --state DIR (the client's signatures; default $MESSAGESTORE_STATE_DIR, else the user's state folder).
 using Grpc.Net.Client;
@@ -51,8 +53,16 @@ switch (arguments.Mode)
                     return 0;
                 case ["send"]:
                     return await client.SendAsync(await ReadStdinAsync()) ? 0 : 1;
-                case ["send", string item]:
-                    return await StoreClient.ReadItemAsync(item) is byte[] data && await client.SendAsync(data) ? 0 : 1;
+                case ["send", string argument]:
+                    if (StoreClient.OpenItem(argument) is not Stream item)
+                    {
+                        return 1;
+                    }
+
+                    await using (item)
+                    {
+                        return await client.SendAsync(item) ? 0 : 1;
+                    }
                 case ["retrieve"]:
                     return await client.RetrieveAsync(arguments.Option("--out", "") is { Length: > 0 } file ? file : null) switch { Verdict.Verified => 0, Verdict.Empty => 3, _ => 1 };
             }
@@ -81,9 +91,18 @@ static Task<int> ServeAsync(string serviceName, StoreLimits limits, string dataD
     return SampleServerHost.RunAsync(app);
 }
 
-static async Task<byte[]> ReadStdinAsync()
+// Stdin cannot be read twice (once to sign, once to send) as a file can: it is kept in memory, up to one byte past
+// the largest item (enough for the client to refuse it).
+static async Task<MemoryStream> ReadStdinAsync()
 {
-    using var buffer = new MemoryStream();
-    await Console.OpenStandardInput().CopyToAsync(buffer);
-    return buffer.ToArray();
+    var buffer = new MemoryStream();
+    using Stream stdin = Console.OpenStandardInput();
+    byte[] chunk = new byte[64 * 1024];
+    for (int read; buffer.Length <= ItemStoreService.MaxItemBytes && (read = await stdin.ReadAsync(chunk)) > 0;)
+    {
+        buffer.Write(chunk, 0, read);
+    }
+
+    buffer.Position = 0;
+    return buffer;
 }

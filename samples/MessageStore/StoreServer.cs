@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace MessageStore;
 
-/// <summary>The server part, beside the lines in Program.cs that put it on Mach: the ItemStore service, within <see cref="StoreLimits"/>, taking requests up to 64 MiB plus their framing, from clients that may be slow to start.</summary>
+/// <summary>The server part, beside the lines in Program.cs that put it on Mach: the ItemStore service, within <see cref="StoreLimits"/>, taking items of up to 64 MiB in messages of up to a chunk, from clients that may be slow to start.</summary>
 internal static partial class StoreServer
 {
     /// <summary>Connection middleware: a connection that ends (closed, or its client killed) returns the items leased to it to their queues.</summary>
@@ -28,11 +28,12 @@ internal static partial class StoreServer
     /// <summary>The store's services, and Kestrel's limits raised to take its largest items.</summary>
     public static void AddItemStore(WebApplicationBuilder builder, StoreLimits limits, string dataDirectory)
     {
-        const int MaxRequestBytes = ItemStoreService.MaxItemBytes + ItemStoreService.MaxRequestOverhead;
-        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = MaxRequestBytes);
+        builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = ItemStoreService.ChunkBytes + ItemStoreService.MaxMessageOverhead);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.MaxRequestBodySize = MaxRequestBytes; // Kestrel's own default is 30 MB
+            // Kestrel's own default is 30 MB. A whole item with the framing of its messages: room for chunks far
+            // smaller than the sample's own (each message costs a few bytes of framing).
+            kestrel.Limits.MaxRequestBodySize = 2L * ItemStoreService.MaxItemBytes;
 
             // A client starting on a busy machine can take seconds to produce the first bytes of a large item (gRPC
             // serializes it after the headers have gone out); Kestrel's default, 240 B/s after a 5 s grace, aborts it.
@@ -40,6 +41,7 @@ internal static partial class StoreServer
         });
         builder.Services.AddSingleton(limits);
         builder.Services.AddSingleton(_ => new ItemDatabase(dataDirectory));
+        builder.Services.AddSingleton(ChunkWriteHook.FromEnvironment());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ItemQueues>();
     }
@@ -49,8 +51,13 @@ internal static partial class StoreServer
     {
         ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreServer).FullName!);
         (int items, long bytes) = app.Services.GetRequiredService<ItemQueues>().Totals;
-        string path = app.Services.GetRequiredService<ItemDatabase>().Path;
-        LogKept(logger, items, bytes, path);
+        ItemDatabase database = app.Services.GetRequiredService<ItemDatabase>();
+        LogKept(logger, items, bytes, database.Path);
+        if (database.Discarded is { Items: > 0 } discarded)
+        {
+            LogDiscarded(logger, discarded.Items, discarded.Bytes);
+        }
+
         app.Use(async (HttpContext context, RequestDelegate next) =>
         {
             await next(context);
@@ -65,6 +72,9 @@ internal static partial class StoreServer
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Items} items ({Bytes} bytes) kept from before, in {Path}")]
     private static partial void LogKept(ILogger logger, int items, long bytes, string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Items} items a store had not finished when the last run ended (a crash, or a kill) were discarded: {Bytes} bytes of their chunks deleted")]
+    private static partial void LogDiscarded(ILogger logger, long items, long bytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: call {Path} cut off by the client before it completed")]
     private static partial void LogCutOff(ILogger logger, int pid, PathString path);

@@ -31,7 +31,7 @@ public sealed class MessageStoreLimitsTests : IDisposable
         using GrpcChannel channel = MachGrpcChannel.ForService(_service);
         var client = new ItemStore.ItemStoreClient(channel);
         ByteString item = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(ItemBytes));
-        await client.StoreAsync(new StoreRequest { Queue = "q1", Data = item }, deadline: Deadline);
+        await client.StoreAsync("q1", item, Deadline);
 
         // The sample's client says why: the queue's cap.
         string file = Path.Combine(_state, "item.bin");
@@ -41,17 +41,17 @@ public sealed class MessageStoreLimitsTests : IDisposable
         Assert.Contains($"refused: Not stored: queue 'q1' is full: it holds {ItemBytes} bytes, its cap is 1048576; this item has {ItemBytes}.", refused.Output, StringComparison.Ordinal);
 
         // Two more queues fill the store (1.8 MiB of its 2); a fourth item is refused by the total cap.
-        await client.StoreAsync(new StoreRequest { Queue = "q2", Data = item }, deadline: Deadline);
-        await client.StoreAsync(new StoreRequest { Queue = "q3", Data = item }, deadline: Deadline);
-        RpcException full = await Assert.ThrowsAsync<RpcException>(() => client.StoreAsync(new StoreRequest { Queue = "q4", Data = item }, deadline: Deadline).ResponseAsync);
+        await client.StoreAsync("q2", item, Deadline);
+        await client.StoreAsync("q3", item, Deadline);
+        RpcException full = await Assert.ThrowsAsync<RpcException>(() => client.StoreAsync("q4", item, Deadline));
         Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
         Assert.Equal($"Not stored: the store is full: it holds {3 * ItemBytes} bytes in all, its cap is 2097152; this item has {ItemBytes}.", full.Status.Detail);
 
         // A retrieved item still counts until it is confirmed; once it is, its space is free again.
-        RetrieveReply taken = await client.RetrieveAsync(new RetrieveRequest { Queue = "q1" }, deadline: Deadline);
-        await Assert.ThrowsAsync<RpcException>(() => client.StoreAsync(new StoreRequest { Queue = "q4", Data = item }, deadline: Deadline).ResponseAsync);
+        RetrievedItem taken = await client.RetrieveAsync("q1", Deadline);
+        await Assert.ThrowsAsync<RpcException>(() => client.StoreAsync("q4", item, Deadline));
         await client.ConfirmAsync(new ConfirmRequest { Queue = "q1", Id = taken.Id }, deadline: Deadline);
-        await client.StoreAsync(new StoreRequest { Queue = "q4", Data = item }, deadline: Deadline);
+        await client.StoreAsync("q4", item, Deadline);
 
         await server.WaitForErrorAsync(line => line.Contains("refused an item of 614400 bytes for queue 'q4': the store is full", StringComparison.Ordinal), Timeout);
         Assert.Equal(0, await server.StopAsync());
@@ -65,17 +65,17 @@ public sealed class MessageStoreLimitsTests : IDisposable
         using GrpcChannel otherChannel = MachGrpcChannel.ForService(_service);
         var holder = new ItemStore.ItemStoreClient(holderChannel);
         var other = new ItemStore.ItemStoreClient(otherChannel);
-        string first = (await holder.StoreAsync(new StoreRequest { Queue = "q", Data = ByteString.CopyFromUtf8("first") }, deadline: Deadline)).Id;
-        string second = (await holder.StoreAsync(new StoreRequest { Queue = "q", Data = ByteString.CopyFromUtf8("second") }, deadline: Deadline)).Id;
+        string first = (await holder.StoreAsync("q", ByteString.CopyFromUtf8("first"), Deadline)).Id;
+        string second = (await holder.StoreAsync("q", ByteString.CopyFromUtf8("second"), Deadline)).Id;
 
-        RetrieveReply held = await holder.RetrieveAsync(new RetrieveRequest { Queue = "q" }, deadline: Deadline);
+        RetrievedItem held = await holder.RetrieveAsync("q", Deadline);
         Assert.Equal((first, 3), (held.Id, held.LeaseSeconds));
-        Assert.Equal(second, (await other.RetrieveAsync(new RetrieveRequest { Queue = "q" }, deadline: Deadline)).Id);
-        Assert.True((await other.RetrieveAsync(new RetrieveRequest { Queue = "q" }, deadline: Deadline)).Empty);
+        Assert.Equal(second, (await other.RetrieveAsync("q", Deadline)).Id);
+        Assert.True((await other.RetrieveAsync("q", Deadline)).Empty);
 
         // The holder's connection stays open; only the lease's time returns the item, at the head of the queue.
         await server.WaitForErrorAsync(line => line.Contains($"item {first} back at the head of queue 'q': not confirmed within 3 s", StringComparison.Ordinal), Timeout);
-        RetrieveReply again = await other.RetrieveAsync(new RetrieveRequest { Queue = "q" }, deadline: Deadline);
+        RetrievedItem again = await other.RetrieveAsync("q", Deadline);
         Assert.Equal((first, "first"), (again.Id, again.Data.ToStringUtf8()));
         RpcException late = await Assert.ThrowsAsync<RpcException>(() => holder.ConfirmAsync(new ConfirmRequest { Queue = "q", Id = first }, deadline: Deadline).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, late.StatusCode);

@@ -1,10 +1,12 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using MachTransport.Samples.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Xunit;
 
 namespace MachTransport.Samples.Tests;
 
-/// <summary>Issue 20 item 3: the items are on disk (SQLite, --data); a server SIGKILLed and started again still has every stored, unconfirmed item, in order, and no part of one it was receiving.</summary>
+/// <summary>Issue 20 item 3: the items are on disk (SQLite, --data); a server SIGKILLed and started again still has every stored, unconfirmed item, in order, and no part of one it was receiving, even one it was writing to the database.</summary>
 [Trait("Category", "Samples")]
 public sealed class MessageStorePersistenceTests : IDisposable
 {
@@ -72,6 +74,53 @@ public sealed class MessageStorePersistenceTests : IDisposable
         await restarted.WaitForErrorAsync(line => line.Contains("0 items (0 bytes) kept from before", StringComparison.Ordinal), Timeout);
         await RunClientAsync(again, 3, "retrieve");
         Assert.Equal(0, await restarted.StopAsync());
+    }
+
+    [Fact]
+    public async Task AServerKilledBetweenTwoChunkWritesOfAnItemHasNoPartOfItAfterARestartAndKeepsEveryAcknowledgedItem()
+    {
+        const int ItemBytes = 10 * 1024 * 1024; // 10 chunks of 1 MiB
+        const int StopAfter = 3;
+        string file = Path.Combine(_state, "item.bin");
+        await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(ItemBytes));
+        string service = TestEnvironment.UniqueServiceName("messagestore-midwrite");
+        var stopInside = new Dictionary<string, string> { ["MESSAGESTORE_TEST_STOP_AFTER_CHUNKS"] = StopAfter.ToString(CultureInfo.InvariantCulture) };
+        await using (SampleProcess server = await SampleProcess.StartServerAsync(Sample, stopInside, "--service", service, "--data", _data))
+        {
+            await RunClientAsync(service, 0, "send", "acknowledged"); // one chunk: the stop is for items with more to come
+            await using SampleProcess sender = SampleProcess.Start(Sample, "client", "--service", service, "--queue", "q", "--state", _state, "send", "@" + file);
+            await server.WaitForOutputAsync(line => line == $"STOPPED after chunk {StopAfter} of an item of {ItemBytes} bytes for queue 'q'", Timeout);
+            await server.KillAsync();
+
+            // Killed with part of the item on disk: its first chunks, which no item owns (beside the acknowledged item and its chunk).
+            Assert.Equal((1L, 1L + StopAfter, (long)StopAfter), CountRows());
+            Assert.True(await sender.WaitForExitAsync(Timeout) == 1, sender.ToString());
+            Assert.Contains("store failed: ", sender.Output, StringComparison.Ordinal);
+        }
+
+        string again = TestEnvironment.UniqueServiceName("messagestore-midwrite");
+        await using (SampleProcess restarted = await StartServerAsync(again))
+        {
+            await restarted.WaitForErrorAsync(line => line.Contains("1 items (12 bytes) kept from before", StringComparison.Ordinal), Timeout);
+            await restarted.WaitForErrorAsync(line => line.Contains($"1 items a store had not finished when the last run ended (a crash, or a kill) were discarded: {StopAfter * 1024 * 1024} bytes of their chunks deleted", StringComparison.Ordinal), Timeout);
+            Assert.Contains("verified, text: acknowledged", await RunClientAsync(again, 0, "retrieve"), StringComparison.Ordinal);
+            await RunClientAsync(again, 3, "retrieve"); // empty: nothing of the item cut off
+            Assert.Equal(0, await restarted.StopAsync());
+        }
+
+        Assert.Equal((0L, 0L, 0L), CountRows());
+    }
+
+    // Items, chunk rows, and chunk rows no item owns in the store's database, read by a connection of the test's own.
+    private (long Items, long Chunks, long Orphans) CountRows()
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_data, "items.db"), Pooling = false }.ToString());
+        connection.Open();
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "SELECT (SELECT count(*) FROM items), (SELECT count(*) FROM chunks), (SELECT count(*) FROM chunks WHERE upload NOT IN (SELECT upload FROM items))";
+        using SqliteDataReader reader = command.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 
     private Task<SampleProcess> StartServerAsync(string service) => SampleProcess.StartServerAsync(Sample, "--service", service, "--data", _data);

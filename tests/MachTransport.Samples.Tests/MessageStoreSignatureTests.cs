@@ -48,7 +48,7 @@ public sealed class MessageStoreSignatureTests(MessageStoreServerFixture fixture
     public async Task AnItemStoredBySomeoneElseIsNotOurs()
     {
         using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
-        await new ItemStore.ItemStoreClient(channel).StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("a stranger's") }, deadline: DateTime.UtcNow.Add(Timeout));
+        await new ItemStore.ItemStoreClient(channel).StoreAsync(_queue, ByteString.CopyFromUtf8("a stranger's"), DateTime.UtcNow.Add(Timeout));
 
         await using SampleProcess retriever = StartClientOf(fixture.ServiceName, "retrieve");
 
@@ -68,7 +68,7 @@ public sealed class MessageStoreSignatureTests(MessageStoreServerFixture fixture
         // Someone else takes "one" out of the queue for good: the book still expects it.
         using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
         var thief = new ItemStore.ItemStoreClient(channel);
-        RetrieveReply taken = await thief.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: DateTime.UtcNow.Add(Timeout));
+        RetrievedItem taken = await thief.RetrieveAsync(_queue, DateTime.UtcNow.Add(Timeout));
         Assert.Equal("one", taken.Data.ToStringUtf8());
         await thief.ConfirmAsync(new ConfirmRequest { Queue = _queue, Id = taken.Id }, deadline: DateTime.UtcNow.Add(Timeout));
 

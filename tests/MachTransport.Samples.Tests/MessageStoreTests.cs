@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -23,6 +25,10 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     private readonly string _queue = $"queue-{Guid.NewGuid():N}";
     private readonly string _state = Directory.CreateTempSubdirectory("messagestore-tests-").FullName;
 
+    private static readonly Regex Travelled = new(
+        "^travelled over Mach: sent (?<sentInline>[0-9]+) messages inline and (?<sentOutOfLine>[0-9]+) out of line; received (?<receivedInline>[0-9]+) inline and (?<receivedOutOfLine>[0-9]+) out of line$",
+        RegexOptions.Multiline);
+
     private static DateTime Deadline => DateTime.UtcNow.Add(ClientTimeout);
 
     public void Dispose() => Directory.Delete(_state, recursive: true);
@@ -36,16 +42,16 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
 
         for (int i = 0; i < 1000; i++)
         {
-            ids.Add((await client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8($"item {i}") }, deadline: Deadline)).Id);
+            ids.Add((await client.StoreAsync(_queue, ByteString.CopyFromUtf8($"item {i}"), Deadline)).Id);
         }
 
         for (int i = 0; i < 1000; i++)
         {
-            RetrieveReply reply = await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
+            RetrievedItem reply = await client.RetrieveAsync(_queue, Deadline);
             Assert.Equal((ids[i], $"item {i}"), (reply.Id, reply.Data.ToStringUtf8()));
         }
 
-        Assert.True((await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline)).Empty);
+        Assert.True((await client.RetrieveAsync(_queue, Deadline)).Empty);
         Assert.Equal(1000, ids.Distinct().Count());
     }
 
@@ -65,6 +71,12 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         Assert.Contains($"({MaxItemBytes} bytes): verified\nwritten to {retrieved}", retriever.Output, StringComparison.Ordinal);
         Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(retrieved));
         Assert.Contains($"pid {retriever.Id}: confirmed item ", fixture.Server.Error, StringComparison.Ordinal);
+
+        // Issue 20 item 6: each says how the item travelled over Mach. Downloads go out of line; uploads are printed as
+        // they go (inline today: the HTTP/2 client writes 16 KiB frames, see issue 17), not asserted here.
+        Assert.Matches(Travelled, sender.Output);
+        Match download = Travelled.Match(retriever.Output);
+        Assert.True(download.Success && long.Parse(download.Groups["receivedOutOfLine"].Value, CultureInfo.InvariantCulture) > 0, retriever.Output);
     }
 
     [Fact]
@@ -74,11 +86,11 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         var client = new ItemStore.ItemStoreClient(channel);
 
         RpcException refused = await Assert.ThrowsAsync<RpcException>(() =>
-            client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFrom(new byte[MaxItemBytes + 1]) }, deadline: Deadline).ResponseAsync);
+            client.StoreAsync(_queue, ByteString.CopyFrom(new byte[MaxItemBytes + 1]), Deadline));
 
         Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
         Assert.Equal($"An item may have at most {MaxItemBytes} bytes (64 MiB); this one has {MaxItemBytes + 1}.", refused.Status.Detail);
-        Assert.True((await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline)).Empty);
+        Assert.True((await client.RetrieveAsync(_queue, Deadline)).Empty);
     }
 
     [Fact]
@@ -93,9 +105,9 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
 
         using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
         var client = new ItemStore.ItemStoreClient(channel);
-        Assert.True((await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline)).Empty);
-        string id = (await client.StoreAsync(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("after") }, deadline: Deadline)).Id;
-        RetrieveReply reply = await client.RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
+        Assert.True((await client.RetrieveAsync(_queue, Deadline)).Empty);
+        string id = (await client.StoreAsync(_queue, ByteString.CopyFromUtf8("after"), Deadline)).Id;
+        RetrievedItem reply = await client.RetrieveAsync(_queue, Deadline);
         Assert.Equal((id, "after"), (reply.Id, reply.Data.ToStringUtf8()));
     }
 
@@ -147,13 +159,13 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
         // Kestrel's default (240 B/s after a 5 s grace) aborted such a connection.
         using var http = new HttpClient(MachHttpHandler.Create(fixture.ServiceName));
         using HttpRequestMessage request = PartialStore.StoreRequestWith(new LateContent(
-            PartialStore.Frame(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("late") }), TimeSpan.FromSeconds(8)));
+            PartialStore.Frame(new StoreRequest { Queue = _queue, Data = ByteString.CopyFromUtf8("late"), Length = 4 }), TimeSpan.FromSeconds(8)));
 
         using HttpResponseMessage response = await http.SendAsync(request).WaitAsync(ClientTimeout);
 
         Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
         using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
-        RetrieveReply stored = await new ItemStore.ItemStoreClient(channel).RetrieveAsync(new RetrieveRequest { Queue = _queue }, deadline: Deadline);
+        RetrievedItem stored = await new ItemStore.ItemStoreClient(channel).RetrieveAsync(_queue, Deadline);
         Assert.Equal("late", stored.Data.ToStringUtf8());
     }
 

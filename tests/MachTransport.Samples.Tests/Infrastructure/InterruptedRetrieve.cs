@@ -20,7 +20,9 @@ internal static class InterruptedRetrieve
         await using Stream body = await response.Content.ReadAsStreamAsync();
         byte[] buffer = new byte[64 * 1024];
         await body.ReadExactlyAsync(buffer.AsMemory(0, 5));
-        long half = BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(1)) / 2; // the frame's length, after its compression flag
+        int headLength = (int)BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(1)); // the first message's length, after its compression flag
+        await body.ReadExactlyAsync(buffer.AsMemory(0, headLength));
+        long half = RetrieveReply.Parser.ParseFrom(buffer, 0, headLength).Length / 2; // then the item's chunks, in messages of their own
         for (long read = 0; read < half;)
         {
             int n = await body.ReadAsync(buffer);
@@ -41,7 +43,7 @@ internal static class InterruptedRetrieve
     public static async Task<int> UnconfirmedAsync(string serviceName, string queue)
     {
         using GrpcChannel channel = MachGrpcChannel.ForService(serviceName, new GrpcChannelOptions { MaxReceiveMessageSize = null });
-        RetrieveReply reply = await new ItemStore.ItemStoreClient(channel).RetrieveAsync(new RetrieveRequest { Queue = queue });
+        RetrievedItem reply = await new ItemStore.ItemStoreClient(channel).RetrieveAsync(queue, DateTime.UtcNow.AddMinutes(2));
         Console.WriteLine(reply.Empty ? "EMPTY" : $"RECEIVED {reply.Id}");
         await Console.In.ReadToEndAsync();
         return 0;

@@ -8,8 +8,9 @@ using MessageStore.Protos;
 namespace MachTransport.Samples.Tests.Infrastructure;
 
 /// <summary>
-/// A client caught in the middle of storing a large item: it sends the request headers and half of a 32 MiB Store
-/// message, says "HALF SENT" and waits, to be killed by the test (or to end with its stdin).
+/// A client caught in the middle of storing a large item: it sends the request headers and half of the messages of a
+/// 32 MiB Store (chunks of 1 MiB, the second half never sent), says "HALF SENT" and waits, to be killed by the test
+/// (or to end with its stdin).
 /// </summary>
 internal static class PartialStore
 {
@@ -18,7 +19,10 @@ internal static class PartialStore
     public static async Task<int> RunAsync(string serviceName, string queue)
     {
         using var http = new HttpClient(MachHttpHandler.Create(serviceName));
-        var content = new HalfContent(Frame(new StoreRequest { Queue = queue, Data = ByteString.CopyFrom(new byte[ItemBytes]) }));
+        byte[] chunk = new byte[StoreCalls.ChunkBytes];
+        var messages = new List<IMessage> { new StoreRequest { Queue = queue, Length = ItemBytes, Data = ByteString.CopyFrom(chunk) } };
+        messages.AddRange(Enumerable.Range(1, (ItemBytes / chunk.Length) - 1).Select(_ => new StoreRequest { Data = ByteString.CopyFrom(chunk) }));
+        var content = new HalfContent([.. messages.SelectMany(Frame)]);
         using HttpRequestMessage request = StoreRequestWith(content);
 
         Task<HttpResponseMessage> response = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);

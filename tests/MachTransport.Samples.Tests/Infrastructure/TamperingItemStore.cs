@@ -28,21 +28,23 @@ internal sealed class TamperingItemStore : ItemStore.ItemStoreBase
         return app;
     }
 
-    public override Task<StoreReply> Store(StoreRequest request, ServerCallContext context)
+    public override async Task<StoreReply> Store(IAsyncStreamReader<StoreRequest> requestStream, ServerCallContext context)
     {
+        (StoreRequest first, byte[] data) = await StandInStore.ReadItemAsync(requestStream, context);
         string id = Guid.NewGuid().ToString("N");
-        _items.Enqueue((id, request.Data.ToByteArray(), request.ClientRef));
-        return Task.FromResult(new StoreReply { Id = id });
+        _items.Enqueue((id, data, first.ClientRef));
+        return new StoreReply { Id = id };
     }
 
-    public override Task<RetrieveReply> Retrieve(RetrieveRequest request, ServerCallContext context)
+    public override async Task Retrieve(RetrieveRequest request, IServerStreamWriter<RetrieveReply> responseStream, ServerCallContext context)
     {
         if (!_items.TryDequeue(out (string Id, byte[] Data, string ClientRef) item))
         {
-            return Task.FromResult(new RetrieveReply { Empty = true });
+            await responseStream.WriteAsync(new RetrieveReply { Empty = true });
+            return;
         }
 
         item.Data[item.Data.Length / 2] ^= 0x01;
-        return Task.FromResult(new RetrieveReply { Id = item.Id, Data = Google.Protobuf.ByteString.CopyFrom(item.Data), ClientRef = item.ClientRef });
+        await StandInStore.SendItemAsync(responseStream, item.Id, item.Data, item.ClientRef);
     }
 }

@@ -15,7 +15,7 @@ namespace MachTransport.Samples.Tests.Infrastructure;
 /// </summary>
 internal sealed class UnansweringItemStore : ItemStore.ItemStoreBase
 {
-    private readonly ConcurrentQueue<(string Id, StoreRequest Request)> _items = new();
+    private readonly ConcurrentQueue<(string Id, (StoreRequest First, byte[] Data) Item)> _items = new();
     private readonly TaskCompletionSource _stored = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Completes when an item has been stored.</summary>
@@ -36,18 +36,25 @@ internal sealed class UnansweringItemStore : ItemStore.ItemStoreBase
         return (app, app.Services.GetRequiredService<UnansweringItemStore>());
     }
 
-    public override async Task<StoreReply> Store(StoreRequest request, ServerCallContext context)
+    public override async Task<StoreReply> Store(IAsyncStreamReader<StoreRequest> requestStream, ServerCallContext context)
     {
-        _items.Enqueue((Guid.NewGuid().ToString("N"), request));
+        _items.Enqueue((Guid.NewGuid().ToString("N"), await StandInStore.ReadItemAsync(requestStream, context)));
         _stored.TrySetResult();
         await Task.Delay(Timeout.Infinite, context.CancellationToken);
         throw new InvalidOperationException("unreachable");
     }
 
-    public override Task<RetrieveReply> Retrieve(RetrieveRequest request, ServerCallContext context) =>
-        Task.FromResult(_items.TryDequeue(out (string Id, StoreRequest Request) item)
-            ? new RetrieveReply { Id = item.Id, Data = item.Request.Data, ClientRef = item.Request.ClientRef, LeaseSeconds = 60 }
-            : new RetrieveReply { Empty = true });
+    public override async Task Retrieve(RetrieveRequest request, IServerStreamWriter<RetrieveReply> responseStream, ServerCallContext context)
+    {
+        if (_items.TryDequeue(out (string Id, (StoreRequest First, byte[] Data) Item) stored))
+        {
+            await StandInStore.SendItemAsync(responseStream, stored.Id, stored.Item.Data, stored.Item.First.ClientRef);
+        }
+        else
+        {
+            await responseStream.WriteAsync(new RetrieveReply { Empty = true });
+        }
+    }
 
     public override Task<ConfirmReply> Confirm(ConfirmRequest request, ServerCallContext context) => Task.FromResult(new ConfirmReply());
 }
