@@ -36,10 +36,6 @@ internal static class MachClientConnector
     {
         MachReceiveLoop loop = MachReceiveLoop.Client;
         IMachKernel kernel = loop.Kernel;
-        if (settings.Logger is not NullLogger)
-        {
-            loop.UseLogger(settings.Logger); // the loop serves every client: its events go to the latest one that has a logger
-        }
 
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);
@@ -148,6 +144,9 @@ internal static class MachClientConnector
         private int _state;
 
         public Task<MachChannel> Result => _result.Task;
+
+        /// <summary>What the shared loop has to say about this connect goes to the log of the factory that made it.</summary>
+        public ILogger Logger => settings.Logger;
 
         public void OnMessage(in MachMessageReader message)
         {
