@@ -23,7 +23,7 @@ internal sealed unsafe class MachReceiveLoop : IAsyncDisposable
     private const MachMsgOption DiscardOptions = MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveTrailerAudit | MachMsgOption.ReceiveTimeout;
     private const int StopMessageId = 0x4D54_00FF;
 
-    /// <summary>Log category of the client loop's own events (docs/protocol.md, "Logging"); they go to an EventSource.</summary>
+    /// <summary>Log category of the client loop's own events; they go to an EventSource (docs/protocol.md, "Where a client's events go").</summary>
     public const string ClientLoopCategory = "MachTransport.Client.ReceiveLoop";
 
     private static readonly Lazy<MachReceiveLoop> s_client = new(
