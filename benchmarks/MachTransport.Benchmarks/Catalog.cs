@@ -176,7 +176,7 @@ internal sealed class Catalog : IAsyncDisposable
         var cases = new List<Case>();
         if (settings.Includes(name, "mach"))
         {
-            Stream mach = await new MachConnectionFactory(server.Addresses.RawMachService, GrpcClients.MachOptions(Variant.Default)).ConnectAsync();
+            Stream mach = await new MachConnectionFactory(GrpcClients.MachOptions(Variant.Default)).ConnectStreamAsync(new MachEndPoint(server.Addresses.RawMachService));
             _streams.Add(mach);
             cases.Add(new Case("mach", runner(mach), probe.AllocatedAsync, server.Pid));
         }

@@ -16,7 +16,7 @@ internal static class Measurement
         foreach (int clientThreshold in new[] { 1, 65536 })
         {
             var options = new MachClientOptions { Limits = { InlineThreshold = clientThreshold } };
-            await using Stream stream = await new MachConnectionFactory(service + ".h1", options).ConnectAsync();
+            await using Stream stream = await new MachConnectionFactory(options).ConnectStreamAsync(new MachEndPoint(service + ".h1"));
             foreach (int size in sizes)
             {
                 byte[] request = System.Text.Encoding.ASCII.GetBytes(

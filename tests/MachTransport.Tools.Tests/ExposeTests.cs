@@ -37,9 +37,10 @@ public sealed class ExposeTests
         listener.Listen();
         string service = TestEnvironment.UniqueServiceName("expose-raw");
         await using Machctl expose = await Machctl.StartAsync("expose", "--service", service, "--to", listener.LocalEndPoint!.ToString()!);
-        var factory = new MachConnectionFactory(service);
+        var factory = new MachConnectionFactory();
+        var endPoint = new MachEndPoint(service);
 
-        await using (Stream client = await factory.ConnectAsync())
+        await using (Stream client = await factory.ConnectStreamAsync(endPoint))
         using (Socket server = await listener.AcceptAsync())
         {
             await client.WriteAsync("ping"u8.ToArray());
@@ -58,7 +59,7 @@ public sealed class ExposeTests
         }
 
         // A reset (RST) on the TCP side is a reset (ABORT) on the Mach side, not an orderly end.
-        await using (Stream client = await factory.ConnectAsync())
+        await using (Stream client = await factory.ConnectStreamAsync(endPoint))
         using (Socket server = await listener.AcceptAsync())
         {
             await client.WriteAsync("x"u8.ToArray());

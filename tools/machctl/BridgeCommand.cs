@@ -1,7 +1,7 @@
 // "machctl bridge": a TCP or Unix-socket listener whose every connection is joined to its own Mach connection.
 using System.CommandLine;
 using System.Net.Sockets;
-using MachTransport.Mach;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
 namespace MachTransport.Tools;
@@ -50,12 +50,12 @@ internal static class BridgeCommand
         TimeSpan grace = TimeSpan.FromSeconds(graceSeconds);
         using ILoggerFactory loggerFactory = ToolContext.CreateLoggerFactory(verbose);
         ILogger logger = loggerFactory.CreateLogger("machctl.bridge");
-        MachConnectionFactory factory;
+        var factory = new MachConnectionFactory(new MachClientOptions { LoggerFactory = loggerFactory });
+        var endPoint = new MachEndPoint(serviceName);
         try
         {
-            factory = new MachConnectionFactory(serviceName, new MachClientOptions { LoggerFactory = loggerFactory });
             // Fail at start, not at the first client, when the service is not there (the look-up opens no connection).
-            MachBootstrap.LookUp(MachKernel.Current, serviceName).Dispose();
+            MachConnectionFactory.LookUp(endPoint);
         }
         catch (Exception ex) when (ex is MachBootstrapException or MachException or PlatformNotSupportedException)
         {
@@ -90,7 +90,7 @@ internal static class BridgeCommand
                 continue;
             }
 
-            connections.Start(id => ServeAsync(id, socket, factory, logger, connections.AbortToken));
+            connections.Start(id => ServeAsync(id, socket, factory, endPoint, logger, connections.AbortToken));
         }
 
         listener.Dispose();
@@ -98,21 +98,21 @@ internal static class BridgeCommand
         return ToolContext.Success;
     }
 
-    private static async Task ServeAsync(long id, Socket socket, MachConnectionFactory factory, ILogger logger, CancellationToken abort)
+    private static async Task ServeAsync(long id, Socket socket, MachConnectionFactory factory, MachEndPoint endPoint, ILogger logger, CancellationToken abort)
     {
-        Stream stream;
+        ConnectionContext connection;
         try
         {
-            stream = await factory.ConnectAsync(abort);
+            connection = await factory.ConnectAsync(endPoint, abort);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // Not registered, server gone, refused, timed out: this one client is closed, the bridge goes on.
-            Log.ServiceUnreachable(logger, id, factory.ServiceName, ex.Message);
+            Log.ServiceUnreachable(logger, id, endPoint.ServiceName, ex.Message);
             socket.Dispose();
             return;
         }
 
-        await Splice.JoinAsync(id, socket, MachEnd.FromClientStream(stream), logger, abort);
+        await Splice.JoinAsync(id, socket, new MachEnd(connection), logger, abort);
     }
 }

@@ -67,7 +67,7 @@ internal static class ExposeCommand
             Console.WriteLine($"registered Mach service {serviceName}, forwarding to {target}");
             while (await listener.AcceptAsync(shutdown.Token) is ConnectionContext connection)
             {
-                connections.Start(id => ServeAsync(id, MachEnd.FromAccepted(connection), target, logger, connections.AbortToken));
+                connections.Start(id => ServeAsync(id, new MachEnd(connection), target, logger, connections.AbortToken));
             }
 
             // The name goes first, so no new client is accepted while the open connections finish.

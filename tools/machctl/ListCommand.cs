@@ -30,19 +30,19 @@ internal static class ListCommand
         }
 
         var unreadable = new List<string>();
-        IReadOnlyList<RegisteredName> names = LinuxRegistry.ReadNames(unreadable);
+        IReadOnlyList<MachRegisteredService> names = LinuxRegistry.ReadNames(unreadable);
         if (names.Count == 0)
         {
-            Console.WriteLine($"No Mach service is registered in {string.Join(" or ", LinuxRegistry.Domains.Select(d => d.Path))}.");
+            Console.WriteLine($"No Mach service is registered in {string.Join(" or ", LinuxRegistry.Domains.Select(MachServiceRegistry.GetDirectory))}.");
         }
         else
         {
-            int width = Math.Max("NAME".Length, names.Max(n => n.Name.Length));
+            int width = Math.Max("NAME".Length, names.Max(n => n.ServiceName.Length));
             Console.WriteLine($"{"NAME".PadRight(width)}  DOMAIN  {"PID",7}  STATE");
-            foreach (RegisteredName name in names)
+            foreach (MachRegisteredService name in names)
             {
-                string pid = name.HolderPid is int holder and > 0 ? holder.ToString(CultureInfo.InvariantCulture) : name.IsAlive ? "?" : "-";
-                Console.WriteLine($"{name.Name.PadRight(width)}  {name.Domain,-6}  {pid,7}  {name.State}");
+                string pid = name.HolderPid is int holder ? holder > 0 ? holder.ToString(CultureInfo.InvariantCulture) : "?" : "-";
+                Console.WriteLine($"{name.ServiceName.PadRight(width)}  {LinuxRegistry.DomainName(name.Domain),-6}  {pid,7}  {LinuxRegistry.State(name)}");
             }
         }
 

@@ -45,9 +45,10 @@ internal static class PingCommand
             return ToolContext.Failure;
         }
 
-        var factory = new MachConnectionFactory(serviceName, new MachClientOptions { ConnectTimeout = timeout });
+        var factory = new MachConnectionFactory(new MachClientOptions { ConnectTimeout = timeout });
+        var endPoint = new MachEndPoint(serviceName);
         using ShutdownSignal shutdown = new();
-        await WarmUpAsync(factory, shutdown.Token);
+        await WarmUpAsync(factory, endPoint, shutdown.Token);
         var times = new List<double>();
         int sent = 0;
         var elapsed = Stopwatch.StartNew();
@@ -63,7 +64,7 @@ internal static class PingCommand
             long start = Stopwatch.GetTimestamp();
             try
             {
-                await using MachEnd connection = MachEnd.FromClientStream(await factory.ConnectAsync(shutdown.Token));
+                await using var connection = new MachEnd(await factory.ConnectAsync(endPoint, shutdown.Token));
                 double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 string accepted = $"accepted by pid {connection.PeerPid} (uid {connection.PeerUid})";
                 if (await AnswerAsync(connection, timeout, shutdown.Token) is string silence)
@@ -91,11 +92,11 @@ internal static class PingCommand
     }
 
     /// <summary>One handshake, neither timed nor counted: the first one in a process loads and compiles the client's code (300-400 ms here).</summary>
-    private static async Task WarmUpAsync(MachConnectionFactory factory, CancellationToken cancellationToken)
+    private static async Task WarmUpAsync(MachConnectionFactory factory, MachEndPoint endPoint, CancellationToken cancellationToken)
     {
         try
         {
-            await (await factory.ConnectAsync(cancellationToken)).DisposeAsync();
+            await (await factory.ConnectAsync(endPoint, cancellationToken)).DisposeAsync();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -1,6 +1,5 @@
 // "machctl prune": removes the files of stale names (their registrant exited) that the caller may remove.
 using System.CommandLine;
-using MachTransport.Mach.Linux;
 using MachTransport.Tools.Registry;
 
 namespace MachTransport.Tools;
@@ -27,12 +26,12 @@ internal static class PruneCommand
 
         var unreadable = new List<string>();
         int removed = 0;
-        foreach (RegisteredName name in LinuxRegistry.ReadNames(unreadable))
+        foreach (MachRegisteredService name in LinuxRegistry.ReadNames(unreadable))
         {
-            bool mayRemove = name.Domain == LinuxRegistry.DomainName(BootstrapDomain.User) || BootstrapDomain.System.MayRegister;
-            if (!name.IsAlive && mayRemove && LinuxBootstrap.RemoveIfStale(name.BasePath))
+            // The registry checks again that nobody holds it, and that this process may remove it.
+            if (name.HolderPid is null && MachServiceRegistry.RemoveIfStale(name))
             {
-                Console.WriteLine($"removed {name.Name} ({name.Domain})");
+                Console.WriteLine($"removed {name.ServiceName} ({LinuxRegistry.DomainName(name.Domain)})");
                 removed++;
             }
         }

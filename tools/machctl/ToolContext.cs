@@ -54,13 +54,13 @@ internal static class ToolContext
     /// </summary>
     public static bool RejectServiceName(string serviceName)
     {
-        string? error = Mach.MachBootstrap.ServiceNameError(serviceName);
-        if (error is not null)
+        if (MachEndPoint.IsValidServiceName(serviceName, out string? error))
         {
-            _ = Fail(error);
+            return false;
         }
 
-        return error is not null;
+        _ = Fail(error);
+        return true;
     }
 
     /// <summary>Prints <paramref name="message"/> as machctl's error line and returns the failure exit code.</summary>

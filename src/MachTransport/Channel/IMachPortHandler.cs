@@ -1,4 +1,5 @@
 using MachTransport.Mach.Messages;
+using Microsoft.Extensions.Logging;
 
 namespace MachTransport.Channel;
 
@@ -20,4 +21,11 @@ internal interface IMachPortHandler
     /// The loop goes on for every other port; rights the failed call had not taken over yet may be lost.
     /// </summary>
     void OnFailed(Exception error);
+
+    /// <summary>
+    /// Where the loop logs what concerns this handler's port (the handler threw, or the loop stopped under it): the log
+    /// of whoever opened it, so a process-wide loop serving many clients logs each one's events to its own factory.
+    /// Null: the loop's own logger.
+    /// </summary>
+    ILogger? Logger => null;
 }

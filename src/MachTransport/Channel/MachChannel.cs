@@ -90,6 +90,9 @@ internal sealed partial class MachChannel : IDuplexPipe, IMachPortHandler, IAsyn
     /// <summary>The settings the connection was made with (shared by the listener's or client factory's connections).</summary>
     internal ChannelSettings Settings => _settings;
 
+    /// <summary>The log of the listener or client factory that made the connection: the loop logs this port's failures there too.</summary>
+    public ILogger Logger => _logger;
+
     /// <summary>Cancelled once the channel is closed: peer gone, aborted, or released (readable after its source is disposed).</summary>
     public CancellationToken Closed { get; }
 

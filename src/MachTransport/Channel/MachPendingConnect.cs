@@ -2,6 +2,7 @@ using MachTransport.Mach;
 using MachTransport.Mach.Abi;
 using MachTransport.Mach.Messages;
 using MachTransport.Mach.Rights;
+using Microsoft.Extensions.Logging;
 
 namespace MachTransport.Channel;
 
@@ -16,6 +17,9 @@ internal sealed class MachPendingConnect(MachReceiveLoop loop, MachReceiveRight 
     private int _state;
 
     public Task<MachChannel> Result => _result.Task;
+
+    /// <summary>What the shared loop has to say about this connect goes to the log of the factory that made it.</summary>
+    public ILogger Logger => settings.Logger;
 
     public void OnMessage(in MachMessageReader message)
     {

@@ -23,11 +23,14 @@ internal sealed unsafe class MachReceiveLoop : IAsyncDisposable
     private const MachMsgOption DiscardOptions = MachMsgOption.ReceiveMsg | MachMsgOption.ReceiveTrailerAudit | MachMsgOption.ReceiveTimeout;
     private const int StopMessageId = 0x4D54_00FF;
 
+    /// <summary>Log category of the client loop's own events; they go to an EventSource (docs/protocol.md, "Where a client's events go").</summary>
+    public const string ClientLoopCategory = "MachTransport.Client.ReceiveLoop";
+
     private static readonly Lazy<MachReceiveLoop> s_client = new(
-        () => new MachReceiveLoop(MachKernel.Current, "client", Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
+        () => new MachReceiveLoop(MachKernel.Current, "client", ClientLoopLogger()));
 
     private readonly IMachKernel _kernel;
-    private volatile ILogger _logger;
+    private readonly ILogger _logger;
     private readonly MachPortSet _set;
     private readonly MachReceiveRight _control;
     private readonly MachSendRight _controlSend;
@@ -62,8 +65,14 @@ internal sealed unsafe class MachReceiveLoop : IAsyncDisposable
 
     public IMachKernel Kernel => _kernel;
 
-    /// <summary>Sends the loop's own events to <paramref name="logger"/> (the process-wide client loop has none of its own).</summary>
-    public void UseLogger(ILogger logger) => _logger = logger;
+    /// <summary>
+    /// The log of the client loop's events that belong to no connection (a message for a port nobody owns any more, the
+    /// loop stopping). No client's factory owns the loop, and the latest one to connect may be gone, so they go to the
+    /// "Microsoft-Extensions-Logging" EventSource, where <c>dotnet-trace</c>, <c>dotnet-monitor</c> or an in-process
+    /// <c>EventListener</c> find them, as System.Net's own events are found. The factory lives as long as the process.
+    /// </summary>
+    private static ILogger ClientLoopLogger()
+        => LoggerFactory.Create(static logging => logging.SetMinimumLevel(LogLevel.Trace).AddEventSourceLogger()).CreateLogger(ClientLoopCategory);
 
     /// <summary>Routes messages arriving on <paramref name="port"/> to <paramref name="handler"/> (replacing any previous one).</summary>
     public void Register(MachReceiveRight port, IMachPortHandler handler)
@@ -327,14 +336,15 @@ internal sealed unsafe class MachReceiveLoop : IAsyncDisposable
     /// <summary>A handler threw on this thread: it gives up what it serves; the loop goes on for everyone else.</summary>
     private void Fail(IMachPortHandler handler, uint port, Exception error)
     {
-        MachTransportLog.HandlerFailed(_logger, error, Name, port);
+        ILogger logger = handler.Logger ?? _logger;
+        MachTransportLog.HandlerFailed(logger, error, Name, port);
         try
         {
             handler.OnFailed(error);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            MachTransportLog.HandlerFailed(_logger, ex, Name, port);
+            MachTransportLog.HandlerFailed(logger, ex, Name, port);
         }
     }
 

@@ -31,11 +31,6 @@ internal static class MachClientConnector
     public static Task<MachChannel> ConnectAsync(string serviceName, ChannelSettings settings, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
         MachReceiveLoop loop = MachReceiveLoop.Client;
-        if (settings.Logger is not NullLogger)
-        {
-            loop.UseLogger(settings.Logger); // the loop serves every client: its events go to the latest one that has a logger
-        }
-
         return MachConnector.ConnectAsync(loop, serviceName, settings, connectTimeout, cancellationToken);
     }
 }

@@ -13,8 +13,10 @@ public sealed class MachClientOptions
     public MachConnectionLimits Limits { get; } = new();
 
     /// <summary>
-    /// Where connection events are logged; none by default. The receive loop all clients of a process share logs to
-    /// the factory of the latest connection that had one.
+    /// Where the events of this factory's (or handler's) connections are logged, category <c>MachTransport.Client</c>;
+    /// none by default. The receive loop all clients of a process share logs what concerns a connection here too; its
+    /// own events, which belong to no connection, go to the <c>Microsoft-Extensions-Logging</c> EventSource (category
+    /// <c>MachTransport.Client.ReceiveLoop</c>; docs/protocol.md).
     /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

@@ -1,4 +1,3 @@
-
 namespace MachTransport;
 
 /// <summary>Ready-made <see cref="SocketsHttpHandler"/>s whose connections go to a Mach service.</summary>
@@ -12,13 +11,16 @@ public static class MachHttpHandler
     /// <c>http://localhost/...</c> with <c>Version = HttpVersion.Version20</c> and
     /// <c>VersionPolicy = HttpVersionPolicy.RequestVersionExact</c> (or set them as the client's defaults; with <c>IHttpClientFactory</c>,
     /// <c>UseMachService</c> does all of it). HTTP/1.1 requests work too, against a listener configured for HTTP/1.1.
+    /// Its connections come from one <see cref="MachConnectionFactory"/> made here with <paramref name="options"/>.
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="serviceName"/> is not a valid Mach service name.</exception>
     public static SocketsHttpHandler Create(string serviceName, MachClientOptions? options = null)
     {
-        var factory = new MachConnectionFactory(serviceName, options);
+        var service = new MachEndPoint(serviceName);
+        var factory = new MachConnectionFactory(options);
         return new SocketsHttpHandler
         {
-            ConnectCallback = factory.ConnectAsync,
+            ConnectCallback = (_, cancellationToken) => factory.ConnectStreamAsync(service, cancellationToken),
             EnableMultipleHttp2Connections = true,
             UseProxy = false,
         };

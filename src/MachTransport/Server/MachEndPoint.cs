@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Sockets;
 
@@ -23,6 +24,18 @@ public sealed class MachEndPoint : EndPoint
 
         ServiceName = serviceName;
         Domain = domain;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="serviceName"/> is a valid Mach service name (1 to 127 UTF-8 bytes, no '/' or NUL), for
+    /// input checked before use; <paramref name="error"/> then says why not, the sentence the constructor's
+    /// <see cref="ArgumentException"/> carries.
+    /// </summary>
+    public static bool IsValidServiceName(string serviceName, [NotNullWhen(false)] out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(serviceName);
+        error = Mach.MachBootstrap.ServiceNameError(serviceName);
+        return error is null;
     }
 
     /// <summary>The service name.</summary>

@@ -14,7 +14,7 @@ public sealed class ChannelStreamTests
     public async Task AZeroByteReadWaitsForDataAndConsumesNothing()
     {
         await using TransportHost host = await TransportHost.StartAsync("zeroread");
-        await using Stream stream = await new MachConnectionFactory(host.Service + ".h1").ConnectAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await using Stream stream = await new MachConnectionFactory().ConnectStreamAsync(new MachEndPoint(host.Service + ".h1")).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
 
         // An HTTP/1.1 server says nothing before a request: the zero-byte read must wait for the response, so when it
         // completes the response's bytes are in the input already (a read that returned early finds it empty).
@@ -43,6 +43,6 @@ public sealed class ChannelStreamTests
     }
 
     [Fact]
-    public void AFactoryRejectsAnUnusableServiceName()
-        => Assert.Throws<ArgumentException>(() => new MachConnectionFactory("no/slashes"));
+    public void AHandlerRejectsAnUnusableServiceName()
+        => Assert.Throws<ArgumentException>(() => MachHttpHandler.Create("no/slashes"));
 }

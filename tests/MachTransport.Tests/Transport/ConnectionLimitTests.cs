@@ -107,8 +107,9 @@ public sealed class ConnectionLimitTests
         // The runtime maps each assembly it loads (2 descriptors) whenever it first needs it: a few may come during the count.
         const int RuntimeSlack = 6;
         await using TransportHost host = await TransportHost.StartAsync("fdcost", "--per-peer", $"{Connections}");
-        var factory = new MachConnectionFactory(host.Service);
-        await using (Stream warmUp = await factory.ConnectAsync())
+        var factory = new MachConnectionFactory();
+        var endPoint = new MachEndPoint(host.Service);
+        await using (Stream warmUp = await factory.ConnectStreamAsync(endPoint))
         {
             await host.WaitForStatsAsync(s => s["active"] == 1); // the listener's own one-time descriptors exist now
         }
@@ -118,7 +119,7 @@ public sealed class ConnectionLimitTests
         var streams = new List<Stream>();
         for (int i = 0; i < Connections; i++)
         {
-            streams.Add(await factory.ConnectAsync());
+            streams.Add(await factory.ConnectStreamAsync(endPoint));
         }
 
         await host.WaitForStatsAsync(s => s["active"] == Connections);

@@ -1,57 +1,40 @@
-// Reads the Linux emulation's bootstrap domains (docs/linux-emulation.md): per name a lock file held with flock by the live registrant and a look-up socket.
-using MachTransport.Mach.Linux;
-
+// The Linux emulation's bootstrap domains as "machctl list" and "prune" show them, read through MachServiceRegistry.
 namespace MachTransport.Tools.Registry;
 
 /// <summary>
-/// Lists the names of this user's domain and of the system domain without touching them: no lock is taken, no look-up
-/// made. A domain whose directory this user cannot read is reported, not thrown.
+/// Both domains' names in one sorted list; a domain whose directory this user cannot read is reported, not thrown.
 /// </summary>
 internal static class LinuxRegistry
 {
-    public static IEnumerable<BootstrapDomain> Domains => [BootstrapDomain.User, BootstrapDomain.System];
+    public static IEnumerable<MachBootstrapDomain> Domains => [MachBootstrapDomain.User, MachBootstrapDomain.System];
 
-    public static string DomainName(BootstrapDomain domain) => domain.IsSystem ? "system" : "user";
+    public static string DomainName(MachBootstrapDomain domain) => domain == MachBootstrapDomain.System ? "system" : "user";
 
     /// <summary>The names of every domain, sorted by name; <paramref name="unreadable"/> gets a sentence per domain that could not be read.</summary>
-    public static IReadOnlyList<RegisteredName> ReadNames(List<string> unreadable)
+    public static IReadOnlyList<MachRegisteredService> ReadNames(List<string> unreadable)
     {
-        FlockTable locks = FlockTable.Read();
-        var names = new List<RegisteredName>();
-        foreach (BootstrapDomain domain in Domains)
+        var names = new List<MachRegisteredService>();
+        foreach (MachBootstrapDomain domain in Domains)
         {
             try
             {
-                ReadDomain(domain, locks, names);
+                names.AddRange(MachServiceRegistry.GetServices(domain));
             }
             catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
             {
-                unreadable.Add($"cannot read the {DomainName(domain)} domain's directory '{domain.Path}': {ex.Message}");
+                unreadable.Add($"cannot read the {DomainName(domain)} domain's directory '{MachServiceRegistry.GetDirectory(domain)}': {ex.Message}");
             }
         }
 
-        names.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name) is int byName and not 0 ? byName : string.CompareOrdinal(a.Domain, b.Domain));
+        names.Sort((a, b) => string.CompareOrdinal(a.ServiceName, b.ServiceName) is int byName and not 0 ? byName : string.CompareOrdinal(DomainName(a.Domain), DomainName(b.Domain)));
         return names;
     }
 
-    private static void ReadDomain(BootstrapDomain domain, FlockTable locks, List<RegisteredName> names)
+    /// <summary>What the listing says of a name: alive, or stale and how it goes away.</summary>
+    public static string State(MachRegisteredService name) => (name.HolderPid, name.IsListening) switch
     {
-        string directory = domain.Path;
-        if (!Directory.Exists(directory))
-        {
-            return;
-        }
-
-        foreach (string lockFile in Directory.EnumerateFiles(directory, "*.lock"))
-        {
-            string basePath = lockFile[..^".lock".Length];
-            string fileName = Path.GetFileName(basePath);
-            int? holder = UnixFileStatus.TryGet(lockFile, out UnixFileStatus status) && locks.TryGetHolder(status, out int pid) ? pid : null;
-
-            // The name its registrant wrote, if it is the one this file stands for (anyone of the user can write the file).
-            string? written = LinuxBootstrap.NameIn(lockFile);
-            string name = written is not null && LinuxBootstrap.FileNameFor(directory, written) == fileName ? written : fileName;
-            names.Add(new RegisteredName(name, DomainName(domain), basePath, holder, File.Exists(basePath + ".sock")));
-        }
-    }
+        (null, _) => "stale (its process exited; the next check-in or 'machctl prune' removes it)",
+        (_, true) => "alive",
+        (_, false) => "alive, not yet listening",
+    };
 }

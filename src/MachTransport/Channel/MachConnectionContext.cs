@@ -1,14 +1,17 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
-using MachTransport.Channel;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace MachTransport.Server;
+namespace MachTransport.Channel;
 
-/// <summary>One accepted Mach connection as Kestrel sees it; the context is its own feature set.</summary>
+/// <summary>
+/// One Mach connection as ASP.NET Core's connection abstractions see it, on either side: an accepted one for Kestrel
+/// (the local endpoint is the service) and a client's from <c>MachConnectionFactory</c> (the remote endpoint is the
+/// service). Either way the peer's kernel-verified credentials are a feature. The context is its own feature set.
+/// </summary>
 internal sealed class MachConnectionContext : ConnectionContext,
     IConnectionIdFeature,
     IConnectionTransportFeature,
@@ -18,15 +21,19 @@ internal sealed class MachConnectionContext : ConnectionContext,
     IMemoryPoolFeature,
     IMachPeerCredentialsFeature
 {
-    private readonly MachChannel _channel;
     private IDictionary<object, object?>? _items;
 
-    public MachConnectionContext(MachChannel channel, MachEndPoint localEndPoint)
+    /// <summary>
+    /// A context over <paramref name="channel"/>. A Mach client has no name of its own, so the client's end has no
+    /// endpoint: the server's connections have no remote endpoint, a client's connections no local one.
+    /// </summary>
+    public MachConnectionContext(MachChannel channel, EndPoint? localEndPoint, EndPoint? remoteEndPoint = null)
     {
-        _channel = channel;
+        Channel = channel;
         ConnectionId = channel.Id;
         Transport = channel;
         LocalEndPoint = localEndPoint;
+        RemoteEndPoint = remoteEndPoint;
         ConnectionClosed = channel.Closed;
         var features = new FeatureCollection();
         features.Set<IConnectionIdFeature>(this);
@@ -38,6 +45,9 @@ internal sealed class MachConnectionContext : ConnectionContext,
         features.Set<IMachPeerCredentialsFeature>(this);
         Features = features;
     }
+
+    /// <summary>The channel whose pipes <see cref="Transport"/> is (until the application replaces it).</summary>
+    public MachChannel Channel { get; }
 
     public override string ConnectionId { get; set; }
 
@@ -57,18 +67,18 @@ internal sealed class MachConnectionContext : ConnectionContext,
 
     public override EndPoint? RemoteEndPoint { get; set; }
 
-    /// <summary>The listener's pool, which the connection's pipes use: Kestrel rents its HTTP buffers from it too.</summary>
-    public MemoryPool<byte> MemoryPool => _channel.MemoryPool;
+    /// <summary>The pool the connection's pipes use (on a server, the listener's: Kestrel rents its HTTP buffers from it too).</summary>
+    public MemoryPool<byte> MemoryPool => Channel.MemoryPool;
 
-    public MachPeerCredentials Credentials => new(_channel.Peer.Pid, _channel.Peer.Uid, _channel.Peer.Gid);
+    public MachPeerCredentials Credentials => new(Channel.Peer.Pid, Channel.Peer.Uid, Channel.Peer.Gid);
 
     // Kestrel passes null at times (e.g. from Http2FrameWriter.Abort on connection close).
     public override void Abort(ConnectionAbortedException abortReason)
-        => _channel.Abort(abortReason?.Message ?? "aborted by the application", abortReason);
+        => Channel.Abort(abortReason?.Message ?? "aborted by the application", abortReason);
 
     public override async ValueTask DisposeAsync()
     {
-        await _channel.DisposeAsync().ConfigureAwait(false);
+        await Channel.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }
