@@ -70,9 +70,11 @@ internal sealed unsafe class MachReceiveLoop : IAsyncDisposable
     /// loop stopping). No client's factory owns the loop, and the latest one to connect may be gone, so they go to the
     /// "Microsoft-Extensions-Logging" EventSource, where <c>dotnet-trace</c>, <c>dotnet-monitor</c> or an in-process
     /// <c>EventListener</c> find them, as System.Net's own events are found. The factory lives as long as the process.
+    /// A peer can cause them, so they share the clients' rate limit, as the clients' own logs do.
     /// </summary>
-    private static ILogger ClientLoopLogger()
-        => LoggerFactory.Create(static logging => logging.SetMinimumLevel(LogLevel.Trace).AddEventSourceLogger()).CreateLogger(ClientLoopCategory);
+    private static RateLimitedLogger ClientLoopLogger() => new(
+        LoggerFactory.Create(static logging => logging.SetMinimumLevel(LogLevel.Trace).AddEventSourceLogger()).CreateLogger(ClientLoopCategory),
+        LogRateLimiter.Client);
 
     /// <summary>Routes messages arriving on <paramref name="port"/> to <paramref name="handler"/> (replacing any previous one).</summary>
     public void Register(MachReceiveRight port, IMachPortHandler handler)
