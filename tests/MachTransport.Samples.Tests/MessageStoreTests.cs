@@ -94,6 +94,30 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task AStoreWhoseBytesAreNotTheLengthItAnnouncedIsRefusedAndLeavesNothing()
+    {
+        using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
+        var client = new ItemStore.ItemStoreClient(channel);
+
+        using (AsyncClientStreamingCall<StoreRequest, StoreReply> fewer = client.Store(deadline: Deadline))
+        {
+            await fewer.RequestStream.WriteAsync(new StoreRequest { Queue = _queue, Length = 10, Data = ByteString.CopyFromUtf8("short") });
+            await fewer.RequestStream.CompleteAsync();
+            RpcException refused = await Assert.ThrowsAsync<RpcException>(() => fewer.ResponseAsync);
+            Assert.Equal((StatusCode.InvalidArgument, "The item ended after 5 of the 10 bytes announced: not stored."), (refused.StatusCode, refused.Status.Detail));
+        }
+
+        using (AsyncClientStreamingCall<StoreRequest, StoreReply> more = client.Store(deadline: Deadline))
+        {
+            await more.RequestStream.WriteAsync(new StoreRequest { Queue = _queue, Length = 3, Data = ByteString.CopyFromUtf8("three") });
+            RpcException refused = await Assert.ThrowsAsync<RpcException>(() => more.ResponseAsync);
+            Assert.Equal((StatusCode.InvalidArgument, "More bytes than the 3 announced: not stored."), (refused.StatusCode, refused.Status.Detail));
+        }
+
+        Assert.True((await client.RetrieveAsync(_queue, Deadline)).Empty);
+    }
+
+    [Fact]
     public async Task AClientKilledInTheMiddleOfALargeStoreLeavesNoItemAndTheServerAnswersTheNext()
     {
         await using (SampleProcess partial = SampleProcess.Start("MachTransport.Samples.Tests.dll", "partial-store", fixture.ServiceName, _queue))
