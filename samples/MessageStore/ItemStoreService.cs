@@ -172,7 +172,7 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ItemDatabase d
         }
     }
 
-    private static RpcException ClientGone(Exception e) => new(new Status(StatusCode.Cancelled, $"The client went away: {e.Message}"));
+    private static RpcException ClientGone(Exception e) => new(new Status(StatusCode.Cancelled, $"The call ended before it was complete (the client went away, or broke a limit of Kestrel's): {e.Message}"));
 
     private static int PeerPid(ServerCallContext context) => context.GetMachPeer()?.Pid ?? 0;
 
