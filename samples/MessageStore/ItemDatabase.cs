@@ -209,7 +209,10 @@ internal sealed class ItemDatabase : IDisposable
         return count;
     }
 
-    /// <summary>Removes an item and its chunks (confirmed by its client).</summary>
+    /// <summary>
+    /// Removes an item and its chunks (confirmed by its client). Not waiting for the disk (synchronous=NORMAL): a power
+    /// cut right after can bring the item back, which at-least-once allows; a killed process loses no commit.
+    /// </summary>
     public void Delete(long sequence, long upload)
     {
         lock (_lock)

@@ -40,6 +40,7 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ItemDatabase d
         }
 
         StoreRequest first = requests.Current;
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         CheckQueueName(first.Queue);
         if (first.ClientRef.Length > MaxQueueNameLength)
         {
@@ -54,6 +55,7 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ItemDatabase d
 
         using ItemUpload upload = queues.BeginUpload(first.Queue, (int)first.Length, first.ClientRef, out string? refusal)
             ?? throw Refused(pid, first.Length, first.Queue, refusal!);
+        LogReceiving(pid, upload.Length, upload.Queue);
         for (StoreRequest request = first; ; request = requests.Current)
         {
             if (!await AppendAsync(upload, request.Data, context))
@@ -61,7 +63,7 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ItemDatabase d
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"More bytes than the {upload.Length} announced: not stored."));
             }
 
-            if (!await NextAsync(requests, context))
+            if (!await NextOrIdleAsync(requests, upload, idle, pid, context))
             {
                 break;
             }
@@ -135,6 +137,26 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ItemDatabase d
         }
     }
 
+    // The next message of a store under way, or the store given up (ABORTED) when none comes within the idle time.
+    private async Task<bool> NextOrIdleAsync(IAsyncStreamReader<StoreRequest> requests, ItemUpload upload, CancellationTokenSource idle, int pid, ServerCallContext context)
+    {
+        idle.CancelAfter(queues.Limits.StoreIdleTime);
+        try
+        {
+            return await requests.MoveNext(idle.Token);
+        }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            string why = $"no bytes of the item for {queues.Limits.StoreIdleTime.TotalSeconds} s, after {upload.Received} of the {upload.Length} announced";
+            Refuse(pid, upload.Length, upload.Queue, why);
+            throw new RpcException(new Status(StatusCode.Aborted, $"Not stored: {why}."));
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            throw ClientGone(e);
+        }
+    }
+
     private static async Task<bool> AppendAsync(ItemUpload upload, ByteString data, ServerCallContext context)
     {
         try
@@ -172,7 +194,7 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ItemDatabase d
         }
     }
 
-    private static RpcException ClientGone(Exception e) => new(new Status(StatusCode.Cancelled, $"The client went away: {e.Message}"));
+    private static RpcException ClientGone(Exception e) => new(new Status(StatusCode.Cancelled, $"The call ended before it was complete (the client went away, or broke a limit of Kestrel's): {e.Message}"));
 
     private static int PeerPid(ServerCallContext context) => context.GetMachPeer()?.Pid ?? 0;
 
@@ -199,6 +221,9 @@ internal sealed partial class ItemStoreService(ItemQueues queues, ItemDatabase d
             LogRefused(pid, bytes, queue, why, notLogged);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: receiving an item of {Bytes} bytes for queue '{Queue}', its space taken")]
+    private partial void LogReceiving(int pid, int bytes, string queue);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "pid {Pid}: stored item {Id} ({Bytes} bytes) in queue '{Queue}' ({Count} waiting)")]
     private partial void LogStored(int pid, string id, int bytes, string queue, int count);

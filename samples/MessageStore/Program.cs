@@ -3,7 +3,9 @@
 //   MessageStore [demo]                       the server as a child process, and a scripted client against it
 //   MessageStore serve [NAME]                 the server alone, until Ctrl+C or SIGTERM ("stop" on stdin too); caps: --max-queue-mib (256),
 //                                             --max-queue-items (10000), --max-total-mib (1024); --lease-seconds (60):
-//                                             how long a retrieved item waits for its confirmation; --data DIR: where
+//                                             how long a retrieved item waits for its confirmation;
+//                                             --store-idle-seconds (30): how long a store may send nothing before it
+//                                             is given up (its space freed); --data DIR: where
 //                                             the items are kept (default $XDG_DATA_HOME or ~/.local/share, then
 //                                             machtransport-messagestore)
 //   MessageStore client                       a prompt: send [TEXT | @FILE], retrieve [FILE], quit
@@ -24,7 +26,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
 
-if (SampleArguments.Parse(args, "--service", "--queue", "--state", "--out", "--max-queue-mib", "--max-total-mib", "--max-queue-items", "--lease-seconds", "--data") is not SampleArguments arguments)
+if (SampleArguments.Parse(args, "--service", "--queue", "--state", "--out", "--max-queue-mib", "--max-total-mib", "--max-queue-items", "--lease-seconds", "--store-idle-seconds", "--data") is not SampleArguments arguments)
 {
     return 2;
 }
@@ -71,7 +73,7 @@ switch (arguments.Mode)
         break;
 }
 
-Console.Error.WriteLine("usage: MessageStore [demo | serve [NAME] [--max-queue-mib N] [--max-queue-items N] [--max-total-mib N] [--lease-seconds N] [--data DIR] | client [send [TEXT | @FILE] | retrieve [--out FILE]]] [--service NAME] [--queue NAME] [--state DIR]");
+Console.Error.WriteLine("usage: MessageStore [demo | serve [NAME] [--max-queue-mib N] [--max-queue-items N] [--max-total-mib N] [--lease-seconds N] [--store-idle-seconds N] [--data DIR] | client [send [TEXT | @FILE] | retrieve [--out FILE]]] [--service NAME] [--queue NAME] [--state DIR]");
 return 2;
 
 // The server part: the ItemStore service on a Mach service, until Ctrl+C or SIGTERM (or "stop" on stdin).

@@ -81,6 +81,13 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
             Failed("store", e);
             return false;
         }
+        catch (IOException e)
+        {
+            // The file failed while it was read for sending: the call was cancelled, the store dropped what it got.
+            signatures.Forget(kept.Ref);
+            Console.WriteLine($"not stored: the item could not be read while it was sent: {e.Message}");
+            return false;
+        }
         finally
         {
             Console.WriteLine($"travelled {Traffic.Now - before}");
@@ -122,7 +129,15 @@ internal sealed partial class StoreClient(ItemStore.ItemStoreClient client, stri
             }
         }
 
-        await call.RequestStream.CompleteAsync();
+        try
+        {
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or RpcException)
+        {
+            // The server ended the call first: its status, below, says why.
+        }
+
         return await call.ResponseAsync;
     }
 

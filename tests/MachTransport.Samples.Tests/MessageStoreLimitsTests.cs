@@ -9,7 +9,7 @@ using Xunit;
 
 namespace MachTransport.Samples.Tests;
 
-/// <summary>Issue 20 items 2 and 4: MessageStore servers of their own, with small caps and a short lease.</summary>
+/// <summary>Issue 20 items 2 and 4: MessageStore servers of their own, with small caps, a short lease, a short idle time for stores.</summary>
 [Trait("Category", "Samples")]
 public sealed class MessageStoreLimitsTests : IDisposable
 {
@@ -84,7 +84,36 @@ public sealed class MessageStoreLimitsTests : IDisposable
         Assert.Equal(0, await server.StopAsync());
     }
 
+    [Fact]
+    public async Task AStoreThatStopsSendingIsGivenUpAfterTheIdleTimeAndItsSpaceFreed()
+    {
+        const int MiB = 1024 * 1024;
+        await using SampleProcess server = await SampleProcess.StartServerAsync(Sample, "--service", _service, "--data", _state, "--max-queue-mib", "2", "--store-idle-seconds", "2");
+        using GrpcChannel stalledChannel = MachGrpcChannel.ForService(_service);
+        using GrpcChannel channel = MachGrpcChannel.ForService(_service);
+        var client = new ItemStore.ItemStoreClient(channel);
+
+        // Half of a 2 MiB item, then nothing: its space in the queue is taken meanwhile.
+        using AsyncClientStreamingCall<StoreRequest, StoreReply> stalled = new ItemStore.ItemStoreClient(stalledChannel).Store(deadline: Deadline);
+        await stalled.RequestStream.WriteAsync(new StoreRequest { Queue = "q", Length = 2 * MiB, Data = ByteString.CopyFrom(new byte[MiB]) });
+        await server.WaitForErrorAsync(line => line.Contains($"receiving an item of {2 * MiB} bytes for queue 'q', its space taken", StringComparison.Ordinal), Timeout);
+        RpcException full = await Assert.ThrowsAsync<RpcException>(() => client.StoreAsync("q", ByteString.CopyFromUtf8("x"), Deadline));
+        Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
+
+        // Kestrel's minimum data rate, an average over the body, would let it hold the space for hours; the store gives up after 2 s.
+        RpcException givenUp = await Assert.ThrowsAsync<RpcException>(() => stalled.ResponseAsync.WaitAsync(Timeout));
+        Assert.Equal((StatusCode.Aborted, $"Not stored: no bytes of the item for 2 s, after {MiB} of the {2 * MiB} announced."), (givenUp.StatusCode, givenUp.Status.Detail));
+        await server.WaitForErrorAsync(line => line.Contains($"refused an item of {2 * MiB} bytes for queue 'q': no bytes of the item for 2 s", StringComparison.Ordinal), Timeout);
+        ByteString whole = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(2 * MiB));
+        string id = (await client.StoreAsync("q", whole, Deadline)).Id;
+        RetrievedItem stored = await client.RetrieveAsync("q", Deadline);
+        Assert.Equal(id, stored.Id);
+        Assert.Equal(whole, stored.Data);
+        Assert.Equal(0, await server.StopAsync());
+    }
+
     [Theory]
+    [InlineData("--store-idle-seconds", "0")]
     [InlineData("--max-queue-mib", "0")]
     [InlineData("--max-total-mib", "lots")]
     [InlineData("--lease-seconds", "-1")]

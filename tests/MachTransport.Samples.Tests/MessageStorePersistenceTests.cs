@@ -1,6 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using MachTransport.Samples.Tests.Infrastructure;
+using Grpc.Net.Client;
+using MachTransport.Grpc;
+using MessageStore.Protos;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
@@ -108,6 +111,42 @@ public sealed class MessageStorePersistenceTests : IDisposable
             Assert.Equal(0, await restarted.StopAsync());
         }
 
+        Assert.Equal((0L, 0L, 0L), CountRows());
+    }
+
+    [Fact]
+    public async Task ItemsKeptByTheFirstVersionEachInOneBlobAreServedInChunksAfterAnUpgrade()
+    {
+        byte[] large = RandomNumberGenerator.GetBytes((2 * 1024 * 1024) + 3); // more than one chunk of the new version
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_data, "items.db"), Pooling = false }.ToString()))
+        {
+            // The first version's schema (every item in one blob), as it wrote it.
+            connection.Open();
+            using SqliteCommand create = connection.CreateCommand();
+            create.CommandText = """
+                PRAGMA journal_mode = WAL;
+                CREATE TABLE items (sequence INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, queue TEXT NOT NULL, client_ref TEXT NOT NULL, data BLOB NOT NULL);
+                INSERT INTO items (id, queue, client_ref, data) VALUES ('old1', 'q', 'ref1', $large), ('old2', 'q', '', CAST('second' AS BLOB));
+                """;
+            create.Parameters.AddWithValue("$large", large);
+            create.ExecuteNonQuery();
+        }
+
+        string service = TestEnvironment.UniqueServiceName("messagestore-upgrade");
+        await using SampleProcess server = await StartServerAsync(service);
+        await server.WaitForErrorAsync(line => line.Contains($"2 items ({large.Length + 6} bytes) kept from before", StringComparison.Ordinal), Timeout);
+        using GrpcChannel channel = MachGrpcChannel.ForService(service);
+        var client = new ItemStore.ItemStoreClient(channel);
+        DateTime deadline = DateTime.UtcNow.Add(Timeout);
+        RetrievedItem first = await client.RetrieveAsync("q", deadline);
+        Assert.Equal(("old1", "ref1"), (first.Id, first.ClientRef));
+        Assert.Equal(large, first.Data.ToByteArray());
+        await client.ConfirmAsync(new ConfirmRequest { Queue = "q", Id = first.Id }, deadline: deadline);
+        RetrievedItem second = await client.RetrieveAsync("q", deadline);
+        Assert.Equal(("old2", "second"), (second.Id, second.Data.ToStringUtf8()));
+        await client.ConfirmAsync(new ConfirmRequest { Queue = "q", Id = second.Id }, deadline: deadline);
+        Assert.True((await client.RetrieveAsync("q", deadline)).Empty);
+        Assert.Equal(0, await server.StopAsync());
         Assert.Equal((0L, 0L, 0L), CountRows());
     }
 

@@ -94,6 +94,58 @@ public sealed class MessageStoreTests(MessageStoreServerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task AStoreWhoseBytesAreNotTheLengthItAnnouncedIsRefusedAndLeavesNothing()
+    {
+        using GrpcChannel channel = MachGrpcChannel.ForService(fixture.ServiceName);
+        var client = new ItemStore.ItemStoreClient(channel);
+
+        using (AsyncClientStreamingCall<StoreRequest, StoreReply> fewer = client.Store(deadline: Deadline))
+        {
+            await fewer.RequestStream.WriteAsync(new StoreRequest { Queue = _queue, Length = 10, Data = ByteString.CopyFromUtf8("short") });
+            await fewer.RequestStream.CompleteAsync();
+            RpcException refused = await Assert.ThrowsAsync<RpcException>(() => fewer.ResponseAsync);
+            Assert.Equal((StatusCode.InvalidArgument, "The item ended after 5 of the 10 bytes announced: not stored."), (refused.StatusCode, refused.Status.Detail));
+        }
+
+        using (AsyncClientStreamingCall<StoreRequest, StoreReply> more = client.Store(deadline: Deadline))
+        {
+            await more.RequestStream.WriteAsync(new StoreRequest { Queue = _queue, Length = 3, Data = ByteString.CopyFromUtf8("three") });
+            RpcException refused = await Assert.ThrowsAsync<RpcException>(() => more.ResponseAsync);
+            Assert.Equal((StatusCode.InvalidArgument, "More bytes than the 3 announced: not stored."), (refused.StatusCode, refused.Status.Detail));
+        }
+
+        Assert.True((await client.RetrieveAsync(_queue, Deadline)).Empty);
+    }
+
+    [Fact]
+    public async Task AStoreLeftHalfwayHoldsUpNoOtherStoreNorConfirmAndEndsWhole()
+    {
+        const int Chunk = StoreCalls.ChunkBytes;
+        byte[] slow = RandomNumberGenerator.GetBytes(3 * Chunk);
+        using GrpcChannel slowChannel = MachGrpcChannel.ForService(fixture.ServiceName);
+        using GrpcChannel otherChannel = MachGrpcChannel.ForService(fixture.ServiceName);
+        var other = new ItemStore.ItemStoreClient(otherChannel);
+        using AsyncClientStreamingCall<StoreRequest, StoreReply> halfway = new ItemStore.ItemStoreClient(slowChannel).Store(deadline: Deadline);
+        await halfway.RequestStream.WriteAsync(new StoreRequest { Queue = _queue, Length = slow.Length, Data = ByteString.CopyFrom(slow, 0, Chunk) });
+        await halfway.RequestStream.WriteAsync(new StoreRequest { Data = ByteString.CopyFrom(slow, Chunk, Chunk) });
+
+        // Its first chunks are in the database and its client is silent: the store goes on for everyone else.
+        string otherQueue = _queue + "-other";
+        string id = (await other.StoreAsync(otherQueue, ByteString.CopyFromUtf8("not held up"), Deadline)).Id;
+        RetrievedItem taken = await other.RetrieveAsync(otherQueue, Deadline);
+        await other.ConfirmAsync(new ConfirmRequest { Queue = otherQueue, Id = taken.Id }, deadline: Deadline);
+        Assert.Equal((id, "not held up"), (taken.Id, taken.Data.ToStringUtf8()));
+        Assert.True((await other.RetrieveAsync(_queue, Deadline)).Empty); // half an item is no item
+
+        await halfway.RequestStream.WriteAsync(new StoreRequest { Data = ByteString.CopyFrom(slow, 2 * Chunk, Chunk) });
+        await halfway.RequestStream.CompleteAsync();
+        string slowId = (await halfway.ResponseAsync).Id;
+        RetrievedItem whole = await other.RetrieveAsync(_queue, Deadline);
+        Assert.Equal(slowId, whole.Id);
+        Assert.Equal(slow, whole.Data.ToByteArray());
+    }
+
+    [Fact]
     public async Task AClientKilledInTheMiddleOfALargeStoreLeavesNoItemAndTheServerAnswersTheNext()
     {
         await using (SampleProcess partial = SampleProcess.Start("MachTransport.Samples.Tests.dll", "partial-store", fixture.ServiceName, _queue))
