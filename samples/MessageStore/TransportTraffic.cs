@@ -5,16 +5,12 @@ namespace MessageStore;
 
 /// <summary>
 /// How this process's data travelled over Mach, each way: its Mach messages that carried their bytes inline and
-/// those that carried them out of line, read from the transport's "MachTransport" meter. The transport records each
-/// message as "machtransport.bytes.sent" or "machtransport.bytes.received" and, right after on the same thread when it
-/// went out of line, "machtransport.messages.ool" (which has no direction of its own): the direction of the last bytes
-/// seen on the thread is the direction of that out-of-line message.
+/// those that carried them out of line, read from the transport's "MachTransport" meter: every DATA message is one
+/// "machtransport.bytes.sent" or "machtransport.bytes.received" measurement, and one that went out of line is also a
+/// "machtransport.messages.ool" measurement tagged with its direction.
 /// </summary>
 internal sealed class TransportTraffic : IDisposable
 {
-    [ThreadStatic]
-    private static bool t_lastWasSent;
-
     private readonly MeterListener _listener = new();
     private long _sent;
     private long _sentOutOfLine;
@@ -30,7 +26,7 @@ internal sealed class TransportTraffic : IDisposable
                 listener.EnableMeasurementEvents(instrument, this);
             }
         };
-        _listener.SetMeasurementEventCallback<long>(static (instrument, _, _, state) => ((TransportTraffic)state!).Count(instrument.Name));
+        _listener.SetMeasurementEventCallback<long>(static (instrument, _, tags, state) => ((TransportTraffic)state!).Count(instrument.Name, tags));
         _listener.Start();
     }
 
@@ -39,30 +35,33 @@ internal sealed class TransportTraffic : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    private void Count(string instrument)
+    private void Count(string instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         switch (instrument)
         {
             case "machtransport.bytes.sent":
-                t_lastWasSent = true;
                 Interlocked.Increment(ref _sent);
                 break;
             case "machtransport.bytes.received":
-                t_lastWasSent = false;
                 Interlocked.Increment(ref _received);
                 break;
             default:
-                if (t_lastWasSent)
-                {
-                    Interlocked.Increment(ref _sentOutOfLine);
-                }
-                else
-                {
-                    Interlocked.Increment(ref _receivedOutOfLine);
-                }
-
+                Interlocked.Increment(ref IsSent(tags) ? ref _sentOutOfLine : ref _receivedOutOfLine);
                 break;
         }
+    }
+
+    private static bool IsSent(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (KeyValuePair<string, object?> tag in tags)
+        {
+            if (tag.Key == "machtransport.direction")
+            {
+                return tag.Value is "sent";
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Messages sent and received, and how many of each went out of line.</summary>

@@ -15,6 +15,9 @@ internal sealed class MachTransportMetrics
 
     private static readonly Lazy<MachTransportMetrics> s_client = new(() => new MachTransportMetrics(new Meter(MeterName), "client"));
 
+    private static readonly KeyValuePair<string, object?> s_sent = new("machtransport.direction", "sent");
+    private static readonly KeyValuePair<string, object?> s_received = new("machtransport.direction", "received");
+
     private readonly KeyValuePair<string, object?> _side;
     private readonly Counter<long> _bytesSent;
     private readonly Counter<long> _bytesReceived;
@@ -30,9 +33,9 @@ internal sealed class MachTransportMetrics
         _bytesSent = meter.CreateCounter<long>("machtransport.bytes.sent", "By", "Payload bytes sent in DATA messages.");
         _bytesReceived = meter.CreateCounter<long>("machtransport.bytes.received", "By", "Payload bytes received in DATA messages.");
         _outOfLineMessages = meter.CreateCounter<long>(
-            "machtransport.messages.ool", "{message}", "DATA messages whose payload travelled out of line (sent or received).");
+            "machtransport.messages.ool", "{message}", "DATA messages whose payload travelled out of line (tag machtransport.direction: sent or received).");
         _outOfLineBytes = meter.CreateCounter<long>(
-            "machtransport.bytes.ool", "By", "Payload bytes that travelled out of line (sent or received).");
+            "machtransport.bytes.ool", "By", "Payload bytes that travelled out of line (tag machtransport.direction: sent or received).");
         _creditStalls = meter.CreateCounter<long>(
             "machtransport.credit.stalls", "{stall}", "Times a write had to wait for the peer to grant credit (the peer reads slower than we write).");
         _rejectedPeers = meter.CreateCounter<long>(
@@ -47,13 +50,13 @@ internal sealed class MachTransportMetrics
     public void Sent(long bytes, bool outOfLine)
     {
         _bytesSent.Add(bytes, _side);
-        OutOfLine(bytes, outOfLine);
+        OutOfLine(bytes, outOfLine, s_sent);
     }
 
     public void Received(long bytes, bool outOfLine)
     {
         _bytesReceived.Add(bytes, _side);
-        OutOfLine(bytes, outOfLine);
+        OutOfLine(bytes, outOfLine, s_received);
     }
 
     public void CreditStall() => _creditStalls.Add(1, _side);
@@ -62,12 +65,12 @@ internal sealed class MachTransportMetrics
 
     public void ProtocolError() => _protocolErrors.Add(1, _side);
 
-    private void OutOfLine(long bytes, bool outOfLine)
+    private void OutOfLine(long bytes, bool outOfLine, KeyValuePair<string, object?> direction)
     {
         if (outOfLine)
         {
-            _outOfLineMessages.Add(1, _side);
-            _outOfLineBytes.Add(bytes, _side);
+            _outOfLineMessages.Add(1, _side, direction);
+            _outOfLineBytes.Add(bytes, _side, direction);
         }
     }
 }

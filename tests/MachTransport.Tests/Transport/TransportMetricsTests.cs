@@ -72,6 +72,7 @@ public sealed class TransportMetricsTests : IAsyncDisposable
         await oolBytes.WaitForMeasurementsAsync(1, Timeout);
         AssertServerSum(oolBytes, upload);
         AssertServerSum(oolMessages, 1);
+        Assert.All(oolMessages.GetMeasurementSnapshot(), m => Assert.Equal("received", m.Tags["machtransport.direction"]));
         Assert.True(Sum(clientOolBytes, "client") >= upload);
 
         // Twice the client's read window while the client does not read: the server must wait for credit.
@@ -81,6 +82,7 @@ public sealed class TransportMetricsTests : IAsyncDisposable
         Assert.Equal(download, await ReadAsync(client.Input, download));
         await sending.AsTask().WaitAsync(Timeout);
         Assert.True(Sum(stalls, "server") >= 1);
+        Assert.Contains(oolMessages.GetMeasurementSnapshot(), m => (string?)m.Tags["machtransport.direction"] == "sent");
     }
 
     private async Task<IConnectionListener> BindAsync(string service, Action<MachTransportOptions>? configure = null)
