@@ -24,7 +24,7 @@ internal static class MachConnector
             kernel.SetQueueLimit(port.Name, (uint)settings.QueueLimit);
             loop.Register(port, pending);
             // A server that dies before answering fails the connect at once, not after the whole ConnectTimeout.
-            watching = loop.WatchDeadName(service.Name, pending);
+            watching = MachServiceDeathWatch.Join(loop, service.Name, pending);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(connectTimeout);
             await SendConnectAsync(kernel, service, port, serviceName, settings, connectTimeout, timeout.Token, cancellationToken).ConfigureAwait(false);
@@ -46,7 +46,7 @@ internal static class MachConnector
         {
             if (watching)
             {
-                loop.UnwatchDeadName(service.Name);
+                MachServiceDeathWatch.Leave(loop, service.Name, pending);
             }
         }
     }

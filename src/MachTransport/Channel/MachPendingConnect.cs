@@ -68,10 +68,16 @@ internal sealed class MachPendingConnect(MachReceiveLoop loop, MachReceiveRight 
         _result.TrySetResult(channel);
     }
 
-    /// <summary>The service's port died before it answered: its server exited.</summary>
+    /// <summary>Not watched alone (<see cref="MachServiceDeathWatch"/> watches the service for every connect); a notice that comes anyway is its death.</summary>
     public void OnDeadName(uint deadName)
     {
         loop.Kernel.Deallocate(deadName);
+        OnServiceDied();
+    }
+
+    /// <summary>The service's port died before it answered: its server exited.</summary>
+    public void OnServiceDied()
+    {
         if (Interlocked.CompareExchange(ref _state, Answered, Waiting) == Waiting)
         {
             ReleasePort();

@@ -58,6 +58,32 @@ public sealed class ListenerStopTests
         Assert.Contains("went away before answering", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ConnectsWaitingTogetherOnAServerThatDiesBeforeAnsweringAllFailAtOnce()
+    {
+        // Two connects to one service hold the same name for its port, and the loop keeps one dead-name watch a name:
+        // before, only the first connect had it, and the second waited its whole connect timeout.
+        string name = TestEnvironment.UniqueServiceName("dies-both");
+        MachReceiveRight service = MachBootstrap.CheckIn(MachTestMessages.Kernel, name);
+        var client = new MachClientOptions { ConnectTimeout = TimeSpan.FromSeconds(60) };
+        Task<MachChannel>[] connecting = [.. Enumerable.Range(0, 2).Select(_ => MachClientConnector.ConnectAsync(name, client, CancellationToken.None))];
+
+        // Both CONNECTs arrived (so both connects are waiting for their answer), then the server's port dies.
+        for (int i = 0; i < connecting.Length; i++)
+        {
+            ReceivedMessage connect = await Task.Run(() => MachTestMessages.Receive(service.Name));
+            Assert.Equal(MachProtocol.Connect, connect.Header.Id);
+            Assert.Equal(KernReturn.Success, MachTestMessages.Kernel.Deallocate(connect.Descriptors[0].Name));
+        }
+
+        service.Dispose();
+        foreach (Task<MachChannel> connect in connecting)
+        {
+            IOException error = await Assert.ThrowsAsync<IOException>(() => connect.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.Contains("went away before answering", error.Message, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>Well within the client's 60 s connect timeout: a REJECT, not a wait for an answer that never comes.</summary>
     private static async Task AssertShuttingDownAsync(MachEndPoint endPoint, MachClientOptions client)
     {
