@@ -14,6 +14,8 @@ internal static class MachConnector
     /// <summary>Connects to <paramref name="serviceName"/>; the channel's port and its answer are served by <paramref name="loop"/>.</summary>
     public static async Task<MachChannel> ConnectAsync(MachReceiveLoop loop, string serviceName, ChannelSettings settings, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
+        // Before anything reaches the server: a CONNECT sent for a cancelled connect has it build a connection for nobody.
+        cancellationToken.ThrowIfCancellationRequested();
         IMachKernel kernel = loop.Kernel;
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);

@@ -2,6 +2,9 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using MachTransport.Channel;
 using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Rights;
+using MachTransport.Tests.MachLayer;
 using MachTransport.Tests.Transport;
 using Microsoft.Extensions.Logging.Testing;
 using Xunit;
@@ -98,6 +101,18 @@ public sealed class AcceptorTests
         await using MachChannel client = await ConnectAsync(acceptor);
         await using MachChannel? server = await accepting.WaitAsync(ProtocolServer.Bound);
         Assert.NotNull(server);
+    }
+
+    [Fact]
+    public async Task AConnectWhoseTokenIsCancelledBeforeItStartsSendsNoCONNECT()
+    {
+        // Before, the connect looked the service up and sent CONNECT before it looked at the token: the server admitted,
+        // built and tore down a connection nobody would use.
+        string name = TestEnvironment.UniqueServiceName("cancelled");
+        using MachReceiveRight service = MachBootstrap.CheckIn(MachKernel.Current, name);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => MachConnector.ConnectAsync(MachReceiveLoop.Client, name, Client, ProtocolServer.Bound, new CancellationToken(canceled: true)));
+        Assert.Equal(MachMsgReturn.ReceiveTimedOut, MachTestMessages.Receive(service.Name, timeoutMilliseconds: 0).Result.WithoutSpecialBits());
     }
 
     private static MachAcceptor Bind(Func<MachPeerIdentity, bool> policy, out FakeLogger log, string? serviceName = null, IMachKernel? kernel = null, int maxConnections = 16)
