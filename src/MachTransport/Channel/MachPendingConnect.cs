@@ -85,6 +85,16 @@ internal sealed class MachPendingConnect(MachReceiveLoop loop, MachReceiveRight 
         }
     }
 
+    /// <summary>The watch on the service failed (its loop stopped): a connect still waiting fails as if its answer could not be handled.</summary>
+    public void OnWatchFailed(Exception error)
+    {
+        if (Interlocked.CompareExchange(ref _state, Answered, Waiting) == Waiting)
+        {
+            ReleasePort();
+            _result.TrySetException(new IOException($"The answer of Mach service '{serviceName}' could not be handled.", error));
+        }
+    }
+
     public void OnFailed(Exception error)
     {
         if (_result.TrySetException(new IOException($"The answer of Mach service '{serviceName}' could not be handled.", error)))

@@ -74,12 +74,15 @@ internal sealed class MachServiceDeathWatch : IMachPortHandler
     /// <summary>Never registered for a port of its own: nothing arrives here.</summary>
     public void OnMessage(in MachMessageReader message) => MachMessageDisposal.Destroy(_loop.Kernel, message);
 
-    /// <summary>The loop stopped, or telling the connects threw: those still waiting fail as if they had been watched alone.</summary>
+    /// <summary>
+    /// The loop stopped, or telling the connects threw: those still waiting fail now (one cancelled meanwhile, whose
+    /// port is already gone, is left alone).
+    /// </summary>
     public void OnFailed(Exception error)
     {
         foreach (MachPendingConnect pending in TakeWaiting())
         {
-            pending.OnFailed(error);
+            pending.OnWatchFailed(error);
         }
     }
 
