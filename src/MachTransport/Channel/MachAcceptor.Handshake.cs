@@ -104,7 +104,23 @@ internal sealed partial class MachAcceptor
         _kernel.SetQueueLimit(port.Name, (uint)_settings.QueueLimit);
         var channel = new MachChannel(_loop, port, client, peer, window, _settings, "server");
         _live[channel] = 0;
-        if (!channel.Start(OnReleased))
+        bool watched;
+        try
+        {
+            watched = channel.Start(OnReleased);
+        }
+        catch (MachException ex)
+        {
+            // The port could not join the loop's set (on Linux, EPOLL_CTL_ADD past the user's epoll watches). Thrown
+            // out of here, the client would wait its whole connect timeout for an answer and the peer's slot and client
+            // port would stay taken until disposal: answer now, then release through the channel (REJECT goes first,
+            // so the client ignores the ABORT behind it).
+            Reject(channel.PeerPortName, MachCloseReason.ResourceFailure, "no port for the connection");
+            Drop(channel, $"the handshake failed: the connection's port could not join the receive loop ({ex.Message})");
+            return;
+        }
+
+        if (!watched)
         {
             // Without the watch the connection would never learn that its peer is gone.
             Drop(channel, "the handshake failed: the client's port could not be watched for its death");

@@ -14,6 +14,8 @@ internal static class MachConnector
     /// <summary>Connects to <paramref name="serviceName"/>; the channel's port and its answer are served by <paramref name="loop"/>.</summary>
     public static async Task<MachChannel> ConnectAsync(MachReceiveLoop loop, string serviceName, ChannelSettings settings, TimeSpan connectTimeout, CancellationToken cancellationToken)
     {
+        // Before anything reaches the server: a CONNECT sent for a cancelled connect has it build a connection for nobody.
+        cancellationToken.ThrowIfCancellationRequested();
         IMachKernel kernel = loop.Kernel;
         using MachSendRight service = MachBootstrap.LookUp(kernel, serviceName);
         MachReceiveRight port = MachReceiveRight.Allocate(kernel);
@@ -24,7 +26,7 @@ internal static class MachConnector
             kernel.SetQueueLimit(port.Name, (uint)settings.QueueLimit);
             loop.Register(port, pending);
             // A server that dies before answering fails the connect at once, not after the whole ConnectTimeout.
-            watching = loop.WatchDeadName(service.Name, pending);
+            watching = MachServiceDeathWatch.Join(loop, service.Name, pending);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(connectTimeout);
             await SendConnectAsync(kernel, service, port, serviceName, settings, connectTimeout, timeout.Token, cancellationToken).ConfigureAwait(false);
@@ -46,7 +48,7 @@ internal static class MachConnector
         {
             if (watching)
             {
-                loop.UnwatchDeadName(service.Name);
+                MachServiceDeathWatch.Leave(loop, service.Name, pending);
             }
         }
     }

@@ -72,14 +72,30 @@ internal sealed class MachPendingConnect(MachReceiveLoop loop, MachReceiveRight 
         _result.TrySetResult(channel);
     }
 
-    /// <summary>The service's port died before it answered: its server exited.</summary>
+    /// <summary>Not watched alone (<see cref="MachServiceDeathWatch"/> watches the service for every connect); a notice that comes anyway is its death.</summary>
     public void OnDeadName(uint deadName)
     {
         loop.Kernel.Deallocate(deadName);
+        OnServiceDied();
+    }
+
+    /// <summary>The service's port died before it answered: its server exited.</summary>
+    public void OnServiceDied()
+    {
         if (Interlocked.CompareExchange(ref _state, Answered, Waiting) == Waiting)
         {
             ReleasePort();
             _result.TrySetException(new IOException($"The Mach service '{serviceName}' went away before answering the connection request: its server exited."));
+        }
+    }
+
+    /// <summary>The watch on the service failed (its loop stopped): a connect still waiting fails as if its answer could not be handled.</summary>
+    public void OnWatchFailed(Exception error)
+    {
+        if (Interlocked.CompareExchange(ref _state, Answered, Waiting) == Waiting)
+        {
+            ReleasePort();
+            _result.TrySetException(new IOException($"The answer of Mach service '{serviceName}' could not be handled.", error));
         }
     }
 

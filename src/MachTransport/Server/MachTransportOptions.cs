@@ -4,7 +4,10 @@ using MachTransport.Server;
 
 namespace MachTransport;
 
-/// <summary>Options of the Mach transport for Kestrel (set with <c>UseMachTransport(options => ...)</c>).</summary>
+/// <summary>
+/// Options of the Mach transport for Kestrel (set with <c>UseMachTransport(options => ...)</c>). A listener reads the
+/// limits and the peer policy once, when it binds: later changes apply to listeners bound after them.
+/// </summary>
 public sealed class MachTransportOptions
 {
     /// <summary>Limits of each connection: read and write buffers, the inline threshold, the port's queue.</summary>

@@ -2,6 +2,9 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using MachTransport.Channel;
 using MachTransport.Mach;
+using MachTransport.Mach.Abi;
+using MachTransport.Mach.Rights;
+using MachTransport.Tests.MachLayer;
 using MachTransport.Tests.Transport;
 using Microsoft.Extensions.Logging.Testing;
 using Xunit;
@@ -79,11 +82,44 @@ public sealed class AcceptorTests
         Assert.NotNull(server);
     }
 
-    private static MachAcceptor Bind(Func<MachPeerIdentity, bool> policy, out FakeLogger log, string? serviceName = null)
+    [Fact]
+    public async Task AConnectionWhosePortCannotJoinTheLoopIsRejectedAtOnceAndGivesItsSlotBack()
+    {
+        // The port of a connection joins the acceptor loop's port set after the peer was admitted. Before, a failure
+        // there (on Linux, EPOLL_CTL_ADD past the user's epoll watches) threw on the loop thread: the client got no
+        // answer for its whole connect timeout, and the admitted slot and the client port stayed taken until disposal.
+        var kernel = new HookedKernel(MachKernel.Current);
+        await using MachAcceptor acceptor = Bind(_ => true, out FakeLogger log, kernel: kernel, maxConnections: 1);
+        kernel.RefusePortSetMembers = true;
+        MachConnectionRejectedException refused = await Assert.ThrowsAsync<MachConnectionRejectedException>(() => ConnectAsync(acceptor));
+        Assert.Equal(MachRejectReason.ResourceFailure, refused.Reason);
+        Assert.Contains(log.Collector.GetSnapshot(), r => r.Id.Name == "ConnectionAborted" && r.Message.Contains("could not join", StringComparison.Ordinal));
+
+        // With room for one connection in all, the next connects: the refused one took no slot for good.
+        kernel.RefusePortSetMembers = false;
+        Task<MachChannel?> accepting = acceptor.AcceptAsync().AsTask();
+        await using MachChannel client = await ConnectAsync(acceptor);
+        await using MachChannel? server = await accepting.WaitAsync(ProtocolServer.Bound);
+        Assert.NotNull(server);
+    }
+
+    [Fact]
+    public async Task AConnectWhoseTokenIsCancelledBeforeItStartsSendsNoCONNECT()
+    {
+        // Before, the connect looked the service up and sent CONNECT before it looked at the token: the server admitted,
+        // built and tore down a connection nobody would use.
+        string name = TestEnvironment.UniqueServiceName("cancelled");
+        using MachReceiveRight service = MachBootstrap.CheckIn(MachKernel.Current, name);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => MachConnector.ConnectAsync(MachReceiveLoop.Client, name, Client, ProtocolServer.Bound, new CancellationToken(canceled: true)));
+        Assert.Equal(MachMsgReturn.ReceiveTimedOut, MachTestMessages.Receive(service.Name, timeoutMilliseconds: 0).Result.WithoutSpecialBits());
+    }
+
+    private static MachAcceptor Bind(Func<MachPeerIdentity, bool> policy, out FakeLogger log, string? serviceName = null, IMachKernel? kernel = null, int maxConnections = 16)
     {
         log = new FakeLogger();
         var settings = ChannelSettings.From(new MachConnectionLimits(), log, TestMetrics.Server, MemoryPool<byte>.Shared);
-        return MachAcceptor.Bind(MachKernel.Current, serviceName ?? TestEnvironment.UniqueServiceName("acceptor"), systemDomain: false, new MachAdmissionPolicy(policy, 16, 16, 16), settings);
+        return MachAcceptor.Bind(kernel ?? MachKernel.Current, serviceName ?? TestEnvironment.UniqueServiceName("acceptor"), systemDomain: false, new MachAdmissionPolicy(policy, maxConnections, 16, 16), settings);
     }
 
     private static Task<MachChannel> ConnectAsync(MachAcceptor acceptor)

@@ -28,6 +28,9 @@ internal sealed unsafe class HookedKernel(IMachKernel inner) : IMachKernel
     /// <summary>Dead-name notification requests fail (KERN_INVALID_ARGUMENT) while set.</summary>
     public volatile bool RefuseDeadNameWatches;
 
+    /// <summary>Ports fail to join a port set (KERN_RESOURCE_SHORTAGE, as the Linux emulation's EPOLL_CTL_ADD past the user's epoll watches) while set.</summary>
+    public volatile bool RefusePortSetMembers;
+
     /// <summary>A hook that fails every DATA send with MACH_SEND_NO_BUFFER.</summary>
     public static MachMsgReturn? DataShortOfBuffers(byte* message, MachMsgOption options)
         => (options & MachMsgOption.SendMsg) != 0 && ((MachMsgHeader*)message)->Id == MachProtocol.Data ? MachMsgReturn.SendNoBuffer : null;
@@ -50,7 +53,7 @@ internal sealed unsafe class HookedKernel(IMachKernel inner) : IMachKernel
 
     public KernReturn ModRefs(uint name, MachPortRight right, int delta) => inner.ModRefs(name, right, delta);
 
-    public KernReturn InsertMember(uint name, uint portSet) => inner.InsertMember(name, portSet);
+    public KernReturn InsertMember(uint name, uint portSet) => RefusePortSetMembers ? KernReturn.ResourceShortage : inner.InsertMember(name, portSet);
 
     public KernReturn ExtractMember(uint name, uint portSet) => inner.ExtractMember(name, portSet);
 
