@@ -15,7 +15,7 @@ namespace MachTransport.TestHost;
 
 internal static class Host
 {
-    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold, int? keepAliveSeconds = null, int? connectionsPerPeer = null, bool systemDomain = false, int? admitUid = null, int? stallSeconds = null)
+    public static async Task<int> ServeAsync(string service, bool denyPeers, int? inlineThreshold, int? keepAliveSeconds = null, int? connectionsPerPeer = null, bool systemDomain = false, int? admitUid = null, int? stallSeconds = null, int? shutdownSeconds = null)
     {
         using var counters = new TransportCounters();
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
@@ -47,7 +47,7 @@ internal static class Host
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Limits.KeepAliveTimeout = keepAliveSeconds is int seconds ? TimeSpan.FromSeconds(seconds) : kestrel.Limits.KeepAliveTimeout;
         });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(shutdownSeconds ?? 20));
 
         WebApplication app = builder.Build();
         Endpoints.Map(app, counters);

@@ -13,11 +13,11 @@ internal static class Http2Bytes
     /// <paramref name="openWindows"/> the stream and connection windows are the largest HTTP/2 allows, so only the
     /// transport's own flow control holds the server's response back.
     /// </summary>
-    public static byte[] Get(string path, bool openWindows = false, int streams = 1)
+    public static byte[] Get(string path, bool openWindows = false, int streams = 1) => Get([.. Enumerable.Repeat(path, streams)], openWindows);
+
+    /// <summary>The same, with a GET of each of <paramref name="paths"/> on a stream of its own.</summary>
+    public static byte[] Get(IReadOnlyList<string> paths, bool openWindows)
     {
-        var headers = new List<byte> { 0x82, 0x86 }; // :method GET, :scheme http
-        AddLiteral(headers, 0x04, path); // :path
-        AddLiteral(headers, 0x01, "localhost"); // :authority
         var bytes = new List<byte>(Preface);
         bytes.AddRange(Frame(0x4, 0x0, 0, openWindows ? [0x00, 0x04, 0x7f, 0xff, 0xff, 0xff] : [])); // SETTINGS (INITIAL_WINDOW_SIZE)
         if (openWindows)
@@ -25,9 +25,12 @@ internal static class Http2Bytes
             bytes.AddRange(Frame(0x8, 0x0, 0, [0x7f, 0xff, 0x00, 0x00])); // WINDOW_UPDATE of the connection
         }
 
-        for (int stream = 1; stream < 2 * streams; stream += 2)
+        for (int i = 0; i < paths.Count; i++)
         {
-            bytes.AddRange(Frame(0x1, 0x5, stream, [.. headers])); // HEADERS, END_STREAM | END_HEADERS
+            var headers = new List<byte> { 0x82, 0x86 }; // :method GET, :scheme http
+            AddLiteral(headers, 0x04, paths[i]); // :path
+            AddLiteral(headers, 0x01, "localhost"); // :authority
+            bytes.AddRange(Frame(0x1, 0x5, (2 * i) + 1, [.. headers])); // HEADERS, END_STREAM | END_HEADERS
         }
 
         return [.. bytes];
