@@ -29,11 +29,14 @@ internal sealed partial class MachChannel
             while (true)
             {
                 ReadResult result = await _output.Reader.ReadAsync().ConfigureAwait(false);
-                bool expired = Interlocked.Exchange(ref _gatherExpired, 0) != 0;
-                if (result.IsCanceled && !(expired && IsOpen))
+                // Only an abort (which closes the channel first) or a gather's deadline cancels this read. The deadline's
+                // flag and its cancel are two steps: a read between them sees the flag, the next one the cancel.
+                if (result.IsCanceled && !IsOpen)
                 {
                     break;
                 }
+
+                bool expired = (Interlocked.Exchange(ref _gatherExpired, 0) != 0) | result.IsCanceled;
 
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 if (FollowUpload(buffer, ref followed) && !expired && !result.IsCompleted && CanGather(buffer.Length))
