@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Reflection;
 using System.Security.Cryptography;
 using MachTransport.Channel;
 using Xunit;
@@ -62,6 +63,23 @@ public sealed class UploadGatherTests
             await peer.Server.Output.WriteAsync(frame);
             Assert.Equal(frame, (await peer.ReceiveDataAsync()).Payload);
         }
+    }
+
+    [Fact]
+    public async Task ADeadlinesCancelThatArrivesAfterItsFlagWasSeenDoesNotEndTheSendLoop()
+    {
+        // The deadline sets its flag, then cancels the send loop's read: a read that came between the two saw the flag
+        // and sent, so the next read returns cancelled with no flag. That must not be taken for an abort. Played here
+        // by cancelling the output pipe's read directly (the field is the channel's own).
+        await using RawPeer peer = await RawPeer.ConnectAsync();
+        await peer.Server.Output.WriteAsync(Preface);
+        Assert.Equal(Preface, (await peer.ReceiveDataAsync()).Payload);
+
+        var output = (System.IO.Pipelines.Pipe)typeof(MachChannel).GetField("_output", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(peer.Server)!;
+        output.Reader.CancelPendingRead();
+        byte[] next = RandomNumberGenerator.GetBytes(100);
+        await peer.Server.Output.WriteAsync(next);
+        Assert.Equal(next, (await peer.ReceiveDataAsync()).Payload);
     }
 
     [Theory]
