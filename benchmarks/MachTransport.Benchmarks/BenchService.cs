@@ -1,4 +1,4 @@
-// The gRPC service of the server process: echo, a stream of small messages, and the process's own counters.
+// The gRPC service of the server process: echo, upload, a stream of small messages, and the process's own counters.
 using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
@@ -8,7 +8,11 @@ namespace MachTransport.Benchmarks;
 
 internal sealed class BenchService : Bench.BenchBase
 {
+    private static readonly Payload s_empty = new();
+
     public override Task<Payload> Echo(Payload request, ServerCallContext context) => Task.FromResult(request);
+
+    public override Task<Payload> Upload(Payload request, ServerCallContext context) => Task.FromResult(s_empty);
 
     public override async Task Stream(StreamRequest request, IServerStreamWriter<Payload> responseStream, ServerCallContext context)
     {

@@ -121,6 +121,27 @@ internal sealed class Catalog : IAsyncDisposable
 
         if (mainServer)
         {
+            // A request body alone (the reply is empty): the direction SocketsHttpHandler writes frame by frame.
+            const string Upload = "grpc-upload-16mib";
+            const int UploadSize = 16 << 20;
+            var upload = new Payload { Data = Payload(UploadSize) };
+            Scenarios.Add(new Scenario(Upload, suffix, ScenarioKind.Throughput, "MB/s", scale, Cases(Upload + suffix, client => async (count, _) =>
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    Payload reply = await client.UploadAsync(upload);
+                    if (!reply.Data.IsEmpty)
+                    {
+                        throw new InvalidOperationException($"The upload returned {reply.Data.Length} bytes, not none.");
+                    }
+                }
+
+                return (long)UploadSize * count;
+            })));
+        }
+
+        if (mainServer)
+        {
             const string Stream = "grpc-stream-msgs";
             string scenario = Stream + suffix;
             Scenarios.Add(new Scenario(Stream, suffix, ScenarioKind.Throughput, "msg/s", 1000 * scale, Cases(scenario, client => async (count, _) =>

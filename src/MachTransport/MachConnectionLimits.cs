@@ -55,6 +55,12 @@ public sealed class MachConnectionLimits
     /// </summary>
     public TimeSpan CreditStallTimeout { get; set => field = OptionGuard.Timeout(value, nameof(CreditStallTimeout)); } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the frames of an HTTP/2 client's request body may wait to be gathered into one out-of-line message
+    /// (docs/performance.md, "Uploads out of line"): 1 ms. Not public: tests set it to tell gathering from the deadline.
+    /// </summary>
+    internal TimeSpan UploadGatherDeadline { get; set; } = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Queue limit of the connection's receive port; half of it is the DATA message window. 2..1024, default 1024.</summary>
     public int QueueLimit
     {

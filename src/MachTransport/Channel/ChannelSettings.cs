@@ -54,7 +54,13 @@ internal sealed record ChannelSettings(
         => new(
             limits.MaxReadBufferSize ?? MachProtocol.MaxByteWindow,
             limits.MaxWriteBufferSize ?? 0, // a pipe pauses its writer at no threshold when it is 0
-            limits.InlineThreshold, limits.QueueLimit, limits.CreditStallTimeout, logger, metrics, memoryPool, minimumSegmentSize);
+            limits.InlineThreshold, limits.QueueLimit, limits.CreditStallTimeout, logger, metrics, memoryPool, minimumSegmentSize)
+        {
+            UploadGatherDeadline = limits.UploadGatherDeadline,
+        };
+
+    /// <summary>The longest an HTTP/2 client's request body frames wait to be gathered (<see cref="Http2UploadTracker"/>).</summary>
+    public TimeSpan UploadGatherDeadline { get; init; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>DATA messages the peer may have queued on our port at once: half the queue, the rest is for control messages.</summary>
     public int MessageWindow => Math.Max(1, QueueLimit / 2);

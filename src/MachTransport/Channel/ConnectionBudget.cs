@@ -3,7 +3,8 @@ namespace MachTransport.Channel;
 /// <summary>
 /// The default connection limits: on Linux each connection costs descriptors (its receive port: listener, O_PATH,
 /// epoll, wake event and the client's connection to it; its send right to the client's port: O_PATH and connection;
-/// 8 in all, measured by ConnectionLimitTests), so the limit follows the process's RLIMIT_NOFILE, leaving headroom
+/// once out-of-line data went each way, the parks of its own OOL ring and of the client's; 9 in all, measured by
+/// ConnectionLimitTests), so the limit follows the process's RLIMIT_NOFILE, leaving headroom
 /// for the process itself (a resting Kestrel app holds about 210) and the emulation's reserve
 /// (<see cref="Mach.Linux.DescriptorBudget.Reserve"/>). Darwin connections cost Mach port names, not descriptors:
 /// there the fixed cap applies. One peer process may take a quarter, so no three processes can deny a fourth, and at
@@ -12,7 +13,7 @@ namespace MachTransport.Channel;
 internal static class ConnectionBudget
 {
     public const int Cap = 10_000;
-    public const int DescriptorsPerConnection = 8;
+    public const int DescriptorsPerConnection = 9;
     public const int PeerProcessShare = 4;
 
     /// <summary>

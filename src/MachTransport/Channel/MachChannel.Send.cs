@@ -10,22 +10,45 @@ namespace MachTransport.Channel;
 /// <summary>The sending half: the output pipe drained into DATA messages within the peer's credit, then FIN (or ABORT).</summary>
 internal sealed partial class MachChannel
 {
+    // Gathering an upload's frames (Http2UploadTracker): the next frame of a body comes within microseconds when the
+    // writer has it; when it does not (its HTTP/2 flow-control window is used up, or the application writes the body
+    // slowly), what was gathered goes at the deadline (ChannelSettings.UploadGatherDeadline).
+    private readonly Http2UploadTracker _upload = new();
+    private Timer? _gatherTimer;
+    private bool _gathering;
+    private int _gatherExpired;
+
     private async Task SendLoopAsync()
     {
         // Run the loop off the caller (often the receive thread).
         await Task.Yield();
         bool graceful = false;
+        long followed = 0; // bytes of the unsent buffer the upload tracker has followed
         try
         {
             while (true)
             {
                 ReadResult result = await _output.Reader.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
+                // Only an abort (which closes the channel first) or a gather's deadline cancels this read. The deadline's
+                // flag and its cancel are two steps: a read between them sees the flag, the next one the cancel.
+                if (result.IsCanceled && !IsOpen)
                 {
                     break;
                 }
 
+                bool expired = (Interlocked.Exchange(ref _gatherExpired, 0) != 0) | result.IsCanceled;
+
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                if (FollowUpload(buffer, ref followed) && !expired && !result.IsCompleted && CanGather(buffer.Length))
+                {
+                    // More of this body is surely coming: wait for it (or the deadline) with everything unconsumed.
+                    StartGathering();
+                    _output.Reader.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+
+                StopGathering();
+                followed = 0;
                 bool sent = true;
                 while (!buffer.IsEmpty && (sent = await WaitForCreditAsync().ConfigureAwait(false)))
                 {
@@ -63,12 +86,83 @@ internal sealed partial class MachChannel
             Abort($"the application failed the output: {ex.Message}");
         }
 
+        _gatherTimer?.Dispose();
         if (graceful)
         {
             _ = await _sender.SendWhenRoomAsync(static (sender, _) => sender.SendFin(), 0, _settings.CreditStallTimeout).ConfigureAwait(false);
         }
 
         _output.Reader.Complete();
+    }
+
+    private bool IsOpen
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _state == MachChannelState.Open;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Follows the bytes of <paramref name="buffer"/> not followed yet; true if it ends in a full-size DATA frame
+    /// without END_STREAM of an HTTP/2 client's stream.
+    /// </summary>
+    private bool FollowUpload(in ReadOnlySequence<byte> buffer, ref long followed)
+    {
+        if (_upload.IsOff)
+        {
+            return false;
+        }
+
+        bool open = _upload.EndsInOpenFullDataFrame(buffer.Slice(followed));
+        followed = buffer.Length;
+        return open;
+    }
+
+    /// <summary>
+    /// Whether waiting for more can make this an out-of-line message: it would still go inline, and the application's
+    /// writes do not wait for it to be sent (they do from <see cref="ChannelSettings.MaxWriteBufferSize"/> on, and a
+    /// writer that waits for us while we wait for it would hold the frames until the deadline).
+    /// </summary>
+    private bool CanGather(long pending)
+        => _sender.IsInline(pending) && (_settings.MaxWriteBufferSize == 0 || pending < _settings.MaxWriteBufferSize);
+
+    private void StartGathering()
+    {
+        if (_gathering)
+        {
+            return;
+        }
+
+        if (_gatherTimer is null)
+        {
+            using (ExecutionContext.SuppressFlow())
+            {
+                _gatherTimer = new Timer(static state => ((MachChannel)state!).GatherDeadlinePassed(), this, Timeout.Infinite, Timeout.Infinite);
+            }
+        }
+
+        _gathering = true;
+        _ = _gatherTimer.Change(_settings.UploadGatherDeadline, Timeout.InfiniteTimeSpan);
+    }
+
+    private void StopGathering()
+    {
+        if (_gathering)
+        {
+            _gathering = false;
+            _ = _gatherTimer!.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+    }
+
+    /// <summary>The deadline passed with frames gathered: the send loop's read returns (cancelled) and sends them.</summary>
+    private void GatherDeadlinePassed()
+    {
+        Volatile.Write(ref _gatherExpired, 1);
+        _output.Reader.CancelPendingRead();
     }
 
     /// <summary>

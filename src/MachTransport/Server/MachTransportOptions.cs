@@ -17,7 +17,7 @@ public sealed class MachTransportOptions
 
     /// <summary>
     /// Connections open at once per listener; more are rejected (REJECT "server busy"). Default: on Linux what the
-    /// process's open-file limit (RLIMIT_NOFILE) allows at 8 descriptors per connection once 384 are set aside (256 for
+    /// process's open-file limit (RLIMIT_NOFILE) allows at 9 descriptors per connection once 384 are set aside (256 for
     /// the process itself, 128 the emulation's reserve), at most 10,000; on macOS 10,000.
     /// </summary>
     public int MaxConnections { get; set => field = OptionGuard.Positive(value, nameof(MaxConnections)); } = ConnectionBudget.DefaultMaxConnections;

@@ -218,9 +218,10 @@ public unsafe partial class OolRingAttackTests
     }
 
     /// <summary>
-    /// A datagram that names a run without attaching a ring is refused, even on a connection that already has one
-    /// mapped, and so is one that brings the ring another connection (on this port or another) adopted: a ring is
-    /// named only through the connection it came with, and with its file attached.
+    /// A datagram that says it attaches a ring but does not is refused, and so is one that names a run in the ring its
+    /// connection already delivered when the connection has none, and one that brings the ring another connection (on
+    /// this port or another) adopted: a ring is named only through the connection it came with. Once a connection's
+    /// ring is adopted, its runs may be named without attaching it (what the sender does once the receiver says so).
     /// </summary>
     [LinuxFact]
     public void RunNamedWithoutItsFileOrOnAnotherConnectionsRingIsRefused()
@@ -235,14 +236,28 @@ public unsafe partial class OolRingAttackTests
             using var ring = HostileRing.Create();
             using var secondRing = HostileRing.Create();
             AssertServes(port, first, ring);
+            Assert.Equal(OolRing.Held, ring.State(OolRing.HeldWord)); // the receiver said it holds the ring
 
-            Assert.Equal(0, SendRun(first, ringFd: null, 1, 100));
+            Assert.Equal(0, SendRun(first, ringFd: null, 1, 100, attachedTag: true));
+            Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits());
+
+            // No ring on the second connection yet: a run named in "the ring it delivered" is refused.
+            Assert.Equal(0, SendRun(second, ringFd: null, 1, 100));
             Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits());
 
             // The second connection adopts a ring of its own; the first connection may not name it.
             AssertServes(port, second, secondRing);
             Assert.Equal(0, SendRun(first, secondRing.Fd, 1, 100));
             Assert.Equal(MachMsgReturn.ReceiveBodyError, Receive(port).Result.WithoutSpecialBits());
+
+            // Named without the ring attached, a run comes from the connection's own ring.
+            byte[] payload = Pattern(5000, 77);
+            ring.Put(2, payload);
+            Assert.Equal(0, SendRun(first, ringFd: null, 2, (uint)payload.Length));
+            ReceivedMessage received = Receive(port);
+            Assert.Equal(MachMsgReturn.Success, received.Result);
+            Assert.True(Bytes(received).SequenceEqual(payload));
+            Release(received);
 
             // Another port's connection maps what it is given for itself (the sender's own file), not port's mapping.
             AssertServes(other, elsewhere, ring);
@@ -355,44 +370,42 @@ public unsafe partial class OolRingAttackTests
         }
     }
 
-    /// <summary>Sends one payload (the port's first: this space makes its ring for it) and finds that ring's memfd by its content.</summary>
+    /// <summary>
+    /// Sends one payload (the port's first: this space makes its ring for it), receives it (the receiver maps the ring,
+    /// as a hostile one would, and holds its memfd from the datagram) and finds that ring's memfd by its content among
+    /// those the receiver holds. The sender keeps none in its table (<see cref="OolRingReachTests"/>).
+    /// </summary>
     private static SenderRingView SendAndFindSenderRing(uint port, byte* source, int size)
     {
         byte[] marker = Pattern(size, 77);
         marker.CopyTo(new Span<byte>(source, size));
         Assert.Equal(MachMsgReturn.Success, SendPayload(port, 77, source, size));
+        ReceivedMessage received = Receive(port);
+        Assert.True(Bytes(received).SequenceEqual(marker));
+        Release(received);
+
         byte[] probe = new byte[64];
         SenderRingView? found = null;
-        foreach (string entry in Directory.GetFiles("/proc/self/fd"))
+        foreach (LinuxFd memfd in LinuxKernel.Instance.TakeReceivedRings(port))
         {
-            if (new FileInfo(entry).LinkTarget?.Contains("mach-ool-ring", StringComparison.Ordinal) != true
-                || !int.TryParse(Path.GetFileName(entry), out int number))
+            using (memfd)
             {
-                continue;
-            }
-
-            int fd = Libc.fcntl(number, F_DUPFD_CLOEXEC, 0);
-            if (fd < 0)
-            {
-                continue;
-            }
-
-            fixed (byte* at = probe)
-            {
-                if (found is null && Libc.pread(fd, at, (nuint)probe.Length, OolRing.DataOffset(0)) == probe.Length && probe.AsSpan().SequenceEqual(marker.AsSpan(0, probe.Length)))
+                int fd = Libc.fcntl(memfd.Number, F_DUPFD_CLOEXEC, 0);
+                Assert.True(fd >= 0);
+                fixed (byte* at = probe)
                 {
-                    found = SenderRingView.Map(fd);
-                    continue;
+                    if (found is null && Libc.pread(fd, at, (nuint)probe.Length, OolRing.DataOffset(0)) == probe.Length && probe.AsSpan().SequenceEqual(marker.AsSpan(0, probe.Length)))
+                    {
+                        found = SenderRingView.Map(fd);
+                        continue;
+                    }
                 }
-            }
 
-            _ = Libc.close(fd);
+                _ = Libc.close(fd);
+            }
         }
 
         Assert.NotNull(found);
-        ReceivedMessage received = Receive(port); // the receiver has mapped the ring, as a hostile one would
-        Assert.True(Bytes(received).SequenceEqual(marker));
-        Release(received);
         return found;
     }
 

@@ -195,9 +195,9 @@ public unsafe class OolRingTests
     }
 
     /// <summary>
-    /// A receive right that moves takes its holders' connections but not their rings' mappings: its new owner maps
-    /// each ring again from the datagram that names a run in it (every such datagram carries the ring), so payloads
-    /// queued before the move, sent while it is in transit and sent after it all arrive.
+    /// A receive right that moves takes its holders' connections and the rings they brought (their parked memfds travel
+    /// with it): payloads queued before the move (named without the ring attached, once the receiver said it holds it),
+    /// sent while it is in transit and sent after it all arrive.
     /// </summary>
     [LinuxFact]
     public void RingPayloadsSurviveTheReceiveRightMoving()

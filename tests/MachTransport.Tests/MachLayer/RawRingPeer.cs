@@ -54,8 +54,15 @@ internal static unsafe class RawRingPeer
         return bytes;
     }
 
-    /// <summary>A raw datagram with one OOL descriptor naming a run, with <paramref name="ringFd"/> attached (or nothing); 0 or the send's error.</summary>
+    /// <summary>
+    /// A raw datagram with one OOL descriptor naming a run, with <paramref name="ringFd"/> attached, or nothing (the run is
+    /// then named as one in the ring the connection already delivered); 0 or the send's error.
+    /// </summary>
     public static int SendRun(LinuxFd sendEnd, LinuxFd? ringFd, uint firstChunk, uint size)
+        => SendRun(sendEnd, ringFd, firstChunk, size, attachedTag: ringFd is not null);
+
+    /// <summary>As above, with the descriptor's tag saying the ring is attached or not, whatever is attached.</summary>
+    public static int SendRun(LinuxFd sendEnd, LinuxFd? ringFd, uint firstChunk, uint size, bool attachedTag)
     {
         byte[] datagram = new byte[HeaderSize + 4 + 16];
         var header = new MachMsgHeader
@@ -66,7 +73,7 @@ internal static unsafe class RawRingPeer
         };
         MemoryMarshal.Write(datagram, in header);
         MemoryMarshal.Write(datagram.AsSpan(HeaderSize), 1u);
-        MemoryMarshal.Write(datagram.AsSpan(HeaderSize + 4), MachMsgOolDescriptor.Create(OolRing.WireAddress(firstChunk), size, false, MachMsgCopyOptions.VirtualCopy));
+        MemoryMarshal.Write(datagram.AsSpan(HeaderSize + 4), MachMsgOolDescriptor.Create(OolRing.WireAddress(firstChunk, attachedTag), size, false, MachMsgCopyOptions.VirtualCopy));
         return SeqPacket.Send(sendEnd.Number, datagram, ringFd is null ? [] : [ringFd.Number]);
     }
 }

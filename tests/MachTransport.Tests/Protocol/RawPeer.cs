@@ -83,6 +83,28 @@ internal sealed class RawPeer : IAsyncDisposable
         return message;
     }
 
+    /// <summary>The next message, which must be DATA: its payload (an out-of-line region copied, then released) and whether it came out of line.</summary>
+    public async Task<(byte[] Payload, bool OutOfLine)> ReceiveDataAsync()
+    {
+        ReceivedMessage message = await Task.Run(() => Receive(_port.Name, (uint)ProtocolServer.Bound.TotalMilliseconds, ReceiveBufferSize));
+        Assert.Equal(MachMsgReturn.Success, message.Result);
+        Assert.Equal(MachProtocol.Data, message.Header.Id);
+        int length = (int)Word(message.Body, 0);
+        foreach (MachDescriptor descriptor in message.Descriptors)
+        {
+            if (descriptor.Type == MachMsgDescriptorType.Ool && descriptor.Address != 0)
+            {
+                Assert.Equal((uint)length, descriptor.Size);
+                using var region = new MachOolRegion(Kernel, descriptor.Address, descriptor.Size);
+                return (CopyOut(descriptor.Address, length), true);
+            }
+        }
+
+        return (message.Body.AsSpan(4, length).ToArray(), false);
+    }
+
+    private static unsafe byte[] CopyOut(ulong address, int length) => new ReadOnlySpan<byte>((void*)address, length).ToArray();
+
     /// <summary>True when nothing is queued for us now.</summary>
     public bool IsQuiet() => Receive(_port.Name, timeoutMilliseconds: 0, ReceiveBufferSize).Result == MachMsgReturn.ReceiveTimedOut;
 

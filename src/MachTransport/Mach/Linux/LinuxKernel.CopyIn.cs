@@ -229,7 +229,9 @@ internal sealed partial class LinuxKernel
 
     /// <summary>
     /// Adds the descriptors that carry one right: the port's <c>O_PATH</c>; for a receive right first its listener and
-    /// after it every holder's connection (<paramref name="connections"/> of them).
+    /// after it every holder's connection, and last the rings the first connections brought, so their owner-to-be can
+    /// copy the runs already queued (<paramref name="connections"/>: their count in the low 16 bits, the rings' count in
+    /// the high 16 bits).
     /// </summary>
     private bool TryCarry(uint name, MachMsgTypeName disposition, SendScratch scratch, out uint connections)
     {
@@ -243,11 +245,20 @@ internal sealed partial class LinuxKernel
         {
             scratch.Hold(entry.Receive!.Listener);
             scratch.Hold(entry.Path);
-            foreach (LinuxFd connection in entry.Receive.Connections)
+            var held = new List<LinuxFd>();
+            var rings = new List<LinuxFd>();
+            entry.Receive.CollectForMove(held, rings);
+            foreach (LinuxFd connection in held)
             {
                 scratch.Hold(connection);
-                connections++;
             }
+
+            foreach (LinuxFd ring in rings)
+            {
+                scratch.HoldOwned(ring);
+            }
+
+            connections = (uint)held.Count | ((uint)rings.Count << 16);
         }
         else
         {

@@ -95,9 +95,10 @@ internal sealed partial class LinuxKernel
                     // A receive right is the port's listener, its O_PATH and the holders' connections. The listener must
                     // be bound to the very socket file the O_PATH names, or a sender could pair any socket with the
                     // O_PATH of one of our own ports.
+                    // The connections that brought rings come first, their rings (memfds, checked as they are mapped) last.
                     PortIdentity identity = PortSocket.Identity(fds[fdIndex + 1]);
                     valid = !identity.IsNone && PortSocket.IsListenerOf(fds[fdIndex], identity);
-                    for (int i = 2; i < carried; i++)
+                    for (int i = 2; i < carried - (int)(MemoryMarshal.Read<MachMsgPortDescriptor>(message[offset..]).Pad1 >> 16); i++)
                     {
                         valid &= SeqPacket.IsPortSocket(fds[fdIndex + i]);
                     }
@@ -118,7 +119,7 @@ internal sealed partial class LinuxKernel
             {
                 ulong address = descriptor.Address == 1
                     ? ReceiveOutOfLine(fds[fdIndex++], descriptor.Size, ref copyBudget)
-                    : ReceiveFromRing(fds[fdIndex++], descriptor.Address, descriptor.Size, ringSource, ref copyBudget);
+                    : ReceiveFromRing(carried > 0 ? fds[fdIndex++] : -1, descriptor.Address, descriptor.Size, ringSource, ref copyBudget);
                 valid = address != 0;
                 if (valid)
                 {
@@ -150,7 +151,7 @@ internal sealed partial class LinuxKernel
             mappedCount = 0;
             receivedCount = 0;
             header.RemotePort = replyCarried
-                ? Install(replyType, fds, ref fdIndex, 0, -1)
+                ? Install(replyType, fds, ref fdIndex, 0, 0, -1)
                 : header.RemotePort;
             offset = DescriptorsOffset;
             foreach (MachDescriptor descriptor in reader.Descriptors)
@@ -161,13 +162,16 @@ internal sealed partial class LinuxKernel
                 {
                     int epoll = descriptor.Disposition == MachMsgTypeName.PortReceive ? queueEpolls[receivedCount++] : -1;
                     ref MachMsgPortDescriptor port = ref MemoryMarshal.AsRef<MachMsgPortDescriptor>(at);
-                    port.Name = Install(descriptor.Disposition, fds, ref fdIndex, carried, epoll);
+                    port.Name = Install(descriptor.Disposition, fds, ref fdIndex, carried, port.Pad1 >> 16, epoll);
                     port.Pad1 = 0;
                 }
                 else if (descriptor.Type == MachMsgDescriptorType.Ool && IsCarried(descriptor))
                 {
                     MemoryMarshal.AsRef<MachMsgOolDescriptor>(at).Address = mapped[mappedCount++];
-                    _ = Libc.close(fds[fdIndex++]);
+                    if (carried > 0)
+                    {
+                        _ = Libc.close(fds[fdIndex++]);
+                    }
                 }
 
                 offset += MachDescriptor.SizeOf(descriptor.Type);
@@ -179,7 +183,10 @@ internal sealed partial class LinuxKernel
         return MachMsgReturn.Success;
     }
 
-    /// <summary>An OOL descriptor whose memory travels with a descriptor: a memfd of its own (address 1) or a run in the sender's ring.</summary>
+    /// <summary>
+    /// An OOL descriptor whose memory travels outside the datagram: a memfd of its own (address 1) or a run in the
+    /// sender's ring (attached with the datagram, or the one the connection already delivered).
+    /// </summary>
     private static bool IsCarried(MachDescriptor descriptor) => descriptor.Size > 0 && (descriptor.Address == 1 || OolRing.IsWireAddress(descriptor.Address));
 
     private static int DescriptorsOffset => Unsafe.SizeOf<MachMsgHeader>() + sizeof(uint);
@@ -205,16 +212,19 @@ internal sealed partial class LinuxKernel
 
     /// <summary>
     /// Descriptors a wire descriptor carries, or -1 if it is malformed. A port right carries its <c>O_PATH</c>; a receive
-    /// right also its listener and the holders' connections, whose count the wire descriptor's pad1 gives.
+    /// right also its listener, the holders' connections and the rings the first of them brought, whose counts the wire
+    /// descriptor's pad1 gives (connections in the low 16 bits, rings in the high 16 bits). A ring payload carries the
+    /// ring while its receiver has not said it holds it.
     /// </summary>
     private static int CarriedFdCount(MachDescriptor descriptor, ReadOnlySpan<byte> at)
     {
         switch (descriptor.Type)
         {
             case MachMsgDescriptorType.Port:
-                uint connections = MemoryMarshal.Read<MachMsgPortDescriptor>(at).Pad1;
+                uint pad1 = MemoryMarshal.Read<MachMsgPortDescriptor>(at).Pad1;
+                uint connections = pad1 & 0xFFFF, rings = pad1 >> 16;
                 if (descriptor.Disposition is not (MachMsgTypeName.PortReceive or MachMsgTypeName.PortSend or MachMsgTypeName.PortSendOnce)
-                    || (connections != 0 && (descriptor.Disposition != MachMsgTypeName.PortReceive || descriptor.Name != 1 || connections > Libc.ScmMaxFd)))
+                    || (pad1 != 0 && (descriptor.Disposition != MachMsgTypeName.PortReceive || descriptor.Name != 1 || connections > Libc.ScmMaxFd || rings > connections)))
                 {
                     return -1;
                 }
@@ -222,7 +232,7 @@ internal sealed partial class LinuxKernel
                 return descriptor.Name switch
                 {
                     MachPort.Null or MachPort.Dead => 0,
-                    1 => descriptor.Disposition == MachMsgTypeName.PortReceive ? 2 + (int)connections : 1,
+                    1 => descriptor.Disposition == MachMsgTypeName.PortReceive ? 2 + (int)(connections + rings) : 1,
                     _ => -1,
                 };
 
@@ -234,7 +244,8 @@ internal sealed partial class LinuxKernel
                 {
                     (0, 0) => 0,
                     (1, > 0) => 1,
-                    _ when OolRing.IsWireAddress(descriptor.Address) && OolRing.IsValidRun(OolRing.FirstChunk(descriptor.Address), descriptor.Size) => 1,
+                    _ when OolRing.IsWireAddress(descriptor.Address) && OolRing.IsValidRun(OolRing.FirstChunk(descriptor.Address), descriptor.Size)
+                        => OolRing.IsAttached(descriptor.Address) ? 1 : 0,
                     _ => -1,
                 };
 

@@ -11,24 +11,35 @@ internal sealed partial class LinuxKernel
 {
     /// <summary>
     /// Installs one received right and returns its name, or MACH_PORT_DEAD for a right to a port that died on the way
-    /// (caller holds _lock). A receive right takes <paramref name="carried"/> descriptors and <paramref name="epoll"/>.
+    /// (caller holds _lock). A receive right takes <paramref name="carried"/> descriptors and <paramref name="epoll"/>: its
+    /// listener, <c>O_PATH</c>, connections and last the <paramref name="rings"/> rings the first connections brought.
     /// </summary>
-    private uint Install(MachMsgTypeName type, List<int> fds, ref int index, int carried, int epoll)
+    private uint Install(MachMsgTypeName type, List<int> fds, ref int index, int carried, uint rings, int epoll)
     {
         if (type == MachMsgTypeName.PortReceive)
         {
             var listener = LinuxFd.PeerWritable(fds[index]);
             int path = fds[index + 1];
-            var connections = new List<LinuxFd>(carried - 2);
-            for (int i = 2; i < carried; i++)
+            int connectionCount = carried - 2 - (int)rings;
+            var connections = new List<LinuxFd>(connectionCount);
+            for (int i = 2; i < 2 + connectionCount; i++)
             {
                 SeqPacket.EnablePassCredentials(fds[index + i]);
                 connections.Add(LinuxFd.PeerWritable(fds[index + i]));
             }
 
+            // A ring that does not map (not a proper ring) is dropped: its connection's runs are refused, as a
+            // previous owner that kept no ring would have them.
+            var mapped = new List<OolReceiveRing?>((int)rings);
+            for (int i = 2 + connectionCount; i < carried; i++)
+            {
+                mapped.Add(OolReceiveRing.TryMap(fds[index + i]));
+                _ = Libc.close(fds[index + i]);
+            }
+
             index += carried;
             PortEntry owner = EntryFor(path);
-            owner.Receive = PortQueue.Create(listener, new LinuxFd(epoll), _holders, connections); // CanInstallReceiveRights ruled out a receive right already held
+            owner.Receive = PortQueue.Create(listener, new LinuxFd(epoll), _holders, connections, mapped); // CanInstallReceiveRights ruled out a receive right already held
             return owner.Name;
         }
 

@@ -12,16 +12,24 @@ internal sealed partial class LinuxKernel
 {
     /// <summary>
     /// Writes <paramref name="region"/> into a free run of the destination's ring and names the run in its wire
-    /// descriptor. False (with <paramref name="error"/> 0) when the ring cannot take it: the destination was full at
-    /// copy-in, this is not the space's own connection to the port, no ring could be made, or no run is free (the
-    /// peer has not received earlier payloads, or never frees them). A bad source address is EFAULT.
+    /// descriptor; the datagram attaches the ring's memfd (out of its park for this send) until the receive right's
+    /// owner says it holds the ring. False (with <paramref name="error"/> 0) when the ring cannot take it: the
+    /// destination was full at copy-in, this is not the space's own connection to the port, no ring could be made, or
+    /// no run is free (the peer has not received earlier payloads, or never frees them). A bad source address is EFAULT.
     /// </summary>
     private unsafe bool TryCarryInRing(Span<byte> bytes, OutOfLineRegion region, SendScratch scratch, PortEntry destination, out int error)
     {
         error = 0;
         OolSendRing? ring = scratch.Ring ?? LeaseSendRing(destination, scratch);
-        if (ring is null || !ring.TryClaim(region.Size, out uint first))
+        if (ring is null)
         {
+            return false;
+        }
+
+        LinuxFd? memfd = ring.ReceiverHoldsIt ? null : ring.TakeMemfd();
+        if ((memfd is null && !ring.ReceiverHoldsIt) || !ring.TryClaim(region.Size, out uint first))
+        {
+            memfd?.Dispose();
             return false;
         }
 
@@ -29,11 +37,20 @@ internal sealed partial class LinuxKernel
         error = ring.Write(first, (byte*)region.Address, region.Size);
         if (error != 0)
         {
+            memfd?.Dispose();
             return false;
         }
 
-        MemoryMarshal.AsRef<MachMsgOolDescriptor>(bytes[region.Descriptor..]).Address = OolRing.WireAddress(first);
-        scratch.FillReservedFd(ring.Memfd, owned: false);
+        MemoryMarshal.AsRef<MachMsgOolDescriptor>(bytes[region.Descriptor..]).Address = OolRing.WireAddress(first, attached: memfd is not null);
+        if (memfd is not null)
+        {
+            scratch.FillReservedFd(memfd, owned: true); // closed once the datagram is sent
+        }
+        else
+        {
+            scratch.DropReservedFd();
+        }
+
         return true;
     }
 
@@ -81,8 +98,9 @@ internal sealed partial class LinuxKernel
 
     /// <summary>
     /// The receiver's copy of a payload a peer named in its ring, in a pooled region (0 if refused). The connection's
-    /// ring is mapped from the first datagram that names one; every later datagram must carry the same file (a
-    /// second ring on one connection is refused). The copy counts against the datagram's
+    /// ring is mapped from the first datagram that attaches one (<paramref name="fd"/>; -1 when the datagram names a run
+    /// in the ring the connection already delivered, refused if there is none); every later datagram that attaches one
+    /// must attach the same file (a second ring on one connection is refused). The copy counts against the datagram's
     /// <paramref name="copyBudget"/>: a claim beyond it is refused, never copied.
     /// </summary>
     private unsafe ulong ReceiveFromRing(int fd, ulong wireAddress, uint size, RingSource source, ref ulong copyBudget)
@@ -100,7 +118,7 @@ internal sealed partial class LinuxKernel
 
         if (ring is null)
         {
-            OolReceiveRing? mapped = OolReceiveRing.TryMap(fd);
+            OolReceiveRing? mapped = fd < 0 ? null : OolReceiveRing.TryMap(fd);
             if (mapped is null)
             {
                 return 0;
@@ -124,11 +142,15 @@ internal sealed partial class LinuxKernel
                     return 0;
                 }
             }
+            else
+            {
+                ring.TellSender(); // from now on its datagrams need not attach the ring
+            }
         }
 
         try
         {
-            if (!ring.IsFileOf(fd))
+            if (fd >= 0 && !ring.IsFileOf(fd))
             {
                 return 0;
             }
@@ -155,6 +177,24 @@ internal sealed partial class LinuxKernel
         {
             ring.DangerousRelease();
         }
+    }
+
+    /// <summary>
+    /// The memfds of the rings the holders of the port <paramref name="name"/> names brought, out of their parks, as a
+    /// hostile receiver would hold them (tests attack senders through them; the caller closes them); empty if none.
+    /// </summary>
+    internal List<LinuxFd> TakeReceivedRings(uint name)
+    {
+        var rings = new List<LinuxFd>();
+        lock (_lock)
+        {
+            if (_ports.TryGetValue(name, out PortEntry? entry) && entry.Receive is not null)
+            {
+                entry.Receive.TakeRingMemfds(rings);
+            }
+        }
+
+        return rings;
     }
 
     /// <summary>The connection a datagram came from, whose ring its ring payloads are in.</summary>

@@ -68,6 +68,21 @@ internal sealed partial class LinuxKernel
             }
         }
 
+        /// <summary>The next reserved slot carries nothing after all (a payload in the ring the receiver already holds).</summary>
+        public void DropReservedFd()
+        {
+            int slot = _held.IndexOf(null);
+            _held.RemoveAt(slot);
+            _fdNumbers.RemoveAt(slot - 1);
+        }
+
+        /// <summary>Keeps <paramref name="fd"/> open until <see cref="Reset"/>, carried, and closes it then (the scratch owns it).</summary>
+        public void HoldOwned(LinuxFd fd)
+        {
+            Hold(fd);
+            _ownedMemfds.Add(fd);
+        }
+
         /// <summary>The destination's ring, leased (by the caller) for this send; released on reset.</summary>
         public OolSendRing? Ring => _ring;
 

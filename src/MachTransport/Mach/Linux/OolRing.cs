@@ -36,16 +36,37 @@ internal static class OolRing
     /// </summary>
     public const uint MaxPayload = (uint)ReceivedRegionPool.MaxPooledSize;
 
-    /// <summary>The wire OOL descriptor's address for a ring payload: this tag in the low byte, the first chunk in the high 32 bits.</summary>
+    /// <summary>
+    /// The wire OOL descriptor's address for a ring payload whose datagram attaches the ring's memfd: this tag in the
+    /// low 32 bits, the first chunk in the high 32 bits.
+    /// </summary>
     public const ulong WireTag = 2;
+
+    /// <summary>
+    /// The tag of a ring payload whose datagram attaches nothing: the run is in the ring the connection already
+    /// delivered, which the receive right's owner holds (it said so in <see cref="HeldWord"/>).
+    /// </summary>
+    public const ulong HeldWireTag = 3;
 
     public const uint Free = 0;
 
     public const uint InFlight = 1;
 
-    public static ulong WireAddress(uint firstChunk) => WireTag | ((ulong)firstChunk << 32);
+    /// <summary>
+    /// The header word (a 32-bit index) in which the receive right's owner says it holds the ring (<see cref="Held"/>):
+    /// mapped, and its memfd parked to hand on with the receive right. Until then every datagram attaches the ring.
+    /// Either peer can write it: a receiver that lies only loses its own messages (refused: it has no ring).
+    /// </summary>
+    public const uint HeldWord = 512;
 
-    public static bool IsWireAddress(ulong address) => (address & 0xFFFF_FFFFUL) == WireTag;
+    public const uint Held = 1;
+
+    public static ulong WireAddress(uint firstChunk, bool attached) => (attached ? WireTag : HeldWireTag) | ((ulong)firstChunk << 32);
+
+    public static bool IsWireAddress(ulong address) => (address & 0xFFFF_FFFFUL) is WireTag or HeldWireTag;
+
+    /// <summary>Whether the datagram attaches the ring's memfd for this payload.</summary>
+    public static bool IsAttached(ulong wireAddress) => (wireAddress & 0xFFFF_FFFFUL) == WireTag;
 
     public static uint FirstChunk(ulong wireAddress) => (uint)(wireAddress >> 32);
 

@@ -3,11 +3,14 @@ using System.Runtime.InteropServices;
 namespace MachTransport.Mach.Linux;
 
 /// <summary>
-/// The sender's end of an out-of-line ring (<see cref="OolRing"/>): the memfd it made for one destination connection
-/// (carried with every payload it names) and a shared mapping of it, to claim runs of chunks in the header. The memfd
-/// is sealed against shrinking and growing (so no mapping of it can ever fault) and against further seals (so the
-/// receiver cannot seal it against our writes), and has mode 0 (no other process can open it through <c>/proc</c>). The handle is the mapping's address; it is unmapped, and the memfd
-/// closed, once the last send that leased it is done.
+/// The sender's end of an out-of-line ring (<see cref="OolRing"/>): a shared mapping of the memfd it made for one
+/// destination connection, to claim runs of chunks in the header and write payloads. The memfd is sealed against
+/// shrinking and growing (so no mapping of it can ever fault) and against further seals (so the receiver cannot seal
+/// it against our writes), and has mode 0. It is mapped, parked (<see cref="ParkedFd"/>) and closed at once: no
+/// descriptor of it stays in this process's table, where a same-user process could reach it through
+/// <c>/proc/&lt;pid&gt;/fd</c> (chmod, open). It is taken out of the park only to attach it to a datagram, until the
+/// receive right's owner says it holds the ring (<see cref="ReceiverHoldsIt"/>). The handle is the mapping's address;
+/// it is unmapped, and the park closed, once the last send that leased it is done.
 /// </summary>
 internal sealed unsafe class OolSendRing : SafeHandle
 {
@@ -16,19 +19,24 @@ internal sealed unsafe class OolSendRing : SafeHandle
     /// <summary>Set once process_vm_readv proves not allowed here (ENOSYS, EPERM): every later write uses pwrite.</summary>
     private static bool s_pwriteOnly;
 
-    private OolSendRing(LinuxFd memfd, nint mapping)
+    private readonly LinuxFd _parked;
+
+    private OolSendRing(LinuxFd parked, nint mapping)
         : base(0, ownsHandle: true)
     {
-        Memfd = memfd;
+        _parked = parked;
         SetHandle(mapping);
     }
 
-    /// <summary>The ring's memfd, carried with each datagram that names a run in it.</summary>
-    public LinuxFd Memfd { get; }
-
     public override bool IsInvalid => handle == 0;
 
-    /// <summary>A fresh ring, or null when the system is short of memory or descriptors (the send then uses a memfd of its own).</summary>
+    /// <summary>Whether the receive right's owner says it holds the ring: datagrams then name runs without attaching it.</summary>
+    public bool ReceiverHoldsIt => Volatile.Read(ref State(OolRing.HeldWord)) == OolRing.Held;
+
+    /// <summary>
+    /// A fresh ring, or null when the system is short of memory or descriptors, or the ring cannot be parked (the send
+    /// then uses a memfd of its own).
+    /// </summary>
     public static OolSendRing? Create()
     {
         int fd = Libc.memfd_create("mach-ool-ring", Libc.MFD_CLOEXEC | Libc.MFD_ALLOW_SEALING);
@@ -37,25 +45,37 @@ internal sealed unsafe class OolSendRing : SafeHandle
             return null;
         }
 
-        var memfd = new LinuxFd(fd);
-        // Mode 0: nobody can open the file again through /proc/<pid>/fd of either process (a same-user process may
-        // open those links; the open checks the file's mode), so only the two descriptors, ours and the receiver's, reach it.
+        using var memfd = new LinuxFd(fd);
+        // Mode 0: while a descriptor of it is in a table (from here to the park, and while a send attaches it), a
+        // same-user process cannot simply open it through /proc/<pid>/fd (the open checks the file's mode).
         if (Libc.fchmod(fd, 0) != 0
             || Libc.ftruncate(fd, OolRing.FileSize) != 0
             || Libc.fcntl(fd, Libc.F_ADD_SEALS, Libc.F_SEAL_SHRINK | Libc.F_SEAL_GROW | Libc.F_SEAL_SEAL) != 0)
         {
-            memfd.Dispose();
             return null;
         }
 
         void* mapping = Libc.mmap(null, (nuint)OolRing.FileSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
         if (mapping == (void*)-1)
         {
-            memfd.Dispose();
             return null;
         }
 
-        return new OolSendRing(memfd, (nint)mapping);
+        LinuxFd? parked = ParkedFd.Park(fd);
+        if (parked is null)
+        {
+            _ = Libc.munmap(mapping, (nuint)OolRing.FileSize);
+            return null;
+        }
+
+        return new OolSendRing(parked, (nint)mapping);
+    }
+
+    /// <summary>The ring's memfd, out of the park for one datagram (the caller closes it once sent), or null.</summary>
+    public LinuxFd? TakeMemfd()
+    {
+        int fd = ParkedFd.Take(_parked);
+        return fd < 0 ? null : new LinuxFd(fd);
     }
 
     /// <summary>
@@ -130,7 +150,13 @@ internal sealed unsafe class OolSendRing : SafeHandle
     /// <summary>The fallback: <c>pwrite</c> of the rest, from <paramref name="done"/> bytes into the run.</summary>
     private int WriteWithPwrite(uint firstChunk, byte* source, uint length, uint done)
     {
-        using LinuxFd.Lease lease = Memfd.Acquire();
+        using LinuxFd? memfd = TakeMemfd();
+        if (memfd is null)
+        {
+            return Libc.EBADF;
+        }
+
+        using LinuxFd.Lease lease = memfd.Acquire();
         long offset = OolRing.DataOffset(firstChunk) + done;
         uint written = 0;
         while (written < length)
@@ -165,7 +191,7 @@ internal sealed unsafe class OolSendRing : SafeHandle
     protected override bool ReleaseHandle()
     {
         _ = Libc.munmap((void*)handle, (nuint)OolRing.FileSize);
-        Memfd.Dispose();
+        _parked.Dispose();
         return true;
     }
 

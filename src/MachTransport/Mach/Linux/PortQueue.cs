@@ -49,30 +49,64 @@ internal sealed class PortQueue : IDisposable
     /// <summary>Messages taken from <see cref="LastKey"/> in a row without asking epoll (which is fair to every holder).</summary>
     public int FastTakes { get; set; }
 
-    /// <summary>Every holder's connection (no LINQ here: loading System.Linq costs a process a descriptor or two).</summary>
-    public IEnumerable<LinuxFd> Connections
+    /// <summary>
+    /// A queue over <paramref name="listener"/> and already accepted <paramref name="connections"/>, in
+    /// <paramref name="epoll"/> (all taken); <paramref name="rings"/>, if any, are the rings the first connections brought, in order.
+    /// </summary>
+    public static PortQueue Create(LinuxFd listener, LinuxFd epoll, HolderCounts counts, IReadOnlyList<LinuxFd> connections, IReadOnlyList<OolReceiveRing?>? rings = null)
     {
-        get
+        var queue = new PortQueue(listener, epoll, counts);
+        _ = Linux.Epoll.Add(queue.Epoll, listener, Libc.EPOLLIN, ListenerKey);
+        for (int i = 0; i < connections.Count; i++)
         {
-            foreach ((LinuxFd connection, _) in _connections.Values)
+            using (LinuxFd.Lease lease = connections[i].Acquire())
             {
-                yield return connection;
+                queue.Add(connections[i], SeqPacket.PeerPid(lease.Number));
+            }
+
+            if (rings is not null && i < rings.Count && rings[i] is OolReceiveRing ring)
+            {
+                queue._rings.Add(queue._nextKey, ring);
+                ring.TellSender();
+            }
+        }
+
+        return queue;
+    }
+
+    /// <summary>The memfds of every ring the holders brought, out of their parks (the caller closes them).</summary>
+    public void TakeRingMemfds(List<LinuxFd> memfds)
+    {
+        foreach (OolReceiveRing ring in _rings.Values)
+        {
+            if (ring.TakeMemfd() is LinuxFd memfd)
+            {
+                memfds.Add(memfd);
             }
         }
     }
 
-    /// <summary>A queue over <paramref name="listener"/> and already accepted <paramref name="connections"/>, in <paramref name="epoll"/> (all taken).</summary>
-    public static PortQueue Create(LinuxFd listener, LinuxFd epoll, HolderCounts counts, IEnumerable<LinuxFd> connections)
+    /// <summary>
+    /// What a moving receive right carries of its holders (caller holds the kernel's lock): every connection, those whose
+    /// rings travel with them first, and those rings' memfds out of their parks, in the same order (the caller closes them).
+    /// </summary>
+    public void CollectForMove(List<LinuxFd> connections, List<LinuxFd> rings)
     {
-        var queue = new PortQueue(listener, epoll, counts);
-        _ = Linux.Epoll.Add(queue.Epoll, listener, Libc.EPOLLIN, ListenerKey);
-        foreach (LinuxFd connection in connections)
+        var without = new List<LinuxFd>();
+        foreach ((ulong key, (LinuxFd connection, _)) in _connections)
         {
-            using LinuxFd.Lease lease = connection.Acquire();
-            queue.Add(connection, SeqPacket.PeerPid(lease.Number));
+            if (_rings.TryGetValue(key, out OolReceiveRing? ring) && ring.TakeMemfd() is LinuxFd memfd)
+            {
+                connections.Add(connection);
+                rings.Add(memfd);
+            }
+            else
+            {
+                without.Add(connection);
+            }
         }
 
-        return queue;
+        connections.AddRange(without);
     }
 
     /// <summary>
