@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Reflection;
 using System.Security.Cryptography;
 using MachTransport.Channel;
+using MachTransport.Tests.Transport;
 using Xunit;
 
 namespace MachTransport.Tests.Protocol;
@@ -23,14 +24,14 @@ public sealed class UploadGatherTests
     {
         // A deadline that never passes here: whether frames wait is up to the framing and the sizes alone.
         await using RawPeer peer = await RawPeer.ConnectAsync(new MachTransportOptions { Limits = { UploadGatherDeadline = TimeSpan.FromHours(1) } });
-        byte[] start = [.. Preface, .. Frame(type: 4, flags: 0, stream: 0, RandomNumberGenerator.GetBytes(6))]; // SETTINGS
+        byte[] start = [.. Preface, .. Http2Bytes.Frame(type: 4, flags: 0, stream: 0, RandomNumberGenerator.GetBytes(6))]; // SETTINGS
         await peer.Server.Output.WriteAsync(start);
         Assert.Equal(start, (await peer.ReceiveDataAsync()).Payload);
 
         var gathered = new List<byte>();
         for (int i = 0; i < 4; i++)
         {
-            byte[] frame = Frame(type: 0, flags: 0, stream: 1, RandomNumberGenerator.GetBytes(Http2UploadTracker.FullFrameSize));
+            byte[] frame = Http2Bytes.Frame(type: 0, flags: 0, stream: 1, RandomNumberGenerator.GetBytes(Http2UploadTracker.FullFrameSize));
             gathered.AddRange(frame);
             await peer.Server.Output.WriteAsync(frame);
             if (i < 3)
@@ -43,7 +44,7 @@ public sealed class UploadGatherTests
         Assert.True(outOfLine);
         Assert.Equal(gathered.ToArray(), payload); // 4 frames of 16,393 bytes: past the 64 KiB inline limit
 
-        byte[] last = Frame(type: 0, flags: 1, stream: 1, RandomNumberGenerator.GetBytes(1001)); // END_STREAM
+        byte[] last = Http2Bytes.Frame(type: 0, flags: 1, stream: 1, RandomNumberGenerator.GetBytes(1001)); // END_STREAM
         await peer.Server.Output.WriteAsync(last);
         Assert.Equal(last, (await peer.ReceiveDataAsync()).Payload);
     }
@@ -59,7 +60,7 @@ public sealed class UploadGatherTests
 
         for (int round = 0; round < 3; round++)
         {
-            byte[] frame = Frame(type: 0, flags: 0, stream: 1, RandomNumberGenerator.GetBytes(Http2UploadTracker.FullFrameSize));
+            byte[] frame = Http2Bytes.Frame(type: 0, flags: 0, stream: 1, RandomNumberGenerator.GetBytes(Http2UploadTracker.FullFrameSize));
             await peer.Server.Output.WriteAsync(frame);
             Assert.Equal(frame, (await peer.ReceiveDataAsync()).Payload);
         }
@@ -95,7 +96,7 @@ public sealed class UploadGatherTests
         for (int i = 0; i < 3; i++)
         {
             // Framed like an upload's DATA frame: still sent before the flush returns, as any write is.
-            byte[] frame = Frame(type: 0, flags: 0, stream: 1, RandomNumberGenerator.GetBytes(Http2UploadTracker.FullFrameSize));
+            byte[] frame = Http2Bytes.Frame(type: 0, flags: 0, stream: 1, RandomNumberGenerator.GetBytes(Http2UploadTracker.FullFrameSize));
             await peer.Server.Output.WriteAsync(frame);
             Assert.False(peer.IsQuiet(), $"write {i} was held");
         }
@@ -104,10 +105,10 @@ public sealed class UploadGatherTests
     [Fact]
     public void TheTrackerFollowsFramesSplitAnywhere()
     {
-        byte[] open = [.. Preface, .. Frame(4, 0, 0, new byte[6]), .. Frame(1, 4, 1, new byte[40]), .. Frame(0, 0, 1, new byte[Http2UploadTracker.FullFrameSize])];
-        byte[] padded = Frame(0, 0, 1, new byte[Http2UploadTracker.FullFrameSize - 1]); // short of full size
-        byte[] ended = Frame(0, 1, 1, new byte[Http2UploadTracker.FullFrameSize]); // END_STREAM
-        byte[] ping = Frame(6, 0, 0, new byte[8]);
+        byte[] open = [.. Preface, .. Http2Bytes.Frame(4, 0, 0, new byte[6]), .. Http2Bytes.Frame(1, 4, 1, new byte[40]), .. Http2Bytes.Frame(0, 0, 1, new byte[Http2UploadTracker.FullFrameSize])];
+        byte[] padded = Http2Bytes.Frame(0, 0, 1, new byte[Http2UploadTracker.FullFrameSize - 1]); // short of full size
+        byte[] ended = Http2Bytes.Frame(0, 1, 1, new byte[Http2UploadTracker.FullFrameSize]); // END_STREAM
+        byte[] ping = Http2Bytes.Frame(6, 0, 0, new byte[8]);
 
         foreach (int split in new[] { 1, 5, 23, 24, 25, 33, 8000, open.Length - 1 })
         {
@@ -117,7 +118,7 @@ public sealed class UploadGatherTests
         var tracker = new Http2UploadTracker();
         Assert.True(Follow(tracker, open, 30));
         Assert.False(Follow(tracker, padded, 3));
-        Assert.True(Follow(tracker, Frame(0, 0, 3, new byte[Http2UploadTracker.FullFrameSize + 10]), 9)); // larger frames count as full
+        Assert.True(Follow(tracker, Http2Bytes.Frame(0, 0, 3, new byte[Http2UploadTracker.FullFrameSize + 10]), 9)); // larger frames count as full
         Assert.False(Follow(tracker, ended, 100));
         Assert.False(Follow(tracker, ping, 2));
         Assert.False(Follow(tracker, open.AsSpan(Preface.Length).ToArray()[..^1], 9)); // ends mid-frame
@@ -130,22 +131,6 @@ public sealed class UploadGatherTests
         var first = new Segment(bytes.AsMemory(0, split));
         Segment second = first.Append(bytes.AsMemory(split));
         return tracker.EndsInOpenFullDataFrame(new ReadOnlySequence<byte>(first, 0, second, second.Memory.Length));
-    }
-
-    private static byte[] Frame(byte type, byte flags, int stream, byte[] payload)
-    {
-        byte[] frame = new byte[9 + payload.Length];
-        frame[0] = (byte)(payload.Length >> 16);
-        frame[1] = (byte)(payload.Length >> 8);
-        frame[2] = (byte)payload.Length;
-        frame[3] = type;
-        frame[4] = flags;
-        frame[5] = (byte)(stream >> 24);
-        frame[6] = (byte)(stream >> 16);
-        frame[7] = (byte)(stream >> 8);
-        frame[8] = (byte)stream;
-        payload.CopyTo(frame, 9);
-        return frame;
     }
 
     private sealed class Segment : ReadOnlySequenceSegment<byte>

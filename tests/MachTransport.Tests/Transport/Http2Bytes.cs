@@ -47,7 +47,8 @@ internal static class Http2Bytes
         headers.AddRange(text);
     }
 
-    private static byte[] Frame(byte type, byte flags, int stream, byte[] payload)
+    /// <summary>One HTTP/2 frame: the 9-byte header (RFC 9113 section 4.1), then <paramref name="payload"/>.</summary>
+    public static byte[] Frame(byte type, byte flags, int stream, byte[] payload)
     {
         byte[] frame = new byte[9 + payload.Length];
         frame[0] = (byte)(payload.Length >> 16);
