@@ -22,7 +22,9 @@ internal static class StoreCalls
             request.Data = UnsafeByteOperations.UnsafeWrap(data.Memory.Slice(offset, Math.Min(ChunkBytes, data.Length - offset)));
             try
             {
-                await call.RequestStream.WriteAsync(request);
+                // Bounded beyond the call's deadline: a write stuck waiting for HTTP/2 window fails this test, not the run.
+                TimeSpan bound = deadline - DateTime.UtcNow + TimeSpan.FromSeconds(10);
+                await call.RequestStream.WriteAsync(request).WaitAsync(bound > TimeSpan.Zero ? bound : TimeSpan.Zero);
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or RpcException)
             {
